@@ -1,15 +1,15 @@
 """spin-detector: finds spun content and machine paraphrase.
 
+The public names are imported lazily, so that ``import detector.classifier`` (used by training on a
+machine without FAISS) does not pull in the retrieval stack.
+
 Example:
-    >>> from detector import Detector, SourceIndex, Document
+    >>> from detector import Document
     >>> Document(id="a", text="Some text.").id
     'a'
 """
 
-from detector.api import Detector
-from detector.index import Document, SourceIndex
-from detector.relation import PairResult
-from detector.report import ArticleReport, SentenceFinding, SentenceScore
+import importlib
 
 __all__ = [
     "ArticleReport",
@@ -21,3 +21,23 @@ __all__ = [
     "SourceIndex",
 ]
 __version__ = "0.1.0"
+
+_HOME = {
+    "ArticleReport": "detector.report",
+    "Detector": "detector.api",
+    "Document": "detector.documents",
+    "PairResult": "detector.relation",
+    "SentenceFinding": "detector.report",
+    "SentenceScore": "detector.report",
+    "SourceIndex": "detector.index",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'detector' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOME[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
