@@ -1,0 +1,330 @@
+"""`Detector`: the public entry point that wires the stages of the data flow together.
+
+normalise + segment -> classifier (spun probability per sentence and word) -> encode -> retrieve
+candidate sources -> align to the best one -> pair relation per aligned sentence -> `ArticleReport`.
+
+`analyze_many` batches across articles: the sentences of a whole batch of articles go through one
+encoder pass and one classifier pass, which is what makes batch scoring fast.
+
+Example:
+    >>> from detector import Detector, SourceIndex
+    >>> det = Detector.load()                                               # doctest: +SKIP
+    >>> index = SourceIndex.build([{"id": "wire", "text": wire_text}])      # doctest: +SKIP
+    >>> det.analyze(spun_text, index=index).verdict                         # doctest: +SKIP
+    'spun'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+import detector
+from detector.align import align_sentences
+from detector.encoder import SentenceEncoder
+from detector.errors import InputError, ModelFormatError
+from detector.relation import PairResult, compare_pair
+from detector.report import (
+    UNMATCHED,
+    ArticleReport,
+    SentenceFinding,
+    SentenceScore,
+    count_relations,
+    decide_verdict,
+    spin_score,
+)
+from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
+from detector.thesaurus import SynonymTable
+
+__all__ = ["Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS"]
+
+DEFAULT_MODEL_PATH = Path(detector.__file__).resolve().parent.parent / "models" / "spin-classifier"
+MODEL_ENV = "SPIN_DETECTOR_MODEL"
+DEFAULT_MAX_CHARS = 200_000
+NO_SOURCE_NOTE = "no source index given: verdict from the classifier alone"
+NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comparison alone"
+NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
+EMPTY_NOTE = "empty text"
+
+
+@dataclass
+class _Article:
+    """One article after normalisation and segmentation, with its rows in the batch arrays."""
+
+    segments: list[Segment]
+    evasion: dict[str, int]
+    first_row: int
+
+    @property
+    def rows(self) -> range:
+        return range(self.first_row, self.first_row + len(self.segments))
+
+
+class Detector:
+    """Scores sentences, compares sentence pairs and analyses articles against a `SourceIndex`.
+
+    Args:
+        encoder: the `SentenceEncoder` for retrieval and alignment (the index's encoder).
+        synonyms: the `SynonymTable` that tells thesaurus swaps from rewrites.
+        scorer: the trained `SpinScorer`, or None to work from the source comparison alone.
+        batch_size: sentences per encoder / classifier batch.
+        articles_per_batch: articles whose sentences `analyze_many` scores together.
+        candidates: sources retrieved per article; rerank: how many of them are aligned to pick
+            the closest (the one with the largest summed alignment similarity).
+        max_chars: longest accepted article, in characters (longer ones raise `InputError`).
+        model_note: said in every report (for example why no classifier was loaded).
+    """
+
+    def __init__(
+        self,
+        *,
+        encoder: SentenceEncoder,
+        synonyms: SynonymTable,
+        scorer=None,
+        batch_size: int = 64,
+        articles_per_batch: int = 32,
+        candidates: int = 5,
+        rerank: int = 3,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        model_note: str | None = None,
+    ):
+        self.encoder = encoder
+        self.synonyms = synonyms
+        self.scorer = scorer
+        self.batch_size = batch_size
+        self.articles_per_batch = articles_per_batch
+        self.candidates = candidates
+        self.rerank = rerank
+        self.max_chars = max_chars
+        self.model_note = model_note if model_note is not None else (NO_CLASSIFIER_NOTE if scorer is None else None)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, *, quantize: bool = False, **options) -> Detector:
+        """The shipped detector: classifier from `path`, $SPIN_DETECTOR_MODEL or models/spin-classifier.
+
+        When no path is named and the default folder holds no trained classifier yet, the detector
+        loads without one and every report says so; a named folder that is missing or broken raises
+        `ModelFormatError`. `options` go to the constructor.
+        """
+        from detector.classifier import SpinScorer
+
+        named = path if path is not None else os.environ.get(MODEL_ENV) or None
+        folder = Path(named) if named is not None else DEFAULT_MODEL_PATH
+        scorer, note = None, None
+        if named is not None or (folder / "config.json").is_file():
+            if not folder.is_dir():
+                raise ModelFormatError(f"model folder {str(folder)!r} does not exist: give a trained classifier folder")
+            scorer = SpinScorer.load(folder, quantize=quantize)
+        else:
+            note = f"{NO_CLASSIFIER_NOTE} (none found at {folder})"
+        return cls(encoder=SentenceEncoder.load(), synonyms=SynonymTable.load(), scorer=scorer, model_note=note, **options)
+
+    def score_sentences(self, sentences: Sequence[str]) -> list[SentenceScore]:
+        """The classifier's spun probability for each sentence, with word scores; no source needed."""
+        sentences = _checked_list(sentences, "sentences")
+        scorer = self._require_scorer()
+        predictions = scorer.predict(sentences, batch_size=self.batch_size) if sentences else []
+        return [
+            SentenceScore(text, float(p), bool(p >= scorer.threshold), [(w, float(s)) for w, s in words])
+            for text, (p, words) in zip(sentences, predictions)
+        ]
+
+    def compare(self, source_sentence: str, suspect_sentence: str) -> PairResult:
+        """The relation of one suspect sentence to one source sentence, with its substitutions."""
+        for name, value in (("source_sentence", source_sentence), ("suspect_sentence", suspect_sentence)):
+            _check_text(value, name)
+        source, suspect = source_sentence.strip(), suspect_sentence.strip()
+        embeddings = self.encoder.encode([source, suspect], batch_size=self.batch_size)
+        alignment = align_sentences([suspect], embeddings[1:], [source], embeddings[:1], min_similarity=0.0)
+        similarity = alignment[0].similarity if alignment else float(np.dot(embeddings[0], embeddings[1]))
+        probability = self.scorer.predict([suspect])[0][0] if self.scorer is not None and suspect else None
+        return self._compare(source, suspect, min(1.0, max(0.0, similarity)), probability)
+
+    def _compare(self, source: str, suspect: str, similarity: float, probability: float | None) -> PairResult:
+        threshold = {"classifier_threshold": self.scorer.threshold} if self.scorer is not None else {}
+        return compare_pair(source, suspect, similarity, self.synonyms, spun_probability=probability, **threshold)
+
+    def analyze(self, text: str, index=None, exclude_ids: Iterable[str] = ()) -> ArticleReport:
+        """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone."""
+        return next(self.analyze_many([text], index=index, exclude_ids=exclude_ids))
+
+    def analyze_many(
+        self,
+        texts: Iterable[str],
+        index=None,
+        batch_size: int | None = None,
+        exclude_ids: Iterable[str] | Sequence[Iterable[str]] = (),
+    ) -> Iterator[ArticleReport]:
+        """Reports for many articles, in input order, scored `batch_size` articles at a time.
+
+        `exclude_ids` is either one collection of source ids left out for every article, or one
+        collection per article (a list of lists, aligned with `texts`).
+        """
+        per_article = _per_article_exclusions(exclude_ids)
+        size = batch_size or self.articles_per_batch
+        if size < 1:
+            raise InputError(f"batch_size={size} must be a positive integer")
+        batch: list[tuple[int, str]] = []
+        for position, text in enumerate(_checked_iterable(texts)):
+            batch.append((position, text))
+            if len(batch) == size:
+                yield from self._analyze_batch(batch, index, per_article)
+                batch = []
+        if batch:
+            yield from self._analyze_batch(batch, index, per_article)
+
+    def _require_scorer(self):
+        if self.scorer is None:
+            raise ModelFormatError(
+                f"no trained classifier is loaded (looked in {DEFAULT_MODEL_PATH}): train one with training/train.py, "
+                f"or name a model folder with Detector.load(path) or ${MODEL_ENV}"
+            )
+        return self.scorer
+
+    def _analyze_batch(self, batch, index, exclusions) -> Iterator[ArticleReport]:
+        articles, sentences = [], []
+        for position, text in batch:
+            _check_text(text, f"text {position}", self.max_chars)
+            article = self._prepare(text, len(sentences))
+            articles.append(article)
+            sentences += [segment.text for segment in article.segments]
+        predictions = self._predict(sentences)
+        embeddings = self.encoder.encode(sentences, batch_size=self.batch_size) if index is not None and sentences else None
+        for (position, _), article in zip(batch, articles):
+            yield self._report(article, predictions, embeddings, index, exclusions(position))
+
+    def _prepare(self, text: str, first_row: int) -> _Article:
+        normalised, findings = normalise_with_findings(text)
+        segments = [segment for segment in split_sentences(normalised) if segment.text.strip()]
+        return _Article(segments=segments, evasion=_evasion_counts(findings), first_row=first_row)
+
+    def _predict(self, sentences: list[str]) -> list[tuple[float, list[tuple[str, float]]]] | None:
+        if self.scorer is None or not sentences:
+            return None
+        return [(float(p), [(w, float(s)) for w, s in words]) for p, words in self.scorer.predict(sentences, batch_size=self.batch_size)]
+
+    def _report(self, article: _Article, predictions, embeddings, index, exclude_ids) -> ArticleReport:
+        findings = [
+            SentenceFinding(
+                text=segment.text,
+                spun_probability=predictions[row][0] if predictions else None,
+                relation=UNMATCHED,
+                word_scores=predictions[row][1] if predictions else [],
+                is_boilerplate=segment.is_boilerplate,
+            )
+            for row, segment in zip(article.rows, article.segments)
+        ]
+        notes = [note for note in (self.model_note,) if note]
+        report = ArticleReport(
+            verdict="original", spin_score=0.0, sentences=findings, source_given=index is not None,
+            classifier_used=self.scorer is not None, notes=notes, evasion=article.evasion,
+        )
+        if not findings:
+            report.notes.insert(0, EMPTY_NOTE)
+            return report
+        if index is None:
+            self._judge_alone(report)
+        else:
+            self._judge_against_source(report, embeddings[article.first_row : article.rows.stop], index, exclude_ids)
+        report.relation_counts = count_relations(report.sentences)
+        report.spin_score = spin_score(report.sentences, verdict=report.verdict)
+        return report
+
+    def _judge_alone(self, report: ArticleReport) -> None:
+        report.notes.append(NO_SOURCE_NOTE if self.scorer is not None else NOTHING_NOTE)
+        if self.scorer is not None:
+            for finding in report.sentences:
+                if finding.spun_probability >= self.scorer.threshold:
+                    finding.relation = "spun"
+        report.verdict = decide_verdict(report.sentences, source_given=False, has_candidate=False)
+
+    def _judge_against_source(self, report: ArticleReport, embeddings: np.ndarray, index, exclude_ids) -> None:
+        content = [row for row, finding in enumerate(report.sentences) if not finding.is_boilerplate]
+        if not content:
+            report.notes.append("every sentence is boilerplate: nothing to compare")
+            return
+        texts = [report.sentences[row].text for row in content]
+        vectors = embeddings[content]
+        report.candidates = [(doc_id, float(score)) for doc_id, score in index.search(texts, vectors, k=self.candidates, exclude_ids=exclude_ids)]
+        best = self._closest_source(texts, vectors, report.candidates, index)
+        if best is not None:
+            report.source_id, source_texts, alignments = best
+            self._record_pairs(report, content, source_texts, alignments)
+        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=bool(report.candidates))
+
+    def _closest_source(self, texts, vectors, candidates, index):
+        """(source id, its content sentences, alignments) of the candidate that aligns best."""
+        best, best_weight = None, 0.0
+        for doc_id, _ in candidates[: self.rerank]:
+            source = index.source(doc_id)
+            keep = [i for i, segment in enumerate(source.segments) if not segment.is_boilerplate]
+            source_texts = [source.segments[i].text for i in keep]
+            alignments = align_sentences(texts, vectors, source_texts, source.embeddings[keep]) if keep else []
+            weight = sum(a.similarity for a in alignments)
+            if weight > best_weight:
+                best, best_weight = (doc_id, source_texts, alignments), weight
+        return best
+
+    def _record_pairs(self, report: ArticleReport, content: list[int], source_texts: list[str], alignments) -> None:
+        for alignment in alignments:
+            finding = report.sentences[content[alignment.suspect_index]]
+            source_sentence = source_texts[alignment.source_index]
+            pair = self._compare(source_sentence, finding.text, alignment.similarity, finding.spun_probability)
+            finding.relation, finding.similarity = pair.relation, float(pair.similarity)
+            finding.source_sentence = source_sentence
+            finding.substitutions = [tuple(pair_words) for pair_words in pair.substitutions]
+            finding.thesaurus_substitutions = pair.thesaurus_substitutions
+            finding.spin_strength = float(pair.spin_strength)
+        matched = [report.sentences[content[a.suspect_index]] for a in alignments]
+        matched = [f for f in matched if f.relation != "unrelated"]
+        report.coverage = len(matched) / len(content)
+        report.source_similarity = float(np.mean([f.similarity for f in matched])) if matched else 0.0
+
+
+def _evasion_counts(findings: TextFindings) -> dict[str, int]:
+    """Hidden-character counts from `normalise_with_findings`, as a plain {name: count} dict."""
+    return {name: int(count) for name, count in asdict(findings).items()}
+
+
+def _check_text(text, name: str, max_chars: int | None = None) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"{name} is {type(text).__name__}, not str: decode bytes as UTF-8 text first")
+    if max_chars is not None and len(text) > max_chars:
+        raise InputError(
+            f"{name} has {len(text):,} characters, over the limit of {max_chars:,}: "
+            "split it into articles or raise Detector(max_chars=...)"
+        )
+
+
+def _checked_list(values, name: str) -> list[str]:
+    if isinstance(values, str):
+        raise InputError(f"{name} must be a list of strings, not one string: wrap it as [text]")
+    values = list(_checked_iterable(values))
+    for position, value in enumerate(values):
+        _check_text(value, f"{name}[{position}]")
+    return values
+
+
+def _checked_iterable(values):
+    if isinstance(values, (str, bytes)):
+        raise InputError(f"expected a list of texts, got one {type(values).__name__}: wrap it as [text]")
+    try:
+        return iter(values)
+    except TypeError:
+        raise InputError(f"expected a list of texts, got {type(values).__name__}") from None
+
+
+def _per_article_exclusions(exclude_ids):
+    """A function from article position to the ids it must not be matched against."""
+    if isinstance(exclude_ids, str):
+        raise InputError(f"exclude_ids={exclude_ids!r} is one string: give a collection of ids, e.g. [{exclude_ids!r}]")
+    exclude_ids = list(exclude_ids)
+    if exclude_ids and all(not isinstance(item, str) for item in exclude_ids):
+        lists = [tuple(item) for item in exclude_ids]
+        return lambda position: lists[position] if position < len(lists) else ()
+    ids = tuple(str(item) for item in exclude_ids)
+    return lambda position: ids

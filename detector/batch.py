@@ -1,0 +1,865 @@
+"""Batch scoring: many articles in, one row per article out; resumable, parallel, bounded memory.
+
+`run_batch` streams the input (a folder of .txt, a glob, JSON lines or Parquet), scores the articles
+with `Detector.analyze_many` in units of `batch_size` articles, in this process or in worker
+processes that each load their own detector, and writes the rows into an output folder:
+
+```
+out/                       (or out.parquet/: the format follows --format or the folder's suffix)
+  _manifest.json           the job's parameters; a rerun with other ones is refused (overwrite=True starts over)
+  part-00000.jsonl         committed chunks of result rows (id, verdict, spin_score, ...)
+  _errors-00000.jsonl      committed chunks of bad records (record, stage, reason)
+  _summary.json            written when a run finishes
+```
+
+Every chunk is written under a temporary name and renamed into place, so a kill at any moment
+leaves only whole rows. A rerun of the same job reads the committed chunks back, skips what is done
+and scores the rest: every input id ends up exactly once in the output, and every bad record
+(unreadable, empty, oversized, a duplicate id, or one the detector fails on) exactly once in the
+errors. Ids never become file names. Names beginning with "_" or "." are skipped by Parquet dataset
+readers, so ``pandas.read_parquet("out.parquet")`` reads the results alone.
+
+Example:
+    >>> from detector.batch import run_batch                                      # doctest: +SKIP
+    >>> summary = run_batch("crawl/*.jsonl", "scores.parquet", index="build/index")  # doctest: +SKIP
+    >>> summary.verdicts                                                           # doctest: +SKIP
+    {'copy': 812, 'original': 90311, 'spun': 1204, ...}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from detector.documents import read_documents
+from detector.errors import InputError
+
+__all__ = [
+    "BatchSummary",
+    "BatchOptions",
+    "BatchOutput",
+    "DetectorLoader",
+    "WorkerSpec",
+    "ArticleScorer",
+    "WorkItem",
+    "BadRecord",
+    "ProgressReporter",
+    "RESULT_COLUMNS",
+    "OUTPUT_FORMATS",
+    "DEFAULT_MAX_CHARS",
+    "UnitResult",
+    "cores",
+    "default_workers",
+    "job_manifest",
+    "progress_mode",
+    "resolve_format",
+    "start_progress",
+    "worker_spec",
+    "plan_records",
+    "count_records",
+    "result_row",
+    "run_batch",
+    "read_batch_output",
+    "read_batch_errors",
+]
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FORMATS = ("jsonl", "parquet")
+DEFAULT_MAX_CHARS = 200_000  # the detector's own limit (`detector.api.DEFAULT_MAX_CHARS`)
+RESULT_COLUMNS = (
+    "id",
+    "verdict",
+    "spin_score",
+    "source_id",
+    "source_similarity",
+    "coverage",
+    "sentences",
+    "spun_sentences",
+    "copied_sentences",
+    "paraphrased_sentences",
+)
+MANIFEST_VERSION = 1
+_MANIFEST = "_manifest.json"
+_SUMMARY = "_summary.json"
+_LOCK = ".lock"
+_PARTS = "part"
+_ERRORS = "_errors"
+_OUR_FILE = re.compile(r"^(part-\d{5,}\.(jsonl|parquet)|_errors-\d{5,}\.jsonl|_manifest\.json|_summary\.json|\.lock|\..+\.tmp)$")
+_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def default_workers() -> int:
+    """Worker processes when none are asked for: one process whose torch uses every core.
+
+    Measured by benchmarks/batch_throughput.py on 2 cores: one process with two intra-op threads
+    scored news articles faster than two processes with one thread each (see benchmarks/README.md).
+    """
+    return 1
+
+
+# ---------------------------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class BatchOptions:
+    """The options that shape the output, recorded in the manifest: a rerun must repeat them."""
+
+    id_field: str = "id"
+    text_field: str = "text"
+    output_format: str = "jsonl"
+    details: bool = False
+    max_chars: int = DEFAULT_MAX_CHARS
+    exclude_self: bool = True
+
+    def __post_init__(self):
+        if self.output_format not in OUTPUT_FORMATS:
+            raise InputError(f"output format {self.output_format!r} is not one of {list(OUTPUT_FORMATS)}")
+        if self.max_chars < 1:
+            raise InputError(f"max_chars={self.max_chars} must be a positive number of characters")
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did; counts are over the whole output folder unless said otherwise.
+
+    `articles`: result rows in the output; `scored`: rows this run added; `resumed`: rows and errors
+    an earlier run had committed; `errors`: bad records in the errors chunks, of which `duplicates`
+    are repeated ids; `verdicts`: result rows per verdict; `articles_per_second`: this run's rate.
+    """
+
+    output: str
+    engine: str
+    workers: int
+    articles: int = 0
+    scored: int = 0
+    resumed: int = 0
+    errors: int = 0
+    duplicates: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    articles_per_second: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+# ------------------------------------------------------------------------------- planned records
+class WorkItem(NamedTuple):
+    """One article to score: its place in the input stream, its id and its text."""
+
+    position: int
+    id: str
+    text: str
+
+
+class BadRecord(NamedTuple):
+    """A record that goes to the errors file instead of the results.
+
+    `record` is the article id, or where the record sits ("file.jsonl:12") when it has no usable id;
+    `stage` is "read", "duplicate" or "score"; `occurrence` numbers repeats of the same (stage,
+    record) in the input, so that each bad record is written exactly once across reruns.
+    """
+
+    position: int
+    record: str
+    stage: str
+    reason: str
+    occurrence: int = 1
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.stage, self.record, self.occurrence
+
+    def to_row(self) -> dict:
+        return self._asdict()
+
+
+def plan_records(
+    input: str | Path,
+    options: BatchOptions,
+    done_ids: frozenset[str] | set[str] = frozenset(),
+    finished_errors: frozenset | set = frozenset(),
+) -> Iterator[WorkItem | BadRecord]:
+    """Stream the input as work items and bad records, skipping what an earlier run finished.
+
+    The first occurrence of an id is scored; later ones are reported as "duplicate". Memory grows
+    only with the number of distinct ids (one dict entry each), never with the texts.
+    """
+    pending: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    read_errors: Counter = Counter()
+    position = 0
+    documents = read_documents(
+        input, options.id_field, options.text_field,
+        errors=lambda where, reason: pending.append((where, reason)), max_chars=options.max_chars,
+    )
+    for doc in _with_sentinel(documents):
+        for where, reason in pending:
+            read_errors[where] += 1
+            bad = BadRecord(position, str(where), "read", reason, read_errors[where])
+            position += 1
+            if bad.key not in finished_errors:
+                yield bad
+        pending.clear()
+        if doc is None:
+            return
+        count = seen[doc.id] = seen.get(doc.id, 0) + 1
+        if count > 1:
+            bad = BadRecord(position, doc.id, "duplicate", f"duplicate id {doc.id!r} (occurrence {count}): only the first is scored", count)
+            if bad.key not in finished_errors:
+                yield bad
+        elif doc.id not in done_ids:
+            yield WorkItem(position, doc.id, doc.text)
+        position += 1
+
+
+def _with_sentinel(documents: Iterable) -> Iterator:
+    """The documents, then None (so that errors reported after the last document are flushed)."""
+    yield from documents
+    yield None
+
+
+def count_records(input: str | Path, options: BatchOptions) -> int:
+    """How many records (good and bad) the input holds: one cheap read, for progress and ETA."""
+    bad = 0
+
+    def on_error(where: str, reason: str) -> None:
+        nonlocal bad
+        bad += 1
+
+    good = sum(1 for _ in read_documents(input, options.id_field, options.text_field, errors=on_error, max_chars=options.max_chars))
+    return good + bad
+
+
+# ---------------------------------------------------------------------------------------- scoring
+def result_row(doc_id: str, report, details: bool = False) -> dict:
+    """One output row for an `ArticleReport`; with `details`, the full report as JSON in "report"."""
+    counts = Counter(s.relation for s in report.sentences if not getattr(s, "is_boilerplate", False))
+    row = {
+        "id": doc_id,
+        "verdict": report.verdict,
+        "spin_score": float(report.spin_score),
+        "source_id": report.source_id,
+        "source_similarity": float(report.source_similarity),
+        "coverage": float(report.coverage),
+        "sentences": sum(counts.values()),
+        "spun_sentences": counts["spun"],
+        "copied_sentences": counts["copy"],
+        "paraphrased_sentences": counts["paraphrase"],
+    }
+    if details:
+        report.article_id = doc_id
+        row["report"] = report.to_json()
+    return row
+
+
+class UnitResult(NamedTuple):
+    """The rows and bad records of one scored unit of articles."""
+
+    rows: list[dict]
+    errors: list[BadRecord]
+
+
+class ArticleScorer:
+    """Scores units of work items with one detector and index; a failing article becomes a BadRecord."""
+
+    def __init__(self, detector, index, options: BatchOptions):
+        self.detector = detector
+        self.index = index
+        self.options = options
+
+    def score(self, items: list[WorkItem]) -> UnitResult:
+        """Rows for `items` in order, batched across articles; on failure, articles one at a time."""
+        try:
+            reports = self._analyze(items)
+        except Exception:
+            return self._score_one_by_one(items)
+        return UnitResult([result_row(i.id, r, self.options.details) for i, r in zip(items, reports)], [])
+
+    def _analyze(self, items: list[WorkItem]) -> list:
+        exclusions = [(item.id,) for item in items] if self.options.exclude_self else ()
+        reports = list(self.detector.analyze_many([item.text for item in items], index=self.index, exclude_ids=exclusions))
+        if len(reports) != len(items):
+            raise RuntimeError(f"the detector returned {len(reports)} reports for {len(items)} articles")
+        return reports
+
+    def _score_one_by_one(self, items: list[WorkItem]) -> UnitResult:
+        result = UnitResult([], [])
+        for item in items:
+            try:
+                result.rows.append(result_row(item.id, self._analyze([item])[0], self.options.details))
+            except Exception as exc:
+                reason = f"the detector failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+                result.errors.append(BadRecord(item.position, item.id, "score", reason))
+        return result
+
+
+@dataclass(frozen=True)
+class DetectorLoader:
+    """Loads the detector in a worker process or Ray actor: `Detector.load(model)` (picklable)."""
+
+    model: str | None = None
+
+    def __call__(self):
+        from detector.api import Detector
+
+        return Detector.load(self.model)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to build its own `ArticleScorer` (picklable, nothing loaded yet).
+
+    `detector_factory` is called once per worker (`DetectorLoader` by default); `index` is a source
+    index folder or None; `threads` caps torch's intra-op threads in the worker.
+    """
+
+    detector_factory: Callable[[], Any]
+    index: str | None
+    options: BatchOptions
+    threads: int | None = None
+
+    def load(self) -> ArticleScorer:
+        if self.threads:
+            os.environ["OMP_NUM_THREADS"] = str(self.threads)
+        detector = self.detector_factory()
+        if self.threads and "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(self.threads)
+        return ArticleScorer(detector, self.load_index(detector), self.options)
+
+    def load_index(self, detector):
+        """The source index from its folder (sharing the detector's encoder), or None."""
+        if self.index is None:
+            return None
+        from detector.index import SourceIndex
+
+        return SourceIndex.load(self.index, encoder=getattr(detector, "encoder", None))
+
+
+_WORKER_SCORER: ArticleScorer | None = None
+
+
+def _start_worker(spec: WorkerSpec) -> None:
+    """Process-pool initializer: Ctrl-C is the parent's to handle; load the detector once."""
+    import signal
+
+    global _WORKER_SCORER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER_SCORER = spec.load()
+
+
+def _score_in_worker(items: list[WorkItem]) -> UnitResult:
+    return _WORKER_SCORER.score(items)
+
+
+# ---------------------------------------------------------------------------------- output folder
+class BatchOutput:
+    """The output folder of one job: manifest, lock, committed chunks and what they already hold.
+
+    Opening it takes an exclusive lock (a second run on the same folder is refused), checks the
+    manifest against this job's, removes temporary files a killed run left, and reads back the
+    ids, verdicts and bad records of the committed chunks so that the job can resume.
+    """
+
+    def __init__(self, path: str | Path, manifest: dict, *, overwrite: bool = False,
+                 chunk_size: int = 500, commit_seconds: float = 30.0):
+        if chunk_size < 1:
+            raise InputError(f"chunk_size={chunk_size} must be a positive number of rows")
+        self.path = Path(path)
+        self.manifest = manifest
+        self.output_format = manifest["options"]["output_format"]
+        self.chunk_size = chunk_size
+        self.commit_seconds = commit_seconds
+        self._lock = self._open(overwrite)
+        self.done_ids: set[str] = set()
+        self.finished_errors: set[tuple[str, str, int]] = set()
+        self.verdicts: Counter = Counter()
+        self.error_stages: Counter = Counter()
+        self._next = {_PARTS: 0, _ERRORS: 0}
+        self._read_back()
+        self.resumed = len(self.done_ids) + sum(self.error_stages.values())
+        self.rows_written = 0
+        self._rows: list[dict] = []
+        self._errors: list[dict] = []
+        self._last_commit = time.monotonic()
+
+    # opening -------------------------------------------------------------------------------
+    def _open(self, overwrite: bool):
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"output {str(self.path)!r} is a file: give a folder path (it is created if missing)")
+        self.path.mkdir(parents=True, exist_ok=True)
+        foreign = sorted(p.name for p in self.path.iterdir() if not _OUR_FILE.match(p.name))
+        if foreign:
+            raise InputError(
+                f"output folder {str(self.path)!r} holds files a batch job did not write ({foreign[:3]}): "
+                "give a new or empty folder"
+            )
+        lock = _exclusive_lock(self.path / _LOCK)
+        for stale in self.path.glob(".*.tmp"):
+            stale.unlink()
+        manifest_path = self.path / _MANIFEST
+        if overwrite:
+            for old in self.path.iterdir():
+                if old.name != _LOCK:
+                    old.unlink()
+        if manifest_path.exists():
+            self._check_manifest(json.loads(manifest_path.read_text(encoding="utf-8")))
+        else:
+            if any(self.path.glob("part-*")) or any(self.path.glob(f"{_ERRORS}-*")):
+                raise InputError(f"output folder {str(self.path)!r} has chunks but no {_MANIFEST}: pass overwrite to start over")
+            _write_atomic(manifest_path, json.dumps(self.manifest, indent=2).encode("utf-8"))
+        return lock
+
+    def _check_manifest(self, previous: dict) -> None:
+        before, now = _flat(previous), _flat(self.manifest)
+        changed = [f"{key}: {before.get(key)!r} then, {value!r} now" for key, value in now.items() if before.get(key) != value]
+        if changed:
+            raise InputError(
+                f"output folder {str(self.path)!r} holds a job run with other parameters ({'; '.join(changed)}): "
+                "rerun with the same ones to resume, choose another output, or pass --overwrite to start over"
+            )
+
+    # resume --------------------------------------------------------------------------------
+    def _read_back(self) -> None:
+        for number, part in self._chunks(_PARTS):
+            for row in _read_rows(part, columns=["id", "verdict"]):
+                self.done_ids.add(row["id"])
+                self.verdicts[row["verdict"]] += 1
+            self._next[_PARTS] = number + 1
+        for number, chunk in self._chunks(_ERRORS):
+            for row in _read_rows(chunk):
+                bad = BadRecord(**{name: row[name] for name in BadRecord._fields})
+                self.finished_errors.add(bad.key)
+                self.error_stages[bad.stage] += 1
+                if bad.stage == "score":
+                    self.done_ids.add(bad.record)
+            self._next[_ERRORS] = number + 1
+
+    def _chunks(self, prefix: str) -> list[tuple[int, Path]]:
+        suffix = "jsonl" if prefix == _ERRORS else self.output_format
+        pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)\.{suffix}$")
+        found = [(int(m.group(1)), p) for p in self.path.iterdir() if (m := pattern.match(p.name))]
+        return sorted(found)
+
+    # writing -------------------------------------------------------------------------------
+    def add(self, result: UnitResult) -> None:
+        """Buffer a unit's rows and bad records; commit a chunk when enough rows or time have passed."""
+        self._rows.extend(result.rows)
+        self._errors.extend(bad.to_row() for bad in result.errors)
+        for row in result.rows:
+            self.verdicts[row["verdict"]] += 1
+        for bad in result.errors:
+            self.error_stages[bad.stage] += 1
+        full = len(self._rows) >= self.chunk_size or len(self._errors) >= self.chunk_size
+        if full or time.monotonic() - self._last_commit >= self.commit_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Write the buffered bad records, then the rows `chunk_size` at a time, as numbered chunks (atomic renames)."""
+        if self._errors:
+            self._write_chunk(_ERRORS, "jsonl", self._errors)
+            self._errors = []
+        for start in range(0, len(self._rows), self.chunk_size):
+            self._write_chunk(_PARTS, self.output_format, self._rows[start : start + self.chunk_size])
+        self.rows_written += len(self._rows)
+        self._rows = []
+        self._last_commit = time.monotonic()
+
+    def _write_chunk(self, prefix: str, output_format: str, rows: list[dict]) -> None:
+        name = f"{prefix}-{self._next[prefix]:05d}.{output_format}"
+        if output_format == "jsonl":
+            data = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+        else:
+            data = _parquet_bytes(rows, details=self.manifest["options"]["details"])
+        _write_atomic(self.path / name, data)
+        self._next[prefix] += 1
+
+    def finish(self, summary: BatchSummary) -> None:
+        """Commit what is buffered and write `_summary.json`."""
+        self.commit()
+        _write_atomic(self.path / _SUMMARY, json.dumps(summary.to_dict(), indent=2).encode("utf-8"))
+
+    def close(self) -> None:
+        """Release the lock (buffered rows are committed first: they are whole)."""
+        with contextlib.suppress(OSError):
+            self.commit()
+        self._lock.close()
+
+    def summary(self, engine: str, workers: int, wall_seconds: float) -> BatchSummary:
+        return BatchSummary(
+            output=str(self.path),
+            engine=engine,
+            workers=workers,
+            articles=sum(self.verdicts.values()),
+            scored=self.rows_written + len(self._rows),
+            resumed=self.resumed,
+            errors=sum(self.error_stages.values()),
+            duplicates=self.error_stages["duplicate"],
+            verdicts=dict(sorted(self.verdicts.items())),
+            wall_seconds=round(wall_seconds, 3),
+            articles_per_second=round((self.rows_written + len(self._rows)) / wall_seconds, 3) if wall_seconds > 0 else 0.0,
+        )
+
+
+def _flat(manifest: dict) -> dict:
+    flat = {key: value for key, value in manifest.items() if key != "options"}
+    flat.update({f"options.{key}": value for key, value in manifest.get("options", {}).items()})
+    return flat
+
+
+def _exclusive_lock(path: Path):
+    """An open lock file holding an exclusive advisory lock (released when the process dies)."""
+    handle = path.open("a")
+    try:
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:
+        pass
+    except OSError:
+        handle.close()
+        raise InputError(f"another batch run is writing to {str(path.parent)!r}: wait for it, or choose another output") from None
+    return handle
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a hidden temporary sibling, flush it to disk, then rename it over `path`."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _parquet_schema(details: bool):
+    import pyarrow as pa
+
+    fields = [
+        ("id", pa.string()), ("verdict", pa.string()), ("spin_score", pa.float64()), ("source_id", pa.string()),
+        ("source_similarity", pa.float64()), ("coverage", pa.float64()), ("sentences", pa.int64()),
+        ("spun_sentences", pa.int64()), ("copied_sentences", pa.int64()), ("paraphrased_sentences", pa.int64()),
+    ]
+    return pa.schema(fields + ([("report", pa.string())] if details else []))
+
+
+def _parquet_bytes(rows: list[dict], details: bool) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema(details)), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _read_rows(path: Path, columns: list[str] | None = None) -> Iterator[dict]:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.read_table(path, columns=columns).to_pylist()
+        return
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                raise InputError(f"{path}:{number} is not a whole JSON row: delete {path.name} to redo its rows") from None
+
+
+def read_batch_output(path: str | Path) -> Iterator[dict]:
+    """The result rows of a batch output folder, chunk by chunk (committed chunks only)."""
+    folder = Path(path)
+    parts = sorted(p for p in folder.glob("part-*") if p.suffix in (".jsonl", ".parquet"))
+    for part in parts:
+        yield from _read_rows(part)
+
+
+def read_batch_errors(path: str | Path) -> Iterator[dict]:
+    """The bad records of a batch output folder: position, record, stage, reason, occurrence."""
+    for chunk in sorted(Path(path).glob(f"{_ERRORS}-*.jsonl")):
+        yield from _read_rows(chunk)
+
+
+# --------------------------------------------------------------------------------------- progress
+class ProgressReporter:
+    """A tqdm bar (articles/s, ETA) on a terminal, plain log lines every `log_seconds` elsewhere."""
+
+    def __init__(self, mode: str, total: int | None, initial: int = 0, log_seconds: float = 30.0):
+        self.mode = mode
+        self.total = total
+        self.done = initial
+        self.scored = 0
+        self.log_seconds = log_seconds
+        self._start = self._last_log = time.monotonic()
+        self._bar = None
+        if mode == "bar":
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, unit="article", dynamic_ncols=True, smoothing=0.1)
+
+    def update(self, articles: int) -> None:
+        self.done += articles
+        self.scored += articles
+        if self._bar is not None:
+            self._bar.update(articles)
+        elif self.mode == "log" and time.monotonic() - self._last_log >= self.log_seconds:
+            self._last_log = time.monotonic()
+            log.info(self.line())
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self._start
+        rate = self.scored / elapsed if elapsed > 0 else 0.0
+        of_total = f"/{self.total}" if self.total is not None else ""
+        line = f"{self.done}{of_total} articles, {rate:.1f} articles/s"
+        if self.total is not None and rate > 0:
+            line += f", ETA {_duration(max(self.total - self.done, 0) / rate)}"
+        return line
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        elif self.mode == "log":
+            log.info(self.line())
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def progress_mode(progress: bool | None) -> str:
+    """"bar" on a terminal, "log" elsewhere, "off" when progress is False."""
+    if progress is False:
+        return "off"
+    return "bar" if progress or sys.stderr.isatty() else "log"
+
+
+# ------------------------------------------------------------------------------------ the run
+def run_batch(
+    input: str | Path,
+    output: str | Path,
+    index=None,
+    detector=None,
+    *,
+    model: str | Path | None = None,
+    id_field: str = "id",
+    text_field: str = "text",
+    output_format: str | None = None,
+    details: bool = False,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    exclude_self: bool = True,
+    workers: int | None = None,
+    threads: int | None = None,
+    batch_size: int = 32,
+    chunk_size: int = 500,
+    commit_seconds: float = 30.0,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    engine: str = "local",
+    **engine_options,
+) -> BatchSummary:
+    """Score every article of `input` into the output folder `output`; resumes a killed run.
+
+    Args:
+        input: a .txt file, a folder of .txt, a glob, JSON lines or Parquet (`read_documents`).
+        output: the output folder (created); its suffix .parquet / .jsonl picks the format unless
+            `output_format` is given (default JSON lines).
+        index: a source index folder, a loaded `SourceIndex` (this process only), or None.
+        detector: a loaded `Detector` (this process only), a picklable callable returning one
+            (called once per worker), or None to load `model` (default: the shipped model).
+        id_field, text_field: the id and text columns of JSON lines / Parquet input.
+        details: add the full report as JSON in a "report" column.
+        max_chars: longer articles go to the errors file; exclude_self: an indexed source whose id
+            equals the article's is never its candidate.
+        workers: processes scoring in parallel (default `default_workers()`); threads: torch
+            intra-op threads per worker (default: the cores shared out between the workers).
+        batch_size: articles per `analyze_many` call; chunk_size / commit_seconds: a chunk is
+            committed every `chunk_size` rows or `commit_seconds`, whichever comes first.
+        overwrite: delete the earlier output of another job in `output` and start over.
+        progress: a bar on a terminal, log lines elsewhere (None); False for silence.
+        engine: "local", or "ray" (`detector.ray_engine.run_batch_ray`, `engine_options` go there).
+    """
+    if engine == "ray":
+        from detector.ray_engine import run_batch_ray
+
+        return run_batch_ray(
+            input, output, index=index, detector=detector, model=model, id_field=id_field, text_field=text_field,
+            output_format=output_format, details=details, max_chars=max_chars, exclude_self=exclude_self,
+            batch_size=batch_size, chunk_size=chunk_size, commit_seconds=commit_seconds, overwrite=overwrite,
+            progress=progress, **engine_options,
+        )
+    if engine != "local" or engine_options:
+        raise InputError(f"engine={engine!r} with options {sorted(engine_options)}: use engine 'local' (no options) or 'ray'")
+    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self)
+    workers = _checked_workers(workers, index, detector)
+    start = time.monotonic()
+    job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
+                      chunk_size=chunk_size, commit_seconds=commit_seconds)
+    try:
+        reporter = start_progress(progress, input, options, job)
+        items = plan_records(input, options, job.done_ids, job.finished_errors)
+        if workers == 1:
+            _score_here(items, _scorer_here(index, detector, model, options, threads), job, reporter, batch_size)
+        else:
+            spec = worker_spec(index, detector, model, options, threads or max(1, cores() // workers))
+            _score_in_pool(items, spec, workers, job, reporter, batch_size)
+        reporter.close()
+        summary = job.summary("local", workers, time.monotonic() - start)
+        job.finish(summary)
+        return summary
+    finally:
+        job.close()
+
+
+def resolve_format(output: str | Path, output_format: str | None) -> str:
+    """The output format: as given, else from the output folder's suffix, else JSON lines."""
+    if output_format is not None:
+        if output_format not in OUTPUT_FORMATS:
+            raise InputError(f"output format {output_format!r} is not one of {list(OUTPUT_FORMATS)}")
+        return output_format
+    return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "jsonl")
+
+
+def job_manifest(input, index, detector, model, options: BatchOptions) -> dict:
+    """The parameters that define a job's output: a rerun must match them to resume."""
+    from detector import __version__
+
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "spin_detector": __version__,
+        "input": str(Path(input).absolute()),
+        "index": _describe_index(index),
+        "model": _describe_model(detector, model),
+        "options": asdict(options),
+    }
+
+
+def _describe_index(index) -> str | None:
+    if index is None or isinstance(index, (str, Path)):
+        return index and str(Path(index).absolute())
+    return f"in-memory {type(index).__qualname__} of {len(index)} sources"
+
+
+def _describe_model(detector, model) -> str:
+    """The model folder and the size of its weights (so a newly trained model is a new job)."""
+    if isinstance(detector, DetectorLoader):
+        return _describe_model(None, detector.model)
+    if detector is not None and not _is_factory(detector):
+        return f"in-memory {type(detector).__qualname__}"
+    if detector is not None:
+        function = getattr(detector, "func", detector)
+        arguments = [repr(a) for a in getattr(detector, "args", ())]
+        return f"{function.__module__}.{getattr(function, '__qualname__', type(function).__qualname__)}({', '.join(arguments)})"
+    from detector.api import DEFAULT_MODEL_PATH, MODEL_ENV
+
+    folder = Path(model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH).absolute()
+    weights = folder / "model.safetensors"
+    return f"{folder} ({weights.stat().st_size} bytes of weights)" if weights.is_file() else f"{folder} (no trained classifier)"
+
+
+def start_progress(progress: bool | None, input, options: BatchOptions, job: BatchOutput) -> ProgressReporter:
+    """A reporter whose total comes from one cheap counting read of the input (skipped when off)."""
+    mode = progress_mode(progress)
+    total = count_records(input, options) if mode != "off" else None
+    return ProgressReporter(mode, total, initial=job.resumed)
+
+
+def _checked_workers(workers: int | None, index, detector) -> int:
+    in_memory = [name for name, thing in (("index", index), ("detector", detector))
+                 if thing is not None and not isinstance(thing, (str, Path)) and not _is_factory(thing)]
+    if workers is None:
+        return 1 if in_memory else default_workers()
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers={workers!r} must be a positive integer")
+    if workers > 1 and in_memory:
+        raise InputError(
+            f"workers={workers} needs every worker to load its own {' and '.join(in_memory)}: pass the index "
+            "as a folder path and the model as a path (or detector as a picklable factory), or use workers=1"
+        )
+    return workers
+
+
+def _is_factory(thing) -> bool:
+    return callable(thing) and not hasattr(thing, "analyze_many")
+
+
+def worker_spec(index, detector, model, options: BatchOptions, threads: int | None = None) -> WorkerSpec:
+    """What each worker loads: `detector` if it is a factory, else `DetectorLoader(model)`; the index folder."""
+    factory = detector if detector is not None and _is_factory(detector) else DetectorLoader(str(model) if model else None)
+    return WorkerSpec(factory, str(index) if isinstance(index, (str, Path)) else None, options, threads)
+
+
+def cores() -> int:
+    """CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _scorer_here(index, detector, model, options: BatchOptions, threads: int | None) -> ArticleScorer:
+    """The scorer of a one-process run: the objects given, or loaded here as a worker would."""
+    loaded = detector is not None and not _is_factory(detector)
+    spec = worker_spec(index, None if loaded else detector, model, options, threads)
+    scorer = ArticleScorer(detector, spec.load_index(detector), options) if loaded else spec.load()
+    if index is not None and not isinstance(index, (str, Path)):
+        scorer.index = index
+    return scorer
+
+
+def _units(items: Iterable[WorkItem | BadRecord], batch_size: int, job: BatchOutput) -> Iterator[list[WorkItem]]:
+    """Work items grouped `batch_size` at a time; bad records go straight to the output."""
+    if batch_size < 1:
+        raise InputError(f"batch_size={batch_size} must be a positive number of articles")
+    unit: list[WorkItem] = []
+    for item in items:
+        if isinstance(item, BadRecord):
+            job.add(UnitResult([], [item]))
+            continue
+        unit.append(item)
+        if len(unit) == batch_size:
+            yield unit
+            unit = []
+    if unit:
+        yield unit
+
+
+def _score_here(items, scorer: ArticleScorer, job: BatchOutput, reporter: ProgressReporter, batch_size: int) -> None:
+    for unit in _units(items, batch_size, job):
+        job.add(scorer.score(unit))
+        reporter.update(len(unit))
+
+
+def _score_in_pool(items, spec: WorkerSpec, workers: int, job: BatchOutput, reporter: ProgressReporter,
+                   batch_size: int) -> None:
+    """Units scored by `workers` spawned processes, a bounded number in flight, results in order."""
+    context = multiprocessing.get_context("spawn")
+    pending: deque[tuple[int, Future]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(spec,)) as pool:
+        try:
+            for unit in _units(items, batch_size, job):
+                pending.append((len(unit), pool.submit(_score_in_worker, unit)))
+                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
+                    _collect(pending.popleft(), job, reporter)
+            while pending:
+                _collect(pending.popleft(), job, reporter)
+        except BaseException:
+            for _, future in pending:
+                future.cancel()
+            raise
+
+
+def _collect(entry: tuple[int, Future], job: BatchOutput, reporter: ProgressReporter) -> None:
+    size, future = entry
+    job.add(future.result())
+    reporter.update(size)

@@ -1,0 +1,461 @@
+"""The spin classifier: a fine-tuned BERT encoder with a word head and a sentence head.
+
+`SpinClassifier` is the torch module. Its word head gives every word a substitution logit (read at
+the word's first subword); its sentence head reads the mean-pooled encoder states together with
+pooled word evidence (max and mean word logit, mean word probability), so that a sentence with a
+few confident swaps is called spun and the word head learns from the sentence labels as well.
+
+`SpinScorer` is the inference side: a model folder in and out (``config.json``,
+``model.safetensors`` in fp16, tokenizer files, ``calibration.json``), calibrated sentence
+probabilities and per-word probabilities for the word tokens of `detector.text.tokenize`, in
+length-sorted batches under `torch.inference_mode()`, with an int8 dynamically quantised path for
+the CPU.
+
+This module needs only torch, transformers, numpy, safetensors and `detector.text`, so that the
+training machine can import it.
+
+Example:
+    >>> scorer = SpinScorer.load("models/spin-classifier")          # doctest: +SKIP
+    >>> probability, words = scorer.predict(["The armed forces alliance should not confess new participants."])[0]  # doctest: +SKIP
+    >>> probability >= scorer.threshold                              # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import torch
+import transformers
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from detector.errors import InputError, ModelFormatError
+from detector.text import Token, tokenize
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_LENGTH",
+    "Calibration",
+    "SpinClassifier",
+    "SpinOutput",
+    "SpinScorer",
+    "SubwordInput",
+    "collate_subwords",
+    "encode_words",
+]
+
+FORMAT = "spin-detector-classifier"
+FORMAT_VERSION = 1
+MAX_LENGTH = 128
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CALIBRATION_FILE = "calibration.json"
+WORD_FEATURES = ("max_word_logit", "mean_word_logit", "mean_word_probability")
+CALIBRATION_METHODS = ("isotonic", "platt", "identity")
+
+
+@dataclass
+class SpinOutput:
+    """Logits of one forward pass: one per sentence, one per subword position."""
+
+    sentence_logits: torch.Tensor  # (batch,)
+    word_logits: torch.Tensor  # (batch, length); meaningful where word_index >= 0
+
+
+class SpinClassifier(nn.Module):
+    """BERT encoder + word head (substitution logit per token) + sentence head (spun logit).
+
+    Args:
+        encoder: a transformers encoder (``AutoModel``) whose outputs have ``last_hidden_state``.
+        dropout: dropout before each head.
+    """
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1):
+        super().__init__()
+        if getattr(encoder, "pooler", None) is not None:
+            encoder.pooler = None  # unused: the heads read the token states
+        self.encoder = encoder
+        self.dropout = dropout
+        hidden = encoder.config.hidden_size
+        self.word_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
+        self.sentence_head = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(hidden + len(WORD_FEATURES), hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, 1),
+        )
+
+    @classmethod
+    def from_base(cls, path: str | os.PathLike, dropout: float = 0.1) -> "SpinClassifier":
+        """Start from a pretrained encoder folder (the bundled MiniLM, or a tiny test model)."""
+        return cls(AutoModel.from_pretrained(str(path)), dropout=dropout)
+
+    @classmethod
+    def from_config(cls, encoder_config: dict, dropout: float = 0.1) -> "SpinClassifier":
+        """An untrained model of the given encoder architecture (weights to be loaded after)."""
+        config = AutoConfig.for_model(**encoder_config)
+        return cls(AutoModel.from_config(config), dropout=dropout)
+
+    def head_config(self) -> dict:
+        """What `from_config` needs besides the encoder config, for the model folder's config.json."""
+        return {"dropout": self.dropout, "word_features": list(WORD_FEATURES), "pooling": "mean"}
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor) -> SpinOutput:
+        """Logits for a padded batch; ``word_index`` >= 0 marks each word's first subword."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        word_logits = self.word_head(states).squeeze(-1)
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        evidence = pooled_word_evidence(word_logits, word_index >= 0)
+        sentence_logits = self.sentence_head(torch.cat([pooled, evidence.to(pooled.dtype)], dim=-1)).squeeze(-1)
+        return SpinOutput(sentence_logits=sentence_logits, word_logits=word_logits)
+
+
+def pooled_word_evidence(word_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+    """(batch, 3): max and mean word logit and mean word probability over real words (0 if none)."""
+    logits = word_logits.float()
+    has_words = word_mask.any(dim=1)
+    count = word_mask.sum(dim=1).clamp(min=1)
+    maximum = logits.masked_fill(~word_mask, float("-inf")).amax(dim=1)
+    maximum = torch.where(has_words, maximum, torch.zeros_like(maximum))
+    mean_logit = logits.masked_fill(~word_mask, 0.0).sum(dim=1) / count
+    mean_probability = torch.sigmoid(logits).masked_fill(~word_mask, 0.0).sum(dim=1) / count
+    return torch.stack([maximum, mean_logit, mean_probability], dim=-1)
+
+
+@dataclass(frozen=True)
+class SubwordInput:
+    """One sentence as subword ids, with the word each first subword starts (-1 elsewhere)."""
+
+    input_ids: list[int]
+    word_index: list[int]  # index among the sentence's word tokens (Token.is_word), or -1
+    n_words: int  # word tokens in the sentence, including any cut off by max_length
+
+
+def encode_words(
+    tokenizer: PreTrainedTokenizerBase, token_lists: Sequence[Sequence[Token]], max_length: int = MAX_LENGTH
+) -> list[SubwordInput]:
+    """Subword ids for pre-tokenised sentences (all tokens, punctuation included, as split words).
+
+    Words cut off by ``max_length`` and words that yield no subword have no position.
+    """
+    if not token_lists:
+        return []
+    encoded = tokenizer(
+        [[token.text for token in tokens] for tokens in token_lists],
+        is_split_into_words=True,
+        truncation=True,
+        max_length=max_length,
+    )
+    inputs = []
+    for row, tokens in enumerate(token_lists):
+        word_of_token, n_words = _word_numbers(tokens)
+        index, previous = [], None
+        for token_id in encoded.word_ids(row):
+            first = token_id is not None and token_id != previous
+            index.append(word_of_token[token_id] if first else -1)
+            previous = token_id
+        inputs.append(SubwordInput(list(encoded["input_ids"][row]), index, n_words))
+    return inputs
+
+
+def _word_numbers(tokens: Sequence[Token]) -> tuple[list[int], int]:
+    """For each token its index among the word tokens (-1 for punctuation), and the word count."""
+    numbers, count = [], 0
+    for token in tokens:
+        numbers.append(count if token.is_word else -1)
+        count += token.is_word
+    return numbers, count
+
+
+def collate_subwords(inputs: Sequence[SubwordInput], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``word_index`` tensors for a batch."""
+    length = max(len(item.input_ids) for item in inputs)
+    input_ids = torch.full((len(inputs), length), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(inputs), length), dtype=torch.long)
+    word_index = torch.full((len(inputs), length), -1, dtype=torch.long)
+    for row, item in enumerate(inputs):
+        n = len(item.input_ids)
+        input_ids[row, :n] = torch.tensor(item.input_ids)
+        attention_mask[row, :n] = 1
+        word_index[row, :n] = torch.tensor(item.word_index)
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "word_index": word_index}
+
+
+@dataclass
+class Calibration:
+    """Maps the model's raw sentence probability to a calibrated one, plus the decision threshold.
+
+    ``method`` is ``"isotonic"`` (piecewise-linear through the ``x``/``y`` knots of a fitted
+    sklearn IsotonicRegression, clipped at the ends), ``"platt"`` (``sigmoid(a * logit + b)``) or
+    ``"identity"`` (an uncalibrated model).
+    """
+
+    method: str = "identity"
+    threshold: float = 0.5
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+    a: float = 1.0
+    b: float = 0.0
+    details: dict = field(default_factory=dict)  # how it was fitted: sizes, Brier scores, ...
+
+    def __post_init__(self):
+        if self.method not in CALIBRATION_METHODS:
+            raise ValueError(f"calibration method {self.method!r} is unknown; use one of {CALIBRATION_METHODS}")
+        if self.method == "isotonic" and (len(self.x) < 1 or len(self.x) != len(self.y)):
+            raise ValueError(f"isotonic calibration needs matching x/y knots, got {len(self.x)} and {len(self.y)}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"calibration threshold {self.threshold!r} is outside [0, 1]")
+
+    def apply(self, raw_probability: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for raw sentence probabilities (any shape)."""
+        raw = np.asarray(raw_probability, dtype=np.float64)
+        if self.method == "isotonic":
+            return np.interp(raw, self.x, self.y)
+        if self.method == "platt":
+            logit = np.log(np.clip(raw, 1e-12, None)) - np.log(np.clip(1.0 - raw, 1e-12, None))
+            return 1.0 / (1.0 + np.exp(-(self.a * logit + self.b)))
+        return raw
+
+    def to_dict(self) -> dict:
+        data = {"method": self.method, "threshold": self.threshold, "details": self.details}
+        if self.method == "isotonic":
+            data.update(x=self.x, y=self.y)
+        if self.method == "platt":
+            data.update(a=self.a, b=self.b)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Calibration":
+        fields = ("method", "threshold", "x", "y", "a", "b", "details")
+        return cls(**{key: data[key] for key in fields if key in data})
+
+
+class SpinScorer:
+    """Calibrated spun probability per sentence and substitution probability per word.
+
+    Args:
+        model: the `SpinClassifier` (put in eval mode here).
+        tokenizer: its subword tokenizer.
+        calibration: sentence calibration and decision threshold.
+        max_length: subwords per sentence; later words get probability 0.
+        base_model: name or path of the encoder the model was fine-tuned from (for the config).
+    """
+
+    def __init__(
+        self,
+        model: SpinClassifier,
+        tokenizer: PreTrainedTokenizerBase,
+        calibration: Calibration | None = None,
+        max_length: int = MAX_LENGTH,
+        base_model: str = "",
+    ):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.calibration = calibration or Calibration()
+        self.max_length = max_length
+        self.base_model = base_model
+        self.quantized = False
+
+    @property
+    def threshold(self) -> float:
+        """Decision threshold on the calibrated probability (spun when probability >= threshold)."""
+        return self.calibration.threshold
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters(), torch.empty(0)).device
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, quantize: bool = False, device: str | None = None) -> "SpinScorer":
+        """Read a model folder; ``quantize=True`` gives int8 dynamically quantised Linear layers (CPU)."""
+        folder = Path(path)
+        config = _read_config(folder)
+        calibration = _read_calibration(folder)
+        try:
+            model = SpinClassifier.from_config(config["encoder"], dropout=config["head"]["dropout"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelFormatError(f"model folder {folder}: config.json has an unusable encoder/head config ({error})")
+        model.load_state_dict(_read_weights(folder, model))
+        tokenizer = _read_tokenizer(folder)
+        scorer = cls(model, tokenizer, calibration, config["max_length"], config.get("base_model", ""))
+        if quantize:
+            scorer.quantize()
+        elif device is not None:
+            scorer.model.to(device)
+        return scorer
+
+    def quantize(self) -> "SpinScorer":
+        """Swap the Linear layers for int8 dynamically quantised ones (CPU inference only)."""
+        if self.device.type != "cpu":
+            raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
+            warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
+        self.quantized = True
+        return self
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model folder atomically (fp16 safetensors); an existing README.md is kept."""
+        if self.quantized:
+            raise InputError("a quantised SpinScorer cannot be saved; save the full-precision model and quantize on load")
+        folder = Path(path)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            self._write(staging)
+            if (folder / "README.md").is_file():
+                shutil.copy2(folder / "README.md", staging / "README.md")
+            if folder.exists():
+                shutil.rmtree(folder)
+            staging.rename(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _write(self, folder: Path) -> None:
+        weights = {name: tensor.detach().to("cpu", torch.float16).contiguous() for name, tensor in self.model.state_dict().items()}
+        safetensors.torch.save_file(weights, folder / WEIGHTS_FILE, metadata={"format": FORMAT})
+        self.tokenizer.save_pretrained(folder)
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "base_model": self.base_model,
+            "max_length": self.max_length,
+            "encoder": self.model.encoder.config.to_dict(),
+            "head": self.model.head_config(),
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "safetensors": safetensors.__version__},
+        }
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+        (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_dict(), indent=2), encoding="utf-8")
+
+    def predict(self, sentences: Sequence[str], batch_size: int = 64) -> list[tuple[float, list[tuple[str, float]]]]:
+        """Per sentence: calibrated spun probability and (word, substitution probability) per word token."""
+        _check_sentences(sentences, batch_size)
+        token_lists = [tokenize(sentence) for sentence in sentences]
+        raw, word_probabilities = self.raw_scores(token_lists, batch_size)
+        calibrated = self.calibration.apply(raw)
+        results = []
+        for probability, tokens, words in zip(calibrated, token_lists, word_probabilities):
+            word_tokens = [token for token in tokens if token.is_word]
+            results.append((float(probability), [(token.text, float(p)) for token, p in zip(word_tokens, words)]))
+        return results
+
+    def raw_scores(self, token_lists: Sequence[Sequence[Token]], batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Uncalibrated sentence probabilities and per-word probabilities for tokenised sentences."""
+        return self.score_subwords(encode_words(self.tokenizer, token_lists, self.max_length), batch_size)
+
+    def score_subwords(self, inputs: Sequence[SubwordInput], batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Uncalibrated sentence probabilities and per-word probabilities, in input order.
+
+        Batches are sorted by subword length (longest first) so that padding stays small; words
+        without a subword position (cut off by ``max_length``) keep probability 0.
+        """
+        sentence = np.zeros(len(inputs), dtype=np.float64)
+        words: list[np.ndarray] = [np.zeros(item.n_words) for item in inputs]
+        order = sorted(range(len(inputs)), key=lambda i: -len(inputs[i].input_ids))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = {k: v.to(self.device) for k, v in collate_subwords([inputs[i] for i in rows], self.tokenizer.pad_token_id).items()}
+                output = self.model(**batch)
+                sentence[rows] = torch.sigmoid(output.sentence_logits.float()).cpu().numpy()
+                word_probability = torch.sigmoid(output.word_logits.float()).cpu().numpy()
+                index = batch["word_index"].cpu().numpy()
+                for row, i in enumerate(rows):
+                    positions = index[row] >= 0
+                    words[i][index[row][positions]] = word_probability[row][positions]
+        return sentence, words
+
+
+def _check_sentences(sentences: Sequence[str], batch_size: int) -> None:
+    if isinstance(sentences, str):
+        raise InputError("predict expects a list of sentences, got one string; wrap it in a list")
+    for position, sentence in enumerate(sentences):
+        if not isinstance(sentence, str):
+            raise InputError(f"sentence {position} is a {type(sentence).__name__}, not a str")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+
+
+def _read_json(folder: Path, name: str) -> dict:
+    file = folder / name
+    if not folder.is_dir():
+        raise ModelFormatError(f"model folder {folder} does not exist; train one with `python -m training.train` or pass the right path")
+    if not file.is_file():
+        raise ModelFormatError(f"model folder {folder} has no {name}; it is truncated or not a spin-detector model folder")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFormatError(f"model folder {folder}: {name} is not valid JSON ({error}); re-save or re-train the model")
+    if not isinstance(data, dict):
+        raise ModelFormatError(f"model folder {folder}: {name} holds a {type(data).__name__}, expected a JSON object")
+    return data
+
+
+def _read_config(folder: Path) -> dict:
+    config = _read_json(folder, CONFIG_FILE)
+    if config.get("format") != FORMAT:
+        raise ModelFormatError(
+            f"model folder {folder} is not a spin classifier (config.json format is {config.get('format')!r}, "
+            f"expected {FORMAT!r}); a plain transformers model must be fine-tuned with `python -m training.train` first"
+        )
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"model folder {folder} has format_version {config.get('format_version')!r}; this library reads version "
+            f"{FORMAT_VERSION}: re-train the model or install the matching spin-detector version"
+        )
+    missing = [key for key in ("encoder", "head", "max_length") if key not in config]
+    if missing:
+        raise ModelFormatError(f"model folder {folder}: config.json lacks {missing}")
+    return config
+
+
+def _read_calibration(folder: Path) -> Calibration:
+    data = _read_json(folder, CALIBRATION_FILE)
+    try:
+        return Calibration.from_dict(data)
+    except (TypeError, ValueError) as error:
+        raise ModelFormatError(f"model folder {folder}: calibration.json is unusable ({error}); re-run training.calibrate")
+
+
+def _read_weights(folder: Path, model: SpinClassifier) -> dict[str, torch.Tensor]:
+    file = folder / WEIGHTS_FILE
+    if not file.is_file():
+        raise ModelFormatError(f"model folder {folder} has no {WEIGHTS_FILE}; it is truncated or not a spin-detector model folder")
+    try:
+        weights = safetensors.torch.load_file(file, device="cpu")
+    except Exception as error:  # safetensors raises its own error type, or OSError, on a damaged file
+        raise ModelFormatError(f"model folder {folder}: {WEIGHTS_FILE} is corrupt or truncated ({error}); re-save the model")
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        raise ModelFormatError(
+            f"model folder {folder}: {WEIGHTS_FILE} does not match config.json (missing {missing[:5]}, unexpected {unexpected[:5]})"
+        )
+    for name, tensor in weights.items():
+        if tensor.shape != expected[name].shape:
+            raise ModelFormatError(
+                f"model folder {folder}: weight {name} has shape {tuple(tensor.shape)}, config.json implies {tuple(expected[name].shape)}"
+            )
+    return {name: tensor.to(expected[name].dtype) for name, tensor in weights.items()}
+
+
+def _read_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
+    try:
+        return AutoTokenizer.from_pretrained(str(folder))
+    except Exception as error:  # transformers raises many types for a missing or broken tokenizer
+        raise ModelFormatError(f"model folder {folder}: the tokenizer files are missing or broken ({error})")

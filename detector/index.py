@@ -1,0 +1,572 @@
+"""`SourceIndex`: the clean sources a suspect article is checked against.
+
+Each source is split into sentences; every sentence is embedded (the vectors are kept, float16, for
+alignment) and the non-boilerplate ones go into FAISS: an exact inner-product index while small, an
+HNSW graph over fp16 vectors once it passes `IndexSettings.hnsw_threshold`, so that a query stays in
+milliseconds at a million sentences. Beside the vectors, each source's immutables (names, numbers,
+rare words; see `detector.fingerprint`) are MinHashed into an LSH table.
+
+`search` ranks sources by two kinds of evidence, so that it survives spinning and shuffling:
+(a) dense votes: each suspect sentence's nearest source sentences vote for their documents, the
+    per-document score being the mean over suspect sentences of the best cosine above a floor;
+(b) immutables containment: the estimated share of the suspect's immutables found in the source,
+    which a spinner leaves intact even when it changes most content words.
+
+An index is a folder (manifest.json with versions, counts and sha256 of every file; Parquet, .npy and
+a FAISS file; no pickle). `save` is atomic; `load` checks everything and says what to do when a
+folder is missing, truncated, corrupt, foreign or of another format version.
+
+Example:
+    >>> index = SourceIndex.build([{"id": "a", "text": "NATO met in Brussels."}])   # doctest: +SKIP
+    >>> index.save("sources.index"); SourceIndex.load("sources.index")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from detector.documents import Document, as_document
+from detector.encoder import SentenceEncoder
+from detector.errors import IndexFormatError, InputError
+from detector.fingerprint import (
+    DEFAULT_NUM_PERM,
+    FINGERPRINT_SCHEME,
+    FINGERPRINT_SEED,
+    FINGERPRINT_VERSION,
+    document_immutables,
+    immutable_shingles,
+    immutables_signature,
+    signature_jaccard,
+)
+from detector.text import Segment, split_sentences
+
+__all__ = ["SourceIndex", "IndexedSource", "IndexSettings", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+FORMAT_NAME = "spin-detector-source-index"
+MANIFEST = "manifest.json"
+REBUILD_HINT = "rebuild it with `spin-detect index build`"
+_PROBE_SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+_ENCODE_CHUNK = 2048
+_HASH_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How the index stores vectors and scores candidates (saved in the manifest)."""
+
+    hnsw_threshold: int = 50_000      # vectors beyond which the exact flat index becomes HNSW
+    hnsw_m: int = 16                  # HNSW graph degree
+    ef_construction: int = 40
+    ef_search: int = 64
+    neighbours: int = 10              # nearest source sentences fetched per suspect sentence
+    dense_floor: float = 0.5          # cosine below which a match casts no vote
+    dense_weight: float = 0.5         # share of dense votes in the score; the rest is immutables
+    num_perm: int = DEFAULT_NUM_PERM
+    lsh_threshold: float = 0.2        # Jaccard threshold of the immutables LSH (candidate generation)
+    batch_size: int = 64              # encoder batch size
+
+
+@dataclass(frozen=True)
+class IndexedSource:
+    """One indexed source: the document, its segments and one unit-norm float32 vector per segment."""
+
+    document: Document
+    segments: list[Segment]
+    embeddings: np.ndarray
+
+
+class SourceIndex:
+    """Clean sources, searchable by dense sentence votes and by immutables MinHash."""
+
+    def __init__(self, encoder: SentenceEncoder | None = None, settings: IndexSettings | None = None):
+        self.settings = settings or IndexSettings()
+        self._encoder = encoder
+        self._encoder_info = _encoder_info(encoder) if encoder is not None else None
+        self._documents: list[Document] = []
+        self._row_of: dict[str, int] = {}
+        self._segments: list[list[Segment]] = []
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._embeddings: np.ndarray | None = None
+        self._vector_rows = np.zeros(0, dtype=np.int64)
+        self._signatures = np.zeros((0, self.settings.num_perm), dtype=np.uint32)
+        self._shingle_counts = np.zeros(0, dtype=np.int64)
+        self._vectors = None
+        self._lsh = _new_lsh(self.settings)
+
+    @classmethod
+    def build(
+        cls,
+        documents: Iterable,
+        encoder: SentenceEncoder | None = None,
+        progress: bool = False,
+        settings: IndexSettings | None = None,
+    ) -> SourceIndex:
+        """Index ``documents`` (`Document`, ``{"id", "text"}`` dicts or ``(id, text)`` pairs)."""
+        index = cls(encoder or SentenceEncoder.load(), settings)
+        index.add(documents, progress=progress)
+        return index
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        """The encoder that embeds new sources (the bundled MiniLM when none was given)."""
+        if self._encoder is None:
+            self._encoder = SentenceEncoder.load()
+            self._encoder_info = _checked_encoder(self._encoder, self._encoder_info)
+        return self._encoder
+
+    @property
+    def ids(self) -> list[str]:
+        return [doc.id for doc in self._documents]
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __contains__(self, doc_id) -> bool:
+        return str(doc_id) in self._row_of
+
+    def __repr__(self) -> str:
+        name = self._encoder_info["name"] if self._encoder_info else None
+        return f"SourceIndex({len(self)} documents, {len(self._vector_rows)} vectors, encoder={name!r})"
+
+    # ------------------------------------------------------------------ adding
+    def add(self, documents: Iterable, progress: bool = False) -> None:
+        """Add sources; all or nothing (a duplicate or bad document leaves the index unchanged)."""
+        docs = self._new_documents(documents)
+        if not docs:
+            return
+        from tqdm.auto import tqdm
+
+        encoder = self.encoder
+        segments = [split_sentences(doc.text) for doc in docs]
+        bar = tqdm(total=len(docs), desc="indexing sources", unit="doc", disable=not progress)
+        with bar:
+            embeddings = self._embed(encoder, segments, bar)
+        signatures, counts = zip(*(_fingerprint(segs, self.settings) for segs in segments))
+        self._commit(docs, segments, embeddings, np.stack(signatures), np.asarray(counts, dtype=np.int64))
+
+    def _new_documents(self, documents: Iterable) -> list[Document]:
+        if isinstance(documents, (str, bytes, Path, Document, dict)):
+            raise InputError(
+                f"add() takes an iterable of documents, not one {type(documents).__name__}: "
+                "wrap one document in a list, or read a file with detector.documents.read_documents(path)"
+            )
+        docs = [as_document(obj) for obj in documents]
+        seen: set[str] = set()
+        for doc in docs:
+            if doc.id in self._row_of or doc.id in seen:
+                raise InputError(f"duplicate document id {doc.id!r}: every source needs a unique id")
+            if not doc.text.strip():
+                raise InputError(f"document {doc.id!r} has no text: drop it or give its text")
+            seen.add(doc.id)
+        return docs
+
+    def _embed(self, encoder: SentenceEncoder, segments: list[list[Segment]], bar) -> np.ndarray:
+        """Embed every segment of every new document, a chunk of documents per encoder call."""
+        chunks, texts, pending = [], [], 0
+        for segs in segments:
+            texts.extend(seg.text for seg in segs)
+            pending += 1
+            if len(texts) >= _ENCODE_CHUNK:
+                chunks.append(encoder.encode(texts, self.settings.batch_size).astype(np.float16))
+                bar.update(pending)
+                texts, pending = [], 0
+        chunks.append(encoder.encode(texts, self.settings.batch_size).astype(np.float16))
+        bar.update(pending)
+        return np.concatenate(chunks)
+
+    def _commit(self, docs, segments, embeddings, signatures, counts) -> None:
+        first_row, first_segment = len(self._documents), int(self._offsets[-1])
+        sizes = np.array([len(segs) for segs in segments], dtype=np.int64)
+        flags = np.array([not seg.is_boilerplate for segs in segments for seg in segs], dtype=bool)
+        new_rows = first_segment + np.flatnonzero(flags)
+        self._add_vectors(embeddings[flags].astype(np.float32))
+        self._documents.extend(docs)
+        self._row_of.update((doc.id, first_row + i) for i, doc in enumerate(docs))
+        self._segments.extend(segments)
+        self._offsets = np.concatenate([self._offsets, first_segment + np.cumsum(sizes)])
+        old = self._embeddings if self._embeddings is not None else np.zeros((0, embeddings.shape[1]), np.float16)
+        self._embeddings = np.concatenate([old, embeddings])
+        self._vector_rows = np.concatenate([self._vector_rows, new_rows])
+        self._signatures = np.concatenate([self._signatures, signatures])
+        self._shingle_counts = np.concatenate([self._shingle_counts, counts])
+        _insert_lsh(self._lsh, signatures, first_row, self.settings)
+
+    def _add_vectors(self, vectors: np.ndarray) -> None:
+        import faiss
+
+        dim = self._encoder_info["dim"]
+        if self._vectors is None:
+            self._vectors = faiss.IndexFlatIP(dim)
+        total = self._vectors.ntotal + len(vectors)
+        if isinstance(self._vectors, faiss.IndexFlat) and total > self.settings.hnsw_threshold:
+            existing = self._vectors.reconstruct_n(0, self._vectors.ntotal) if self._vectors.ntotal else vectors[:0]
+            self._vectors = _hnsw_index(dim, self.settings, np.concatenate([existing, vectors]))
+        else:
+            self._vectors.add(vectors)
+
+    # ------------------------------------------------------------------ searching
+    def search(
+        self, sentences: Sequence[str], embeddings: np.ndarray, k: int = 5, exclude_ids: Iterable[str] = ()
+    ) -> list[tuple[str, float]]:
+        """Up to ``k`` candidate sources for a suspect's sentences, best first, with a score in 0..1."""
+        embeddings = self._checked_query(sentences, embeddings, k)
+        excluded = {self._row_of[str(i)] for i in exclude_ids if str(i) in self._row_of}
+        if not len(self) or not len(sentences):
+            return []
+        dense = self._dense_votes(embeddings, excluded)
+        signature, size = _fingerprint_of_texts(list(sentences), self.settings)
+        candidates = set(np.flatnonzero(dense).tolist()) | self._lsh_candidates(signature)
+        rows = np.array(sorted(candidates - excluded), dtype=np.int64)
+        if not len(rows):
+            return []
+        contained = _containment(signature_jaccard(signature, self._signatures[rows]), size, self._shingle_counts[rows])
+        weight = self.settings.dense_weight
+        scores = weight * dense[rows] + (1 - weight) * contained
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(self._documents[rows[i]].id, float(np.clip(scores[i], 0.0, 1.0))) for i in best if scores[i] > 0]
+
+    def _checked_query(self, sentences, embeddings, k) -> np.ndarray:
+        if isinstance(sentences, str):
+            raise InputError("search() takes a list of sentences, not one string: wrap it as [sentence]")
+        if not isinstance(k, int) or k < 1:
+            raise InputError(f"k={k!r} must be a positive integer")
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        dim = self._encoder_info["dim"] if self._encoder_info else embeddings.shape[-1]
+        if embeddings.ndim != 2 or embeddings.shape != (len(sentences), dim):
+            raise InputError(
+                f"embeddings of shape {embeddings.shape} do not fit {len(sentences)} sentences of dimension {dim}: "
+                "embed the same sentences with the index's encoder"
+            )
+        return np.ascontiguousarray(embeddings)
+
+    def _dense_votes(self, embeddings: np.ndarray, excluded: set[int]) -> np.ndarray:
+        """Per document: mean over suspect sentences of the best cosine above the floor, rescaled to 0..1."""
+        votes = np.zeros(len(self), dtype=np.float64)
+        if self._vectors is None or self._vectors.ntotal == 0:
+            return votes
+        cosines, ids = self._nearest(embeddings, excluded)
+        query = np.repeat(np.arange(len(embeddings)), ids.shape[1])
+        cosines, ids = cosines.ravel(), ids.ravel()
+        floor = self.settings.dense_floor
+        keep = (ids >= 0) & (cosines > floor)
+        query, cosines = query[keep], cosines[keep]
+        docs = np.searchsorted(self._offsets, self._vector_rows[ids[keep]], side="right") - 1
+        order = np.lexsort((-cosines, docs, query))
+        pairs = query[order] * len(self) + docs[order]
+        first = np.unique(pairs, return_index=True)[1]
+        best_docs, best_cosines = docs[order][first], cosines[order][first]
+        gain = (np.minimum(best_cosines, 1.0) - floor) / (1.0 - floor)
+        votes += np.bincount(best_docs, weights=gain, minlength=len(self))
+        return votes / len(embeddings)
+
+    def _nearest(self, embeddings: np.ndarray, excluded: set[int]) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
+        count = min(self.settings.neighbours, self._vectors.ntotal)
+        hnsw = not isinstance(self._vectors, faiss.IndexFlat)
+        kwargs = {"efSearch": max(self.settings.ef_search, count)} if hnsw else {}
+        if excluded:
+            vector_ids = np.concatenate([np.arange(*self._vector_span(row)) for row in excluded])
+            kwargs["sel"] = faiss.IDSelectorNot(faiss.IDSelectorBatch(vector_ids.astype(np.int64)))
+        params = (faiss.SearchParametersHNSW if hnsw else faiss.SearchParameters)(**kwargs)
+        return self._vectors.search(embeddings, count, params=params)
+
+    def _vector_span(self, row: int) -> tuple[int, int]:
+        begin, end = self._offsets[row], self._offsets[row + 1]
+        return tuple(int(i) for i in np.searchsorted(self._vector_rows, [begin, end]))
+
+    def _lsh_candidates(self, signature: np.ndarray) -> set[int]:
+        from datasketch import LeanMinHash
+
+        if not len(self):
+            return set()
+        return set(self._lsh.query(LeanMinHash(seed=FINGERPRINT_SEED, hashvalues=signature, scheme=FINGERPRINT_SCHEME)))
+
+    # ------------------------------------------------------------------ sources
+    def source(self, doc_id: str) -> IndexedSource:
+        """The indexed document, its segments and their embeddings (for sentence alignment)."""
+        row = self._row_of.get(str(doc_id))
+        if row is None:
+            raise InputError(f"no source with id {doc_id!r} in this index of {len(self)} documents")
+        begin, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return IndexedSource(
+            document=self._documents[row],
+            segments=list(self._segments[row]),
+            embeddings=np.asarray(self._embeddings[begin:end], dtype=np.float32),
+        )
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, path: str | Path) -> None:
+        """Write the index folder atomically: into a temporary sibling, then renamed over ``path``."""
+        target = Path(path)
+        _check_save_target(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        try:
+            self._write_files(staging)
+            _swap_in(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def _write_files(self, folder: Path) -> None:
+        import faiss
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        docs = self._documents
+        pq.write_table(pa.table({
+            "id": [d.id for d in docs],
+            "text": [d.text for d in docs],
+            "meta": [json.dumps(d.meta, ensure_ascii=False, default=str) for d in docs],
+        }), folder / "documents.parquet")
+        segs = [seg for doc_segments in self._segments for seg in doc_segments]
+        pq.write_table(pa.table({
+            "document": np.repeat(np.arange(len(docs), dtype=np.int64), np.diff(self._offsets)),
+            "text": [seg.text for seg in segs],
+            "start": np.array([seg.start for seg in segs], dtype=np.int64),
+            "end": np.array([seg.end for seg in segs], dtype=np.int64),
+            "is_boilerplate": np.array([seg.is_boilerplate for seg in segs], dtype=bool),
+            "is_heading": np.array([seg.is_heading for seg in segs], dtype=bool),
+        }), folder / "segments.parquet")
+        dim = self._encoder_info["dim"] if self._encoder_info else 0
+        embeddings = self._embeddings if self._embeddings is not None else np.zeros((0, dim), np.float16)
+        np.save(folder / "embeddings.npy", np.asarray(embeddings, dtype=np.float16))
+        np.save(folder / "vector_rows.npy", self._vector_rows)
+        np.save(folder / "signatures.npy", self._signatures)
+        np.save(folder / "shingle_counts.npy", self._shingle_counts)
+        if self._vectors is not None:
+            faiss.write_index(self._vectors, str(folder / "vectors.faiss"))
+        manifest = self._manifest(sorted(p.name for p in folder.iterdir()), folder)
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    def _manifest(self, names: list[str], folder: Path) -> dict:
+        from detector import __version__
+
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "library_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "encoder": self._encoder_info,
+            "fingerprint": {
+                "version": FINGERPRINT_VERSION,
+                "seed": FINGERPRINT_SEED,
+                "scheme": FINGERPRINT_SCHEME,
+                "num_perm": self.settings.num_perm,
+            },
+            "settings": dataclasses.asdict(self.settings),
+            "vector_index": "none" if self._vectors is None else type(self._vectors).__name__,
+            "counts": {"documents": len(self), "segments": int(self._offsets[-1]), "vectors": len(self._vector_rows)},
+            "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)} for name in names},
+        }
+
+    @classmethod
+    def load(cls, path: str | Path, encoder: SentenceEncoder | None = None) -> SourceIndex:
+        """Read an index folder; `IndexFormatError` if it is missing, corrupt, foreign or outdated."""
+        folder = Path(path)
+        manifest = _read_manifest(folder)
+        _verify_files(folder, manifest)
+        try:
+            index = cls._from_files(folder, manifest)
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            raise IndexFormatError(f"source index {str(folder)!r} cannot be read ({exc}): {REBUILD_HINT}") from exc
+        if encoder is not None:
+            index._encoder_info = _checked_encoder(encoder, index._encoder_info)
+            index._encoder = encoder
+        return index
+
+    @classmethod
+    def _from_files(cls, folder: Path, manifest: dict) -> SourceIndex:
+        import faiss
+        import pyarrow.parquet as pq
+
+        index = cls(settings=IndexSettings(**manifest["settings"]))
+        index._encoder_info = manifest["encoder"]
+        docs = pq.read_table(folder / "documents.parquet").to_pydict()
+        index._documents = [Document(id=i, text=t, meta=json.loads(m)) for i, t, m in zip(docs["id"], docs["text"], docs["meta"])]
+        index._row_of = {doc.id: row for row, doc in enumerate(index._documents)}
+        index._segments, index._offsets = _segments_from_table(pq.read_table(folder / "segments.parquet").to_pydict(), len(docs["id"]))
+        index._embeddings = np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False)
+        index._vector_rows = np.load(folder / "vector_rows.npy", allow_pickle=False)
+        index._signatures = np.load(folder / "signatures.npy", allow_pickle=False)
+        index._shingle_counts = np.load(folder / "shingle_counts.npy", allow_pickle=False)
+        if (folder / "vectors.faiss").is_file():
+            index._vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        _check_counts(index, manifest["counts"], folder)
+        _insert_lsh(index._lsh, index._signatures, 0, index.settings)
+        return index
+
+
+# ---------------------------------------------------------------------- encoder identity
+def _encoder_info(encoder: SentenceEncoder) -> dict:
+    """Name, dimension and the embedding of a fixed probe sentence: what identifies an encoder."""
+    probe = encoder.encode([_PROBE_SENTENCE])[0]
+    return {"name": encoder.name, "dim": int(encoder.dim), "probe": [round(float(x), 6) for x in probe]}
+
+
+def _checked_encoder(encoder: SentenceEncoder, built_with: dict | None) -> dict:
+    """The encoder's identity, after checking it against the one that built the index."""
+    info = _encoder_info(encoder)
+    if built_with is None:
+        return info
+    if info["dim"] != built_with["dim"]:
+        raise InputError(
+            f"this index was built with encoder {built_with['name']!r} (dimension {built_with['dim']}), "
+            f"not {info['name']!r} (dimension {info['dim']}): load it with the encoder that built it, or {REBUILD_HINT}"
+        )
+    if float(np.dot(info["probe"], built_with["probe"])) < 0.999:
+        warnings.warn(
+            f"this index was built with encoder {built_with['name']!r}, which embeds differently from "
+            f"{info['name']!r}: search quality will suffer; {REBUILD_HINT} with the new encoder",
+            UserWarning,
+            stacklevel=3,
+        )
+    return built_with
+
+
+# ---------------------------------------------------------------------- vectors and fingerprints
+def _hnsw_index(dim: int, settings: IndexSettings, vectors: np.ndarray):
+    """HNSW graph over fp16 vectors (inner product): milliseconds per query at a million vectors."""
+    import faiss
+
+    index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = settings.ef_construction
+    index.hnsw.efSearch = settings.ef_search
+    index.train(vectors)
+    index.add(vectors)
+    return index
+
+
+def _fingerprint(segments: list[Segment], settings: IndexSettings) -> tuple[np.ndarray, int]:
+    texts = [seg.text for seg in segments if not seg.is_boilerplate and not seg.is_heading]
+    return _fingerprint_of_texts(texts, settings)
+
+
+def _fingerprint_of_texts(sentences: list[str], settings: IndexSettings) -> tuple[np.ndarray, int]:
+    """MinHash signature of the sentences' immutables, and how many shingles went into it."""
+    shingles = immutable_shingles(document_immutables(sentences))
+    return immutables_signature(shingles, settings.num_perm, FINGERPRINT_SEED), len(shingles)
+
+
+def _containment(jaccard: np.ndarray, query_size: int, source_sizes: np.ndarray) -> np.ndarray:
+    """Share of the query's shingles found in each source, from the Jaccard estimate and set sizes."""
+    if query_size == 0:
+        return np.zeros_like(jaccard)
+    shared = jaccard * (query_size + source_sizes) / (1.0 + jaccard)
+    return np.clip(shared / query_size, 0.0, 1.0)
+
+
+def _new_lsh(settings: IndexSettings):
+    from datasketch import MinHashLSH
+
+    return MinHashLSH(threshold=settings.lsh_threshold, num_perm=settings.num_perm)
+
+
+def _insert_lsh(lsh, signatures: np.ndarray, first_row: int, settings: IndexSettings) -> None:
+    from datasketch import LeanMinHash
+
+    with lsh.insertion_session() as session:
+        for offset, signature in enumerate(signatures):
+            session.insert(first_row + offset, LeanMinHash(seed=FINGERPRINT_SEED, hashvalues=signature, scheme=FINGERPRINT_SCHEME), check_duplication=False)
+
+
+# ---------------------------------------------------------------------- folder helpers
+def _check_save_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise InputError(f"cannot save the index to {str(target)!r}: it is a file; give a folder path")
+    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
+        raise InputError(
+            f"refusing to save the index over {str(target)!r}: the folder is not empty and holds no source index; "
+            "give a new or empty folder"
+        )
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename the finished folder over the target; the old index stays whole until the rename."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    os.rename(target, retired)
+    os.rename(staging, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict:
+    if not folder.is_dir():
+        raise IndexFormatError(f"no source index at {str(folder)!r} (not a folder): give an index folder, or {REBUILD_HINT}")
+    if not (folder / MANIFEST).is_file():
+        raise IndexFormatError(f"{str(folder)!r} is not a source index (no {MANIFEST}): {REBUILD_HINT}")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexFormatError(f"{MANIFEST} of {str(folder)!r} is truncated or corrupt ({exc}): {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise IndexFormatError(f"{str(folder)!r} holds no spin-detector source index (foreign {MANIFEST}): {REBUILD_HINT}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"source index {str(folder)!r} has format version {manifest.get('format_version')!r} "
+            f"(written by spin-detector {manifest.get('library_version')}); this version reads format "
+            f"{FORMAT_VERSION}: {REBUILD_HINT}"
+        )
+    expected = {"version": FINGERPRINT_VERSION, "seed": FINGERPRINT_SEED, "scheme": FINGERPRINT_SCHEME}
+    fingerprint = manifest.get("fingerprint", {})
+    if {key: fingerprint.get(key) for key in expected} != expected:
+        raise IndexFormatError(f"source index {str(folder)!r} uses another immutables fingerprint ({fingerprint}): {REBUILD_HINT}")
+    return manifest
+
+
+def _verify_files(folder: Path, manifest: dict) -> None:
+    for name, expected in manifest.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexFormatError(f"source index {str(folder)!r} lacks {name}: it is incomplete; {REBUILD_HINT}")
+        if path.stat().st_size != expected["bytes"]:
+            raise IndexFormatError(
+                f"{name} of source index {str(folder)!r} has {path.stat().st_size} bytes, not {expected['bytes']}: "
+                f"it is truncated or changed; {REBUILD_HINT}"
+            )
+        if _sha256(path) != expected["sha256"]:
+            raise IndexFormatError(f"{name} of source index {str(folder)!r} fails its sha256 checksum: it is corrupt; {REBUILD_HINT}")
+
+
+def _segments_from_table(table: dict, n_documents: int) -> tuple[list[list[Segment]], np.ndarray]:
+    owners = np.asarray(table["document"], dtype=np.int64)
+    offsets = np.searchsorted(owners, np.arange(n_documents + 1), side="left").astype(np.int64)
+    flat = [
+        Segment(text=text, start=start, end=end, is_boilerplate=boiler, is_heading=heading)
+        for text, start, end, boiler, heading in zip(
+            table["text"], table["start"], table["end"], table["is_boilerplate"], table["is_heading"]
+        )
+    ]
+    return [flat[offsets[row] : offsets[row + 1]] for row in range(n_documents)], offsets
+
+
+def _check_counts(index: SourceIndex, counts: dict, folder: Path) -> None:
+    found = {"documents": len(index), "segments": int(index._offsets[-1]), "vectors": len(index._vector_rows)}
+    vectors = index._vectors.ntotal if index._vectors is not None else 0
+    if found != counts or vectors != counts["vectors"] or len(index._embeddings) != counts["segments"] or len(index._signatures) != counts["documents"]:
+        raise IndexFormatError(f"source index {str(folder)!r} is inconsistent (manifest counts {counts}, files hold {found}): {REBUILD_HINT}")

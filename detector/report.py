@@ -1,0 +1,322 @@
+"""Article reports: per-sentence findings, the verdict rules, and JSON / Markdown / HTML rendering.
+
+A report is plain data (dataclasses), so the batch job, the notebook and the command line all read
+the same fields. The verdict is decided here, from the findings alone, by `decide_verdict`; the
+degree of spinning by `spin_score`.
+
+Example:
+    >>> finding = SentenceFinding(text="NATO should not confess new participants.", spun_probability=None,
+    ...     relation="spun", source_sentence="NATO should not admit new members.",
+    ...     substitutions=[("admit", "confess"), ("members", "participants")])
+    >>> decide_verdict([finding, finding], source_given=True, has_candidate=True)
+    'spun'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+__all__ = [
+    "VERDICTS",
+    "MATCHED_RELATIONS",
+    "SentenceScore",
+    "SentenceFinding",
+    "ArticleReport",
+    "decide_verdict",
+    "spin_score",
+    "count_relations",
+    "render_markdown",
+    "render_html",
+]
+
+VERDICTS = ("original", "copy", "spun", "paraphrased", "related")
+MATCHED_RELATIONS = ("copy", "spun", "paraphrase")
+UNMATCHED = "unmatched"
+
+
+@dataclass
+class SentenceScore:
+    """The classifier's reading of one sentence, with no source at hand."""
+
+    text: str
+    spun_probability: float
+    is_spun: bool
+    word_scores: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class SentenceFinding:
+    """One sentence of an article as analysed.
+
+    `relation` is the pair relation to its aligned source sentence ("copy", "spun", "paraphrase",
+    "unrelated"), or "unmatched" when no source sentence aligned. With no source given, it is "spun"
+    where the classifier flags the sentence and "unmatched" elsewhere. `spun_probability` is None
+    when no trained classifier was loaded. `thesaurus_substitutions` and `spin_strength` (share of
+    the source sentence's content words swapped for thesaurus neighbours or spinner fillers) come
+    from `detector.relation.PairResult`.
+    """
+
+    text: str
+    spun_probability: float | None
+    relation: str
+    source_sentence: str | None = None
+    substitutions: list[tuple[str, str]] = field(default_factory=list)
+    word_scores: list[tuple[str, float]] = field(default_factory=list)
+    is_boilerplate: bool = False
+    similarity: float = 0.0
+    thesaurus_substitutions: int = 0
+    spin_strength: float = 0.0
+
+
+@dataclass
+class ArticleReport:
+    """What `Detector.analyze` found in one article.
+
+    `coverage` is the share of the article's content sentences (boilerplate excluded) aligned to a
+    source sentence; `candidates` the retrieved sources as (id, score), best first; `notes` says what
+    the verdict rests on; `evasion` counts hidden characters found by normalisation (zero-width,
+    homoglyphs); `relation_counts` counts the content sentences per relation.
+    """
+
+    verdict: str
+    spin_score: float
+    source_id: str | None = None
+    source_similarity: float = 0.0
+    coverage: float = 0.0
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    sentences: list[SentenceFinding] = field(default_factory=list)
+    source_given: bool = False
+    classifier_used: bool = False
+    notes: list[str] = field(default_factory=list)
+    evasion: dict[str, int] = field(default_factory=dict)
+    relation_counts: dict[str, int] = field(default_factory=dict)
+    article_id: str | None = None
+
+    @property
+    def spun_sentences(self) -> list[SentenceFinding]:
+        """Content sentences judged spun against the source, or by the classifier with no source."""
+        return [s for s in self.sentences if not s.is_boilerplate and s.relation == "spun"]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data (tuples become lists)."""
+        data = asdict(self)
+        data["candidates"] = [[doc_id, score] for doc_id, score in self.candidates]
+        for sentence in data["sentences"]:
+            sentence["substitutions"] = [list(pair) for pair in sentence["substitutions"]]
+            sentence["word_scores"] = [list(pair) for pair in sentence["word_scores"]]
+        return data
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The report as JSON (`indent` as for `json.dumps`)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_markdown(self) -> str:
+        """A readable report: verdict, source, scores and a table of the spun sentences."""
+        return render_markdown([self])
+
+    def to_html(self) -> str:
+        """A self-contained HTML page; every piece of article text is escaped."""
+        return render_html([self])
+
+
+def decide_verdict(
+    findings: Sequence[SentenceFinding],
+    *,
+    source_given: bool,
+    has_candidate: bool,
+    min_matched: int = 2,
+    min_coverage: float = 0.3,
+    min_spun_share: float = 0.3,
+    min_copy_share: float = 0.5,
+    min_classifier_share: float = 0.3,
+) -> str:
+    """One of `VERDICTS` for an article, from its findings against the closest source.
+
+    Boilerplate sentences are left out. Parameters:
+        source_given: an index was searched; without one the classifier alone decides: "spun"
+            when at least `min_classifier_share` (0.3) of the sentences are flagged "spun" by it.
+        has_candidate: the index returned a candidate source for this article.
+        min_matched (2), min_coverage (0.3): below either, few sentences align, so a candidate
+            means "related" and no candidate (or no aligned sentence) means "original".
+        min_spun_share (0.3): share of matched sentences that must be spun for "spun".
+        min_copy_share (0.5): share of matched sentences that must be copies for "copy";
+            otherwise the matched sentences are rewrites: "paraphrased".
+    """
+    content = [f for f in findings if not f.is_boilerplate]
+    if not source_given:
+        flagged = sum(f.relation == "spun" for f in content)
+        return "spun" if content and flagged / len(content) >= min_classifier_share else "original"
+    matched = [f for f in content if f.relation in MATCHED_RELATIONS]
+    if not has_candidate or not matched:
+        return "original"
+    if len(matched) < min_matched or len(matched) / len(content) < min_coverage:
+        return "related"
+    if sum(f.relation == "spun" for f in matched) / len(matched) >= min_spun_share:
+        return "spun"
+    copies = sum(f.relation == "copy" for f in matched)
+    return "copy" if copies / len(matched) >= min_copy_share else "paraphrased"
+
+
+def spin_score(
+    findings: Sequence[SentenceFinding],
+    *,
+    verdict: str,
+    strength_scale: float = 0.25,
+    classifier_weight: float = 0.3,
+) -> float:
+    """How spun an article is, 0..1.
+
+    From the source comparison: the share of matched sentences that are spun, each weighted by its
+    spin strength s (share of content words swapped) as 1 - exp(-s / strength_scale) (0.25: a
+    fifth of the content words swapped weighs 0.55, half of them 0.86). Combined with the classifier's mean spun probability over
+    the content sentences as (1 - classifier_weight) * source + classifier_weight * classifier.
+    With no matched source (verdicts "original" and "related"), the classifier alone; with no
+    classifier, the source comparison alone; with neither, 0.
+    """
+    content = [f for f in findings if not f.is_boilerplate]
+    probabilities = [f.spun_probability for f in content if f.spun_probability is not None]
+    classifier = sum(probabilities) / len(probabilities) if probabilities else None
+    matched = [f for f in content if f.relation in MATCHED_RELATIONS]
+    if verdict in ("original", "related") or not matched:
+        return round(classifier or 0.0, 4)
+    weights = [1 - math.exp(-f.spin_strength / strength_scale) for f in matched if f.relation == "spun"]
+    source = sum(weights) / len(matched)
+    if classifier is None:
+        return round(source, 4)
+    return round((1 - classifier_weight) * source + classifier_weight * classifier, 4)
+
+
+def count_relations(findings: Iterable[SentenceFinding]) -> dict[str, int]:
+    """Content sentences per relation, boilerplate counted apart."""
+    counts = Counter("boilerplate" if f.is_boilerplate else f.relation for f in findings)
+    return dict(sorted(counts.items()))
+
+
+def _cell(text: str | None) -> str:
+    """Text made safe for one Markdown table cell."""
+    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _substitution_list(substitutions: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{a} → {b}" for a, b in substitutions)
+
+
+def _probability(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _markdown_one(report: ArticleReport) -> list[str]:
+    title = f"## {report.article_id}" if report.article_id else "## Article report"
+    lines = [title, "", f"**Verdict: {report.verdict}** · spin score {report.spin_score:.2f}", ""]
+    if report.source_id is not None:
+        lines.append(
+            f"- Closest source: `{_cell(report.source_id)}` (similarity {report.source_similarity:.2f}, "
+            f"coverage {report.coverage:.0%})"
+        )
+    elif report.source_given:
+        lines.append("- Closest source: none found in the index")
+    others = ", ".join(f"`{_cell(doc_id)}` {score:.2f}" for doc_id, score in report.candidates)
+    if others:
+        lines.append(f"- Candidates: {others}")
+    if report.relation_counts:
+        lines.append("- Sentences: " + ", ".join(f"{k} {v}" for k, v in report.relation_counts.items()))
+    if any(report.evasion.values()):
+        lines.append("- Hidden characters: " + ", ".join(f"{k} {v}" for k, v in report.evasion.items() if v))
+    lines += [f"- Note: {_cell(note)}" for note in report.notes]
+    spun = report.spun_sentences
+    if spun:
+        lines += ["", "| # | spun p | sentence | source sentence | substitutions |", "|---|---|---|---|---|"]
+        for number, finding in enumerate(spun, 1):
+            lines.append(
+                f"| {number} | {_probability(finding.spun_probability)} | {_cell(finding.text)} | "
+                f"{_cell(finding.source_sentence)} | {_cell(_substitution_list(finding.substitutions))} |"
+            )
+    return lines
+
+
+def render_markdown(reports: Sequence[ArticleReport]) -> str:
+    """Several reports as one Markdown document."""
+    return "\n\n".join("\n".join(_markdown_one(report)) for report in reports) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#222;line-height:1.45}
+h1{font-size:1.4rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}
+.verdict{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;font-weight:600;color:#fff}
+.v-spun{background:#b3261e}.v-paraphrased{background:#b36b00}.v-copy{background:#6a1b9a}
+.v-related{background:#1565c0}.v-original{background:#2e7d32}
+table{border-collapse:collapse;width:100%;margin-top:1rem}
+td,th{border:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}
+th{background:#f4f4f4}tr.boilerplate{color:#999}
+mark.sub{background:#ffd54f;padding:0 .1rem}mark.src{background:#c8e6c9;padding:0 .1rem}
+.meta{color:#555}
+"""
+
+
+def _highlight(sentence: str, phrases: Iterable[str], css_class: str) -> str:
+    """The sentence escaped, with each phrase (found left to right, whole words) in a <mark>."""
+    pieces, position = [], 0
+    for phrase in phrases:
+        if not phrase.strip():
+            continue
+        pattern = re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", re.IGNORECASE)
+        match = pattern.search(sentence, position) or pattern.search(sentence)
+        if match is None or match.start() < position:
+            continue
+        pieces.append(html.escape(sentence[position : match.start()], quote=True))
+        pieces.append(f'<mark class="{css_class}">{html.escape(match.group(0), quote=True)}</mark>')
+        position = match.end()
+    pieces.append(html.escape(sentence[position:], quote=True))
+    return "".join(pieces)
+
+
+def _html_row(finding: SentenceFinding) -> str:
+    suspect = _highlight(finding.text, (b for _, b in finding.substitutions), "sub")
+    source = _highlight(finding.source_sentence or "", (a for a, _ in finding.substitutions), "src")
+    css = ' class="boilerplate"' if finding.is_boilerplate else ""
+    relation = "boilerplate" if finding.is_boilerplate else finding.relation
+    return (
+        f"<tr{css}><td>{html.escape(relation, quote=True)}</td><td>{_probability(finding.spun_probability)}</td>"
+        f"<td>{suspect}</td><td>{source}</td></tr>"
+    )
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _html_one(report: ArticleReport) -> str:
+    title = _esc(report.article_id) if report.article_id else "Article report"
+    meta = [f"spin score {report.spin_score:.2f}"]
+    if report.source_id is not None:
+        meta.append(
+            f"closest source <code>{_esc(report.source_id)}</code> (similarity {report.source_similarity:.2f}, "
+            f"coverage {report.coverage:.0%})"
+        )
+    items = [f"<li>{_esc(note)}</li>" for note in report.notes]
+    items += [f"<li>hidden characters: {_esc(k)} {v}</li>" for k, v in report.evasion.items() if v]
+    rows = "".join(_html_row(finding) for finding in report.sentences)
+    return (
+        f"<section><h2>{title}</h2>"
+        f'<p><span class="verdict v-{_esc(report.verdict)}">{_esc(report.verdict)}</span> '
+        f'<span class="meta">{"; ".join(meta)}</span></p>'
+        f"<ul>{''.join(items)}</ul>"
+        "<table><thead><tr><th>relation</th><th>spun p</th><th>sentence</th><th>source sentence</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def render_html(reports: Sequence[ArticleReport]) -> str:
+    """Several reports as one self-contained HTML page (inline CSS, no scripts, text escaped)."""
+    body = "".join(_html_one(report) for report in reports)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>spin-detector report</title><style>{_CSS}</style></head>"
+        f"<body><h1>spin-detector report</h1>{body}</body></html>\n"
+    )

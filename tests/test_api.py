@@ -1,0 +1,170 @@
+"""`Detector` with tiny models: the flow, batching across articles and bad input (issue 2)."""
+
+import pytest
+
+from detector.api import EMPTY_NOTE, NO_SOURCE_NOTE, NOTHING_NOTE, Detector
+from detector.errors import InputError, ModelFormatError
+
+WIRE = (
+    "Russia won China's backing in its standoff with the West over Ukraine on Friday. "
+    "Beijing agreed with Moscow that the NATO alliance should not admit new members. "
+    "The demand came after a meeting between Vladimir Putin and Xi Jinping in Beijing. "
+    "Western capitals accuse Russia of massing 100,000 troops near the border of Ukraine."
+)
+OTHER = (
+    "The Bank of England raised interest rates to 0.5% on Thursday. "
+    "Economists expect inflation to peak above 7% in April. "
+    "Mortgage holders face higher monthly payments this spring."
+)
+SHUFFLED_COPY = " ".join(reversed([s + "." for s in WIRE.split(". ") if s]))[:-1]
+
+
+@pytest.fixture(scope="module")
+def parts(tiny_bert_dir):
+    import torch
+    from transformers import AutoTokenizer
+
+    from detector.classifier import Calibration, SpinClassifier, SpinScorer
+    from detector.encoder import SentenceEncoder
+    from detector.thesaurus import SynonymTable
+
+    torch.manual_seed(1)
+    scorer = SpinScorer(
+        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
+    )
+    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants"), ("backing", "support")])
+    return {"encoder": SentenceEncoder.load(tiny_bert_dir), "scorer": scorer, "synonyms": synonyms}
+
+
+@pytest.fixture(scope="module")
+def det(parts):
+    return Detector(**parts)
+
+
+@pytest.fixture(scope="module")
+def bare(parts):
+    return Detector(encoder=parts["encoder"], synonyms=parts["synonyms"])
+
+
+@pytest.fixture(scope="module")
+def index(parts):
+    from detector.index import SourceIndex
+
+    return SourceIndex.build([{"id": "wire", "text": WIRE}, {"id": "rates", "text": OTHER}], encoder=parts["encoder"])
+
+
+def test_score_sentences_gives_one_score_per_sentence(det):
+    scores = det.score_sentences(["Beijing agreed with Moscow.", "NATO should not confess new participants."])
+    assert [s.text for s in scores] == ["Beijing agreed with Moscow.", "NATO should not confess new participants."]
+    for s in scores:
+        assert 0.0 <= s.spun_probability <= 1.0 and s.is_spun == (s.spun_probability >= det.scorer.threshold)
+        assert [w for w, _ in s.word_scores][:2] in (["Beijing", "agreed"], ["NATO", "should"])
+    assert det.score_sentences([]) == []
+
+
+def test_score_sentences_without_a_classifier_says_how_to_get_one(bare):
+    with pytest.raises(ModelFormatError, match="no trained classifier"):
+        bare.score_sentences(["A sentence."])
+
+
+def test_score_sentences_rejects_one_string(det):
+    with pytest.raises(InputError, match="wrap it"):
+        det.score_sentences("A sentence.")
+
+
+def test_compare_finds_copies_and_thesaurus_swaps(det):
+    source = "Beijing agreed with Moscow that the NATO alliance should not admit new members."
+    assert det.compare(source, source).relation == "copy"
+    spun = det.compare(source, "Beijing agreed with Moscow that the NATO alliance should not confess new participants.")
+    assert spun.relation == "spun"
+    assert ("admit", "confess") in spun.substitutions and ("members", "participants") in spun.substitutions
+
+
+def test_shuffled_copy_is_a_copy_of_the_right_source(det, index):
+    report = det.analyze(SHUFFLED_COPY, index=index)
+    assert report.verdict == "copy"
+    assert report.source_id == "wire" and report.candidates[0][0] == "wire"
+    assert report.coverage == pytest.approx(1.0)
+    assert report.source_given and report.classifier_used
+
+
+def test_excluded_ids_are_never_the_source(det, index):
+    report = det.analyze(WIRE, index=index, exclude_ids=["wire"])
+    assert report.source_id != "wire" and "wire" not in [c for c, _ in report.candidates]
+    assert report.verdict in ("original", "related")
+
+
+def test_without_an_index_the_classifier_alone_decides(det):
+    report = det.analyze(WIRE)
+    assert NO_SOURCE_NOTE in report.notes and not report.source_given
+    assert report.verdict in ("spun", "original") and report.source_id is None
+    assert all(s.relation in ("spun", "unmatched") for s in report.sentences)
+    assert 0.0 <= report.spin_score <= 1.0
+
+
+def test_without_classifier_the_source_comparison_still_works(bare, index):
+    report = bare.analyze(SHUFFLED_COPY, index=index)
+    assert report.verdict == "copy" and not report.classifier_used
+    assert all(s.spun_probability is None for s in report.sentences)
+    assert any("no trained classifier" in note for note in report.notes)
+    assert NOTHING_NOTE in bare.analyze(WIRE).notes
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  ", "\u200b\u200b"])
+def test_empty_text_gives_an_empty_report(det, index, text):
+    report = det.analyze(text, index=index)
+    assert report.verdict == "original" and report.sentences == [] and EMPTY_NOTE in report.notes
+    assert report.spin_score == 0.0
+
+
+@pytest.mark.parametrize("value", [b"bytes", None, 42, ["a list"]])
+def test_non_text_input_names_its_type(det, value):
+    with pytest.raises(InputError, match=type(value).__name__):
+        det.analyze(value)
+
+
+def test_overlong_article_is_refused_with_the_limit(parts):
+    small = Detector(**parts, max_chars=1000)
+    with pytest.raises(InputError, match="over the limit of 1,000"):
+        small.analyze("word " * 1000)
+
+
+def test_hidden_characters_are_counted(det, index):
+    report = det.analyze(SHUFFLED_COPY.replace("Beijing", "Bei\u200bjing"), index=index)
+    assert report.evasion["zero_width"] >= 1
+    assert report.verdict == "copy"
+
+
+def test_analyze_many_keeps_input_order_and_matches_analyze(det, index):
+    texts = [SHUFFLED_COPY, OTHER, "", WIRE]
+    batched = list(det.analyze_many(texts, index=index, batch_size=3))
+    single = [det.analyze(text, index=index) for text in texts]
+    assert [r.verdict for r in batched] == [r.verdict for r in single]
+    assert [r.source_id for r in batched] == [r.source_id for r in single]
+    for a, b in zip(batched, single):
+        assert [s.spun_probability for s in a.sentences] == pytest.approx([s.spun_probability for s in b.sentences], abs=1e-5)
+
+
+def test_analyze_many_encodes_a_whole_batch_at_once(parts, index):
+    calls = []
+
+    class CountingEncoder:
+        dim = parts["encoder"].dim
+
+        def encode(self, sentences, batch_size=64):
+            calls.append(len(sentences))
+            return parts["encoder"].encode(sentences, batch_size)
+
+    counting = Detector(encoder=CountingEncoder(), synonyms=parts["synonyms"], scorer=parts["scorer"])
+    reports = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE, OTHER], index=index, batch_size=4))
+    assert len(reports) == 4 and len(calls) == 1 and calls[0] >= 12
+
+
+def test_analyze_many_takes_one_exclusion_list_per_article(det, index):
+    reports = list(det.analyze_many([WIRE, WIRE], index=index, exclude_ids=[["wire"], []]))
+    assert reports[0].source_id != "wire" and reports[1].source_id == "wire"
+
+
+def test_load_from_a_missing_folder_says_what_is_wrong(tmp_path):
+    with pytest.raises(ModelFormatError, match="does not exist"):
+        Detector.load(tmp_path / "no-model")

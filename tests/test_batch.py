@@ -1,0 +1,327 @@
+"""Batch scoring (issue 4): formats, bad records, resume after a kill, workers, the command line.
+
+A fake detector (verdict read off the text) keeps these tests independent of model speed; one test
+runs the real `Detector` on a tiny random model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from detector.batch import (
+    RESULT_COLUMNS,
+    BatchOptions,
+    ProgressReporter,
+    plan_records,
+    read_batch_errors,
+    read_batch_output,
+    run_batch,
+)
+from detector.cli.batch import batch_command
+from detector.errors import InputError
+
+TESTS = Path(__file__).resolve().parent
+
+
+@dataclass
+class FakeSentence:
+    text: str
+    relation: str
+    is_boilerplate: bool = False
+
+
+@dataclass
+class FakeReport:
+    verdict: str
+    spin_score: float
+    source_id: str | None
+    source_similarity: float
+    coverage: float
+    sentences: list[FakeSentence] = field(default_factory=list)
+    article_id: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"verdict": self.verdict, "article_id": self.article_id, "sentences": [s.text for s in self.sentences]})
+
+
+class FakeDetector:
+    """Verdict from the text ("confess": spun, "verbatim": copy, else original); "BOOM" makes it fail."""
+
+    def __init__(self, delay: float = 0.0, interrupt_after: int | None = None):
+        self.delay = delay
+        self.interrupt_after = interrupt_after
+        self.calls: list[int] = []
+        self.seen = 0
+
+    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=()):
+        texts = list(texts)
+        self.calls.append(len(texts))
+        for text in texts:
+            if self.interrupt_after is not None and self.seen >= self.interrupt_after:
+                raise KeyboardInterrupt
+            if "BOOM" in text:
+                raise ValueError("cannot read this article")
+            time.sleep(self.delay)
+            self.seen += 1
+            yield fake_report(text, index)
+
+
+def fake_report(text: str, index) -> FakeReport:
+    verdict = "spun" if "confess" in text else "copy" if "verbatim" in text else "original"
+    relation = {"spun": "spun", "copy": "copy", "original": "unmatched"}[verdict]
+    sentences = [FakeSentence(s.strip(), relation) for s in text.split(".") if s.strip()]
+    sentences.append(FakeSentence("ALSO READ: more", "unmatched", is_boilerplate=True))
+    return FakeReport(verdict, 0.8 if verdict == "spun" else 0.1, None if verdict == "original" else "src-1",
+                      0.9 if index is not None else 0.0, 1.0 if verdict != "original" else 0.0, sentences)
+
+
+def make_fake_detector(delay: float = 0.0) -> FakeDetector:
+    """A picklable detector factory for worker processes."""
+    return FakeDetector(delay=delay)
+
+
+def article(number: int) -> str:
+    kind = ("The alliance should not confess new participants. It said so.", "A verbatim copy. Word for word.",
+            "An original story. Nothing like it.")[number % 3]
+    return f"Story {number}. {kind}"
+
+
+def write_jsonl(path: Path, records: list[dict | str]) -> Path:
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def articles_jsonl(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "articles.jsonl", [{"id": f"a{n}", "text": article(n)} for n in range(40)])
+
+
+def rows_by_id(path) -> dict[str, dict]:
+    rows = list(read_batch_output(path))
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids)), "an id appears more than once"
+    return {row["id"]: row for row in rows}
+
+
+def test_jsonl_rows_hold_every_column_and_the_summary_counts_verdicts(tmp_path, articles_jsonl):
+    detector = FakeDetector()
+    summary = run_batch(articles_jsonl, tmp_path / "out", detector=detector, batch_size=8, progress=False)
+    rows = rows_by_id(tmp_path / "out")
+    assert set(rows) == {f"a{n}" for n in range(40)}
+    assert list(rows["a0"]) == list(RESULT_COLUMNS)
+    assert rows["a0"]["verdict"] == "spun" and rows["a0"]["spun_sentences"] == 3 and rows["a0"]["sentences"] == 3
+    assert rows["a1"]["copied_sentences"] == 3 and rows["a1"]["source_id"] == "src-1"
+    assert summary.articles == summary.scored == 40 and summary.errors == 0 and summary.resumed == 0
+    assert summary.verdicts == {"copy": 13, "original": 13, "spun": 14}
+    assert detector.calls == [8] * 5
+    saved = json.loads((tmp_path / "out" / "_summary.json").read_text())
+    assert saved["verdicts"] == summary.verdicts
+
+
+def test_parquet_in_and_out_with_named_columns_and_details(tmp_path):
+    table = pa.table({"url": [f"u{n}" for n in range(10)], "body": [article(n) for n in range(10)], "lang": ["en"] * 10})
+    pq.write_table(table, tmp_path / "crawl.parquet")
+    summary = run_batch(tmp_path / "crawl.parquet", tmp_path / "scores.parquet", detector=FakeDetector(),
+                        id_field="url", text_field="body", details=True, chunk_size=4, progress=False)
+    parts = sorted(p.name for p in (tmp_path / "scores.parquet").glob("part-*"))
+    assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    results = pq.read_table(tmp_path / "scores.parquet").to_pylist()  # underscore files are skipped
+    assert sorted(r["id"] for r in results) == sorted(f"u{n}" for n in range(10)) and summary.articles == 10
+    report = json.loads(next(r for r in results if r["id"] == "u0")["report"])
+    assert report["verdict"] == "spun" and report["article_id"] == "u0"
+
+
+def test_folder_of_text_files_uses_file_names_as_ids(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"page-{n}.txt").write_text(article(n), encoding="utf-8")
+    run_batch(folder, tmp_path / "out", detector=FakeDetector(), progress=False)
+    assert {k: r["verdict"] for k, r in rows_by_id(tmp_path / "out").items()} == {
+        "page-0": "spun", "page-1": "copy", "page-2": "original"}
+
+
+def test_bad_records_go_to_the_errors_file_and_the_run_goes_on(tmp_path):
+    """Issue 4: empty, undecodable, oversized, missing-column, duplicate and failing records."""
+    path = write_jsonl(tmp_path / "bad.jsonl", [
+        {"id": "ok1", "text": article(0)},
+        {"id": "empty", "text": "   "},
+        "{not json",
+        {"id": "no-text"},
+        {"id": "huge", "text": "word " * 200},
+        {"id": "ok1", "text": article(1)},
+        {"id": "boom", "text": "This one goes BOOM."},
+        {"id": "ok2", "text": article(2)},
+    ])
+    with path.open("ab") as handle:
+        handle.write(b'{"id": "latin", "text": "caf\xe9"}\n')
+    summary = run_batch(path, tmp_path / "out", detector=FakeDetector(), max_chars=500, batch_size=4, progress=False)
+    assert set(rows_by_id(tmp_path / "out")) == {"ok1", "ok2"}
+    errors = {(e["record"], e["stage"]): e["reason"] for e in read_batch_errors(tmp_path / "out")}
+    assert "empty text" in errors[("empty", "read")]
+    assert "not valid JSON" in errors[(f"{path}:3", "read")]
+    assert "missing text field 'text'" in errors[("no-text", "read")]
+    assert "exceeds max_chars=500" in errors[("huge", "read")]
+    assert "duplicate id 'ok1'" in errors[("ok1", "duplicate")]
+    assert "cannot read this article" in errors[("boom", "score")]
+    assert "undecodable bytes" in errors[(f"{path}:9", "read")]
+    assert summary.errors == 7 and summary.duplicates == 1 and summary.articles == 2
+
+
+def test_rerun_after_an_interrupt_finishes_the_job_exactly_once(tmp_path, articles_jsonl):
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(articles_jsonl, out, detector=FakeDetector(interrupt_after=25), batch_size=5, chunk_size=10, progress=False)
+    first = rows_by_id(out)
+    assert 0 < len(first) < 40
+    detector = FakeDetector()
+    summary = run_batch(articles_jsonl, out, detector=detector, batch_size=5, chunk_size=10, progress=False)
+    assert sum(detector.calls) == 40 - len(first)
+    assert summary.resumed == len(first) and summary.scored == 40 - len(first) and summary.articles == 40
+    run_batch(articles_jsonl, tmp_path / "whole", detector=FakeDetector(), progress=False)
+    assert {k: r["verdict"] for k, r in rows_by_id(out).items()} == {k: r["verdict"] for k, r in rows_by_id(tmp_path / "whole").items()}
+    again = run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    assert again.scored == 0 and again.articles == 40
+
+
+def test_bad_records_are_written_once_across_reruns(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": ""}, {"id": "a", "text": article(0)},
+                                               {"id": "a", "text": article(1)}, {"id": "b", "text": "BOOM"}])
+    run_batch(path, tmp_path / "out", detector=FakeDetector(), progress=False)
+    summary = run_batch(path, tmp_path / "out", detector=FakeDetector(), progress=False)
+    assert len(list(read_batch_errors(tmp_path / "out"))) == 3 and summary.errors == 3 and summary.scored == 0
+
+
+KILLED_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_batch import FakeDetector
+from detector.batch import run_batch
+run_batch({input!r}, {output!r}, detector=FakeDetector(delay=0.01), batch_size=4, chunk_size=8, progress=False)
+"""
+
+
+def test_kill_9_mid_run_then_rerun_gives_each_id_once_with_the_same_verdicts(tmp_path):
+    """Issue 4, done criterion 1 on a small sample: SIGKILL, rerun, compare with an uninterrupted run."""
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": f"a{n}", "text": article(n)} for n in range(200)])
+    out = tmp_path / "out"
+    script = KILLED_RUN.format(tests=str(TESTS), input=str(path), output=str(out))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while len(list(out.glob("part-*"))) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 0 < len(list(read_batch_output(out))) < 200
+    run_batch(path, out, detector=FakeDetector(), progress=False)
+    run_batch(path, tmp_path / "whole", detector=FakeDetector(), progress=False)
+    resumed = rows_by_id(out)
+    assert sorted(resumed) == sorted(f"a{n}" for n in range(200))
+    assert {k: r["verdict"] for k, r in resumed.items()} == {k: r["verdict"] for k, r in rows_by_id(tmp_path / "whole").items()}
+
+
+def test_a_rerun_with_other_options_is_refused_unless_overwrite(tmp_path, articles_jsonl):
+    run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), progress=False)
+    with pytest.raises(InputError, match=r"other parameters \(options.details: False then, True now\).*--overwrite"):
+        run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), details=True, progress=False)
+    summary = run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), details=True, overwrite=True, progress=False)
+    assert summary.scored == 40 and all("report" in row for row in read_batch_output(tmp_path / "out"))
+
+
+def test_output_folder_safety(tmp_path, articles_jsonl):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "thesis.docx").write_text("mine")
+    with pytest.raises(InputError, match=r"holds files a batch job did not write \(\['thesis.docx'\]\)"):
+        run_batch(articles_jsonl, tmp_path / "notes", detector=FakeDetector(), progress=False)
+    (tmp_path / "file.jsonl").write_text("")
+    with pytest.raises(InputError, match="is a file: give a folder path"):
+        run_batch(articles_jsonl, tmp_path / "file.jsonl", detector=FakeDetector(), progress=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".part-00000.jsonl.99.tmp").write_text('{"id": "half')
+    run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    assert not list(out.glob(".*.tmp")) and len(rows_by_id(out)) == 40
+
+
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp_path, articles_jsonl):
+    from detector.batch import BatchOutput
+
+    manifest = {"input": "x", "options": {"output_format": "jsonl", "details": False}}
+    first = BatchOutput(tmp_path / "out", manifest)
+    try:
+        with pytest.raises(InputError, match="another batch run is writing to"):
+            BatchOutput(tmp_path / "out", manifest)
+    finally:
+        first.close()
+
+
+def test_two_worker_processes_give_the_same_rows_as_one(tmp_path, articles_jsonl):
+    one = run_batch(articles_jsonl, tmp_path / "one", detector=FakeDetector(), progress=False)
+    two = run_batch(articles_jsonl, tmp_path / "two", detector=partial(make_fake_detector, 0.0), workers=2,
+                    batch_size=4, progress=False)
+    assert two.workers == 2 and one.verdicts == two.verdicts
+    assert rows_by_id(tmp_path / "one") == rows_by_id(tmp_path / "two")
+
+
+def test_workers_need_paths_not_loaded_objects(tmp_path, articles_jsonl):
+    with pytest.raises(InputError, match="workers=2 needs every worker to load its own detector"):
+        run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), workers=2, progress=False)
+
+
+def test_planning_skips_done_ids_and_numbers_duplicates(tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": "Some text."} for i in ("a", "b", "a", "c", "a")])
+    planned = list(plan_records(path, BatchOptions(), done_ids={"b"}, finished_errors={("duplicate", "a", 2)}))
+    assert [(p.id if hasattr(p, "text") else (p.stage, p.occurrence)) for p in planned] == ["a", "c", ("duplicate", 3)]
+    assert [p.position for p in planned] == [0, 3, 4]
+
+
+def test_progress_log_lines_give_rate_and_eta(caplog):
+    reporter = ProgressReporter("log", total=100, initial=20, log_seconds=0.0)
+    with caplog.at_level("INFO", logger="detector.batch"):
+        reporter.update(10)
+    assert "30/100 articles" in caplog.text and "articles/s" in caplog.text and "ETA" in caplog.text
+
+
+def test_command_line_writes_rows_and_prints_the_summary(tmp_path, articles_jsonl):
+    out = tmp_path / "cli.parquet"
+    result = CliRunner().invoke(batch_command, [str(articles_jsonl), "--out", str(out), "--no-progress"],
+                                obj={"detector": FakeDetector()})
+    assert result.exit_code == 0, result.output
+    assert "verdict spun" in result.output and re.search(r"articles in output +40", result.output)
+    assert len(rows_by_id(out)) == 40 and next(out.glob("part-*")).suffix == ".parquet"
+
+
+def test_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, seed_texts):
+    """Integration: the real `Detector` (tiny random encoder, no classifier) against a real index."""
+    pytest.importorskip("faiss")
+    try:
+        from detector.api import Detector
+        from detector.encoder import SentenceEncoder
+        from detector.index import SourceIndex
+        from detector.thesaurus import SynonymTable
+    except ImportError as exc:
+        pytest.skip(f"a detector module has not landed yet: {exc}")
+    encoder = SentenceEncoder.load(tiny_bert_dir)
+    detector = Detector(encoder=encoder, synonyms=SynonymTable.from_pairs([("admit", "confess")]))
+    index = SourceIndex.build([{"id": "src-003", "text": seed_texts["003"]}], encoder=encoder)
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": key, "text": text} for key, text in seed_texts.items()])
+    summary = run_batch(path, tmp_path / "out", index=index, detector=detector, progress=False)
+    rows = rows_by_id(tmp_path / "out")
+    assert summary.articles == 5 and set(rows) == set(seed_texts)
+    expected = {key: detector.analyze(text, index=index).verdict for key, text in seed_texts.items()}
+    assert {key: row["verdict"] for key, row in rows.items()} == expected

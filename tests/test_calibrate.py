@@ -1,0 +1,56 @@
+"""training.calibrate: isotonic and Platt calibration, and the threshold under a false-positive cap."""
+
+import doctest
+
+import numpy as np
+import pytest
+
+import training.calibrate
+from training.calibrate import choose_threshold, fit_calibration
+
+
+@pytest.fixture(scope="module")
+def overconfident():
+    """Raw probabilities pushed to the extremes: the truth is a gentler logistic curve."""
+    rng = np.random.default_rng(0)
+    score = rng.normal(size=4000)
+    labels = (rng.random(4000) < 1 / (1 + np.exp(-score))).astype(int)
+    return 1 / (1 + np.exp(-4 * score)), labels
+
+
+@pytest.mark.parametrize("method", ["isotonic", "platt"])
+def test_calibration_lowers_the_brier_score(overconfident, method):
+    raw, labels = overconfident
+    calibration = fit_calibration(raw, labels, method=method)
+    assert calibration.details["brier_after"] < calibration.details["brier_before"]
+    assert calibration.method == method
+    calibrated = calibration.apply(raw)
+    assert np.all((calibrated >= 0) & (calibrated <= 1))
+    assert np.all(np.diff(calibrated[np.argsort(raw)]) >= -1e-12)  # monotone
+
+
+def test_threshold_keeps_the_false_positive_rate_under_the_cap(overconfident):
+    raw, labels = overconfident
+    for cap in (0.02, 0.2):
+        threshold, chosen = choose_threshold(raw, labels, cap)
+        predicted = raw >= threshold
+        false_positive_rate = predicted[labels == 0].mean()
+        assert false_positive_rate <= cap
+        assert chosen["false_positive_rate"] == pytest.approx(false_positive_rate)
+        assert chosen["recall"] == pytest.approx(predicted[labels == 1].mean())
+
+
+def test_separable_data_gets_a_threshold_between_the_classes():
+    threshold, chosen = choose_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]), 0.0)
+    assert 0.2 < threshold <= 0.7 and chosen["f1"] == 1.0
+
+
+def test_one_class_and_unknown_method_are_refused():
+    with pytest.raises(ValueError, match="one class only"):
+        fit_calibration(np.array([0.1, 0.2]), np.array([1, 1]))
+    with pytest.raises(ValueError, match="'beta' is unknown"):
+        fit_calibration(np.array([0.1, 0.9]), np.array([0, 1]), method="beta")
+
+
+def test_docstring_example_runs():
+    assert doctest.testmod(training.calibrate).failed == 0

@@ -1,0 +1,160 @@
+"""`spin-detect` in-process with click's CliRunner and tiny models: output formats, exit codes (issue 2)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import main
+
+SOURCE = (
+    "Beijing agreed with Moscow that the NATO alliance should not admit new members. "
+    "The demand came after a meeting between Vladimir Putin and Xi Jinping in Beijing. "
+    "Western capitals accuse Russia of massing 100,000 troops near the border of Ukraine."
+)
+COPY = " ".join(reversed([s.strip() + "." for s in SOURCE.split(".") if s.strip()]))
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_bert_dir):
+    import torch
+    from transformers import AutoTokenizer
+
+    from detector.api import Detector
+    from detector.classifier import Calibration, SpinClassifier, SpinScorer
+    from detector.encoder import SentenceEncoder
+    from detector.thesaurus import SynonymTable
+
+    torch.manual_seed(1)
+    encoder = SentenceEncoder.load(tiny_bert_dir)
+    scorer = SpinScorer(
+        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
+    )
+    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants")])
+    return {
+        "detector": Detector(encoder=encoder, scorer=scorer, synonyms=synonyms),
+        "bare": Detector(encoder=encoder, synonyms=synonyms),
+        "encoder": encoder,
+    }
+
+
+@pytest.fixture
+def run(tiny):
+    def invoke(*args, detector="detector", input=None):
+        obj = {"detector": tiny[detector], "encoder": tiny["encoder"]}
+        return CliRunner().invoke(main, [str(a) for a in args], obj=obj, input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "wire.txt").write_text(SOURCE, encoding="utf-8")
+    (tmp_path / "copy.txt").write_text(COPY, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def built(run, files):
+    result = run("index", "build", files / "wire.txt", "--out", files / "index", "--no-progress")
+    assert result.exit_code == 0, result.output
+    return files / "index"
+
+
+def test_help_explains_every_command_and_option(run):
+    top = run("--help")
+    assert top.exit_code == 0 and all(name in top.output for name in ("score", "index", "analyze"))
+    analyze = run("analyze", "--help").output
+    for option in ("--index", "--exclude-self", "--format", "--out", "--model", "own id"):
+        assert option in analyze
+    build = run("index", "build", "--help").output
+    for option in ("--out", "--append", "--id-field", "--text-field"):
+        assert option in build
+
+
+def test_index_build_then_analyze_finds_the_copy(run, files, built):
+    result = run("analyze", files / "copy.txt", "--index", built)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["verdict"] == "copy" and report["source_id"] == "wire" and report["article_id"] == "copy"
+
+
+def test_analyze_excludes_the_article_itself_by_default(run, files, built):
+    excluded = json.loads(run("analyze", files / "wire.txt", "--index", built).output)
+    kept = json.loads(run("analyze", files / "wire.txt", "--index", built, "--keep-self").output)
+    assert excluded["source_id"] is None and excluded["candidates"] == []
+    assert kept["source_id"] == "wire" and kept["verdict"] == "copy"
+
+
+def test_analyze_several_files_in_every_format(run, files, built):
+    both = [files / "copy.txt", files / "wire.txt"]
+    reports = json.loads(run("analyze", *both, "--index", built).output)
+    assert [r["article_id"] for r in reports] == ["copy", "wire"]
+    markdown = run("analyze", *both, "--index", built, "--format", "markdown").output
+    assert "## copy" in markdown and "## wire" in markdown and "**Verdict: copy**" in markdown
+    out = files / "report.html"
+    result = run("analyze", *both, "--index", built, "--format", "html", "--out", out)
+    assert result.exit_code == 0 and out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_index_append_adds_documents(run, files, built):
+    (files / "more.txt").write_text("The Bank of England raised rates. Inflation is high.", encoding="utf-8")
+    result = run("index", "build", files / "more.txt", "--out", built, "--append", "--no-progress")
+    assert result.exit_code == 0 and "2 in all" in result.output
+
+
+def test_index_build_reads_jsonl_with_named_fields(run, files):
+    (files / "docs.jsonl").write_text(json.dumps({"key": "a1", "body": SOURCE}) + "\n", encoding="utf-8")
+    result = run("index", "build", files / "docs.jsonl", "--out", files / "j", "--id-field", "key",
+                 "--text-field", "body", "--no-progress")
+    assert result.exit_code == 0 and "indexed 1 documents" in result.output
+
+
+def test_score_reads_stdin_and_prints_a_table_or_jsonl(run):
+    table = run("score", input="First sentence here.\n\nSecond sentence here.\n")
+    assert table.exit_code == 0 and "p(spun)" in table.output and "Second sentence here." in table.output
+    lines = run("score", "-", "--format", "jsonl", input="One.\nTwo.\n").output.splitlines()
+    assert [json.loads(line)["text"] for line in lines] == ["One.", "Two."]
+
+
+def test_score_without_classifier_exits_1_with_one_line(run):
+    result = run("score", input="A sentence.\n", detector="bare")
+    assert result.exit_code == 1 and "no trained classifier" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"", "empty text"),
+        ("blank.txt", b"  \n\t \n", "empty text"),
+        ("binary.txt", b"\x00\xff\xfe\x81binary", "undecodable bytes"),
+        ("article.pdf", b"%PDF-1.4", "unknown document format"),
+    ],
+)
+def test_bad_articles_exit_1_with_a_clear_message(run, files, built, name, content, message):
+    (files / name).write_bytes(content)
+    result = run("analyze", files / name, "--index", built)
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_huge_article_is_refused(run, files, built):
+    (files / "huge.txt").write_text("Spun words here. " * 320_000, encoding="utf-8")
+    result = run("analyze", files / "huge.txt", "--index", built)
+    assert result.exit_code == 1 and "exceeds max_chars" in result.output
+
+
+def test_missing_or_corrupt_index_exits_1(run, files, built):
+    missing = run("analyze", files / "copy.txt", "--index", files / "nowhere")
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    (built / "manifest.json").write_text("{not json", encoding="utf-8")
+    corrupt = run("analyze", files / "copy.txt", "--index", built)
+    assert corrupt.exit_code == 1 and "Traceback" not in corrupt.output
+
+
+def test_missing_file_and_usage_errors(run, files, built):
+    assert run("analyze", files / "nope.txt", "--index", built).exit_code == 1
+    assert run("analyze", files / "copy.txt", "--format", "pdf").exit_code == 2
+    assert run("analyze").exit_code == 2
+    assert run("index", "build", files / "wire.txt").exit_code == 2
+    assert run("frobnicate").exit_code == 2

@@ -1,0 +1,53 @@
+"""SentenceEncoder on the tiny random BERT: shapes, unit norm, order, batching and errors."""
+
+import numpy as np
+import pytest
+
+from detector.encoder import SentenceEncoder
+from detector.errors import InputError, ModelFormatError
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_bert_dir):
+    return SentenceEncoder.load(tiny_bert_dir)
+
+
+def test_unit_norm_float32_rows(encoder):
+    vectors = encoder.encode(["NATO met in Brussels.", "Russia won China's backing."])
+    assert vectors.shape == (2, encoder.dim) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_batches_sorted_by_length_keep_input_order(encoder):
+    sentences = ["Short.", "A much longer sentence about the alliance and its members in Europe.", "", "Mid length one."]
+    together = encoder.encode(sentences, batch_size=2)
+    alone = np.vstack([encoder.encode([s]) for s in sentences])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_empty_list_and_truncation(encoder):
+    assert encoder.encode([]).shape == (0, encoder.dim)
+    assert encoder.encode(["word " * 500]).shape == (1, encoder.dim)
+
+
+def test_bad_inputs(encoder, tmp_path):
+    with pytest.raises(InputError, match="not one string"):
+        encoder.encode("one sentence")
+    with pytest.raises(InputError, match="sentence 1 is int"):
+        encoder.encode(["fine", 3])
+    with pytest.raises(ModelFormatError, match="does not exist"):
+        SentenceEncoder.load(tmp_path / "nowhere")
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="safetensors"):
+        SentenceEncoder.load(tmp_path)
+
+
+@pytest.mark.shipped
+def test_bundled_minilm_places_spun_sentence_near_its_source():
+    encoder = SentenceEncoder.load()
+    source, spun, other = encoder.encode([
+        "The US-led NATO military alliance should not admit new members.",
+        "The U.S.-led NATO armed forces alliance should not confess new participants.",
+        "The recipe needs two cups of flour and an egg.",
+    ])
+    assert encoder.dim == 384 and source @ spun > 0.7 > source @ other

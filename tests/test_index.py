@@ -1,0 +1,170 @@
+"""SourceIndex: retrieval of shuffled and spun copies, add, save/load round trips and bad folders."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from detector.documents import Document
+from detector.encoder import SentenceEncoder
+from detector.errors import IndexFormatError, InputError
+from detector.index import IndexSettings, SourceIndex
+from detector.text import split_sentences
+
+
+@pytest.fixture(scope="module")
+def encoder(tiny_bert_dir):
+    return SentenceEncoder.load(tiny_bert_dir)
+
+
+@pytest.fixture(scope="module")
+def seed_index(encoder, seed_texts):
+    return SourceIndex.build([{"id": key, "text": text} for key, text in seed_texts.items()], encoder=encoder)
+
+
+def query(encoder, text):
+    sentences = [seg.text for seg in split_sentences(text) if not seg.is_boilerplate]
+    return sentences, encoder.encode(sentences)
+
+
+def test_shuffled_copy_retrieves_its_source_first(encoder, seed_index, seed_texts):
+    sentences = [seg.text for seg in split_sentences(seed_texts["003"]) if not seg.is_boilerplate]
+    random.Random(0).shuffle(sentences)
+    results = seed_index.search(sentences, encoder.encode(sentences), k=3)
+    assert results[0][0] == "003" and 0.9 < results[0][1] <= 1.0
+    assert len(results) == 3 and results[0][1] >= results[1][1] >= results[2][1]
+
+
+def test_spun_copy_retrieves_the_wire_text(encoder, seed_texts):
+    index = SourceIndex.build([Document(k, t) for k, t in seed_texts.items() if k != "000"], encoder=encoder)
+    results = index.search(*query(encoder, seed_texts["000"]), k=4)
+    assert results[0][0] in {"003", "004"} and {r[0] for r in results[:2]} == {"003", "004"}
+
+
+def test_exclude_ids_leaves_the_suspect_out(encoder, seed_index, seed_texts):
+    results = seed_index.search(*query(encoder, seed_texts["000"]), k=5, exclude_ids=["000"])
+    assert "000" not in dict(results) and results[0][0] in {"003", "004"}
+
+
+def test_save_load_round_trip_gives_identical_results(encoder, seed_index, seed_texts, tmp_path):
+    seed_index.save(tmp_path / "idx")
+    loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    for key in ("000", "002"):
+        sentences, embeddings = query(encoder, seed_texts[key])
+        assert loaded.search(sentences, embeddings) == seed_index.search(sentences, embeddings)
+    original, reloaded = seed_index.source("004"), loaded.source("004")
+    assert reloaded.document == original.document and reloaded.segments == original.segments
+    np.testing.assert_array_equal(reloaded.embeddings, original.embeddings)
+    assert reloaded.embeddings.dtype == np.float32 and len(reloaded.embeddings) == len(reloaded.segments)
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["format_version"] == 1 and manifest["encoder"]["dim"] == encoder.dim
+    assert manifest["counts"]["documents"] == 5 and not list(tmp_path.glob(".idx.*"))
+
+
+def test_add_after_load_and_duplicates(encoder, seed_texts, tmp_path):
+    index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder)
+    index.save(tmp_path / "idx")
+    index = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    index.add([{"id": "004", "text": seed_texts["004"]}], progress=True)
+    assert len(index) == 2 and "004" in index
+    with pytest.raises(InputError, match="duplicate document id '004'"):
+        index.add([("new", "Fresh text."), ("004", "Again.")])
+    assert len(index) == 2 and "new" not in index
+    with pytest.raises(InputError, match="not one str"):
+        index.add("a text, not documents")
+    index.save(tmp_path / "idx")
+    assert SourceIndex.load(tmp_path / "idx").ids == ["003", "004"]
+
+
+def test_hnsw_beyond_threshold_round_trips(encoder, seed_texts, tmp_path):
+    settings = IndexSettings(hnsw_threshold=40)
+    index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder, settings=settings)
+    index.add([("004", seed_texts["004"]), ("001", seed_texts["001"])])
+    assert type(index._vectors).__name__ == "IndexHNSWSQ"
+    sentences, embeddings = query(encoder, seed_texts["004"])
+    assert index.search(sentences, embeddings, k=1)[0][0] == "004"
+    index.save(tmp_path / "idx")
+    assert SourceIndex.load(tmp_path / "idx").search(sentences, embeddings) == index.search(sentences, embeddings)
+
+
+def test_search_edge_cases(encoder, seed_index):
+    assert seed_index.search([], np.zeros((0, encoder.dim))) == []
+    assert SourceIndex(encoder).search(["x"], encoder.encode(["x"])) == []
+    with pytest.raises(InputError, match="do not fit 2 sentences"):
+        seed_index.search(["a", "b"], encoder.encode(["a"]))
+    with pytest.raises(InputError, match="no source with id 'nope'"):
+        seed_index.source("nope")
+
+
+@pytest.fixture()
+def saved(seed_index, tmp_path):
+    seed_index.save(tmp_path / "idx")
+    return tmp_path / "idx"
+
+
+def test_corrupt_truncated_missing_and_foreign_folders(saved, tmp_path):
+    embeddings = saved / "embeddings.npy"
+    data = bytearray(embeddings.read_bytes())
+    data[-1] ^= 0xFF
+    embeddings.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError, match="embeddings.npy .* sha256 .*spin-detect index build"):
+        SourceIndex.load(saved)
+    embeddings.write_bytes(bytes(data[:-10]))
+    with pytest.raises(IndexFormatError, match="truncated"):
+        SourceIndex.load(saved)
+    with pytest.raises(IndexFormatError, match="not a folder"):
+        SourceIndex.load(tmp_path / "nowhere")
+    (saved / "manifest.json").write_text('{"format_version": 1', encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="truncated or corrupt"):
+        SourceIndex.load(saved)
+    (saved / "manifest.json").write_text('{"format": "something-else"}', encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="foreign"):
+        SourceIndex.load(saved)
+    (saved / "manifest.json").unlink()
+    with pytest.raises(IndexFormatError, match="no manifest.json"):
+        SourceIndex.load(saved)
+
+
+def test_other_format_version_and_missing_file(saved):
+    manifest = json.loads((saved / "manifest.json").read_text())
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "format_version": 99}), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="format version 99 .*reads format 1"):
+        SourceIndex.load(saved)
+    (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (saved / "vectors.faiss").unlink()
+    with pytest.raises(IndexFormatError, match="lacks vectors.faiss"):
+        SourceIndex.load(saved)
+
+
+def test_save_refuses_foreign_folder_and_keeps_old_index(seed_index, saved, tmp_path):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(InputError, match="refusing to save"):
+        seed_index.save(other)
+    seed_index.save(saved)
+    assert len(SourceIndex.load(saved)) == 5 and sorted(p.name for p in tmp_path.iterdir()) == ["idx", "mine"]
+
+
+class OtherEncoder:
+    """A stand-in encoder of another dimension."""
+
+    name, dim = "other", 8
+
+    def encode(self, sentences, batch_size=64):
+        vectors = np.ones((len(sentences), self.dim), dtype=np.float32)
+        return vectors / np.sqrt(self.dim)
+
+
+def test_encoder_mismatch_is_an_error(saved):
+    with pytest.raises(InputError, match="built with encoder 'tiny-bert.*dimension 32.*spin-detect index build"):
+        SourceIndex.load(saved, encoder=OtherEncoder())
+
+
+@pytest.mark.shipped
+def test_bundled_minilm_finds_the_wire_text_for_the_spun_seed(seed_texts):
+    encoder = SentenceEncoder.load()
+    index = SourceIndex.build([Document(k, t) for k, t in seed_texts.items() if k != "000"], encoder=encoder)
+    results = index.search(*query(encoder, seed_texts["000"]), k=4)
+    assert results[0][0] in {"003", "004"} and results[0][1] > 0.5 > results[2][1]

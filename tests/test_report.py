@@ -1,0 +1,127 @@
+"""Article reports: verdict rules, spin score, and JSON / Markdown / HTML rendering (issue 2)."""
+
+import json
+
+import pytest
+
+from detector.report import (
+    ArticleReport,
+    SentenceFinding,
+    count_relations,
+    decide_verdict,
+    render_html,
+    spin_score,
+)
+
+SPUN = SentenceFinding(
+    text="The alliance should not confess new participants.",
+    spun_probability=0.9,
+    relation="spun",
+    source_sentence="The alliance should not admit new members.",
+    substitutions=[("admit", "confess"), ("members", "participants")],
+    similarity=0.8,
+    thesaurus_substitutions=2,
+    spin_strength=0.4,
+)
+COPY = SentenceFinding(text="Putin met Xi in Beijing.", spun_probability=0.1, relation="copy",
+                       source_sentence="Putin met Xi in Beijing.", similarity=0.99)
+PARA = SentenceFinding(text="In Beijing, Xi received Putin.", spun_probability=0.2, relation="paraphrase",
+                       source_sentence="Putin met Xi in Beijing.", similarity=0.7)
+LONE = SentenceFinding(text="Stoltenberg hit back.", spun_probability=0.1, relation="unmatched")
+BOILER = SentenceFinding(text="ALSO READ: more news", spun_probability=0.9, relation="unmatched", is_boilerplate=True)
+
+
+def verdict(findings, **options):
+    return decide_verdict(findings, source_given=True, has_candidate=True, **options)
+
+
+@pytest.mark.parametrize(
+    ("findings", "expected"),
+    [
+        ([COPY, COPY, COPY, LONE], "copy"),
+        ([SPUN, SPUN, COPY, COPY], "spun"),
+        ([PARA, PARA, PARA, COPY], "paraphrased"),
+        ([COPY, LONE, LONE, LONE, LONE, LONE, LONE], "related"),
+        ([LONE, LONE], "original"),
+        ([SPUN, COPY, COPY, COPY, COPY], "copy"),
+    ],
+)
+def test_verdict_rules(findings, expected):
+    assert verdict(findings) == expected
+
+
+def test_boilerplate_is_left_out_of_the_verdict():
+    assert verdict([COPY, COPY] + [BOILER] * 10) == "copy"
+
+
+def test_no_candidate_means_original():
+    assert decide_verdict([COPY, COPY], source_given=True, has_candidate=False) == "original"
+
+
+def test_without_source_the_classifier_flags_decide():
+    assert decide_verdict([SPUN, LONE], source_given=False, has_candidate=False) == "spun"
+    assert decide_verdict([LONE, LONE, LONE, SPUN], source_given=False, has_candidate=False) == "original"
+    assert decide_verdict([], source_given=False, has_candidate=False) == "original"
+
+
+def test_spin_score_grows_with_spin_strength():
+    heavy = SentenceFinding(text="a b c d", spun_probability=None, relation="spun", spin_strength=0.6)
+    light = SentenceFinding(text="a b c d", spun_probability=None, relation="spun", spin_strength=0.2)
+    assert 0 < spin_score([light, COPY], verdict="spun") < spin_score([heavy, COPY], verdict="spun") <= 1
+
+
+def test_spin_score_combines_the_classifier_and_falls_back_to_it():
+    with_classifier = spin_score([SPUN, COPY], verdict="spun")
+    no_classifier = spin_score([SentenceFinding(**{**vars(SPUN), "spun_probability": None}), COPY], verdict="spun")
+    assert with_classifier != no_classifier
+    assert spin_score([COPY, LONE], verdict="related") == pytest.approx((0.1 + 0.1) / 2)
+    assert spin_score([LONE], verdict="original") == pytest.approx(0.1)
+    assert spin_score([], verdict="original") == 0.0
+
+
+def report_with(findings, **fields) -> ArticleReport:
+    return ArticleReport(
+        verdict="spun", spin_score=0.5, source_id="004", source_similarity=0.8, coverage=0.75,
+        candidates=[("004", 0.9), ("003", 0.7)], sentences=findings, source_given=True,
+        relation_counts=count_relations(findings), **fields,
+    )
+
+
+def test_to_dict_is_json_ready_and_round_trips():
+    report = report_with([SPUN, COPY, BOILER], evasion={"zero_width": 2, "homoglyphs": 0})
+    data = json.loads(report.to_json())
+    assert data["verdict"] == "spun"
+    assert data["candidates"] == [["004", 0.9], ["003", 0.7]]
+    assert data["sentences"][0]["substitutions"] == [["admit", "confess"], ["members", "participants"]]
+    assert data["relation_counts"] == {"boilerplate": 1, "copy": 1, "spun": 1}
+    assert data["evasion"]["zero_width"] == 2
+
+
+def test_markdown_lists_spun_sentences_with_their_swaps():
+    text = report_with([SPUN, COPY], notes=["no trained classifier loaded"], evasion={"zero_width": 3}).to_markdown()
+    assert "**Verdict: spun**" in text
+    assert "admit → confess" in text and "members → participants" in text
+    assert "`004`" in text and "zero_width 3" in text and "no trained classifier" in text
+    assert "Putin met Xi" not in text  # copies are not in the spun table
+
+
+def test_markdown_escapes_table_pipes():
+    piped = SentenceFinding(**{**vars(SPUN), "text": "a | b confess"})
+    assert "a \\| b confess" in report_with([piped]).to_markdown()
+
+
+def test_html_highlights_swaps_and_escapes_all_article_text():
+    evil = SentenceFinding(
+        **{**vars(SPUN), "text": '<script>alert("x")</script> should not confess new participants',
+           "source_sentence": "<b onmouseover='x'>should not admit new members</b>"}
+    )
+    page = report_with([evil], notes=["<i>note</i>"], article_id='"><img src=x>').to_html()
+    assert "<script>" not in page and "<b onmouseover" not in page and "<img" not in page and "<i>note" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert '<mark class="sub">confess</mark>' in page and '<mark class="src">admit</mark>' in page
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+
+
+def test_html_page_holds_several_reports():
+    page = render_html([report_with([SPUN], article_id="a"), report_with([COPY], article_id="b")])
+    assert page.count("<section>") == 2

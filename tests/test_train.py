@@ -1,0 +1,145 @@
+"""training.train on a tiny synthetic Parquet dataset with the tiny random BERT."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from detector.classifier import SpinScorer, collate_subwords
+from detector.errors import InputError
+from detector.text import tokenize
+from training.train import epoch_batches, load_split, main, schedule_factor, word_targets
+
+CLEAN = [
+    "The military alliance should not admit new members.",
+    "Shares in the bank rose sharply on Monday.",
+    "The minister said the talks would continue next week.",
+    "Researchers measured the temperature of the samples every hour.",
+]
+SPUN_SWAPS = [
+    ("The armed forces alliance should not confess new participants.", {"armed", "forces", "confess", "participants"}),
+    ("Offers in the bank rose pointedly on Monday.", {"Offers", "pointedly"}),
+    ("The priest said the discussions would proceed next week.", {"priest", "discussions", "proceed"}),
+    ("Scientists gauged the warmth of the examples each hour.", {"Scientists", "gauged", "warmth", "examples", "each"}),
+]
+SPUN = [(text, [int(t.text in swaps) for t in tokenize(text) if t.is_word]) for text, swaps in SPUN_SWAPS]
+PARAPHRASE = ["New members should not be admitted to the alliance, it said.", "On Monday the bank's shares went up a lot."]
+
+
+def _rows(copies: int) -> dict:
+    rows = {key: [] for key in ("text", "label", "word_labels", "kind", "domain", "rate", "thesaurus", "article_id")}
+    for copy in range(copies):
+        examples = [(t, 0, [0] * sum(tok.is_word for tok in tokenize(t)), "clean") for t in CLEAN]
+        examples += [(t, 1, labels, "spun") for t, labels in SPUN]
+        examples += [(t, 0, None, "paraphrase") for t in PARAPHRASE]
+        for number, (text, label, labels, kind) in enumerate(examples):
+            rows["text"].append(text)
+            rows["label"].append(label)
+            rows["word_labels"].append(labels)
+            rows["kind"].append(kind)
+            rows["domain"].append("news")
+            rows["rate"].append(0.3 if kind == "spun" else 0.0)
+            rows["thesaurus"].append("wordnet" if kind == "spun" else "")
+            rows["article_id"].append(f"a{copy}-{number}")
+    return rows
+
+
+def _write_split(path, copies: int) -> None:
+    schema = pa.schema(
+        [
+            ("text", pa.string()),
+            ("label", pa.int8()),
+            ("word_labels", pa.list_(pa.int8())),
+            ("kind", pa.string()),
+            ("domain", pa.string()),
+            ("rate", pa.float32()),
+            ("thesaurus", pa.string()),
+            ("article_id", pa.string()),
+        ]
+    )
+    pq.write_table(pa.Table.from_pydict(_rows(copies), schema=schema), path)
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dataset")
+    for name, copies in (("train", 3), ("validation", 1), ("calibration", 2), ("test", 1)):
+        _write_split(path / f"{name}.parquet", copies)
+    return path
+
+
+def _args(dataset_dir, tiny_bert_dir, out, *extra):
+    return ["--data", str(dataset_dir), "--out", str(out), "--base", str(tiny_bert_dir), "--batch-size", "8",
+            "--threads", "1", "--checkpoint-dir", str(out.parent / "checkpoint"), "--log-every", "1", *extra]
+
+
+def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert_dir, tmp_path):
+    out = tmp_path / "models" / "spin-classifier"
+    record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "2"))
+    scorer = SpinScorer.load(out)
+    (probability, words), = scorer.predict([SPUN[0][0]])
+    assert 0.0 <= probability <= 1.0 and len(words) == len(SPUN[0][1]) == 9
+    assert 0.0 <= scorer.threshold <= 1.0
+    saved = json.loads((out / "training.json").read_text())
+    assert saved["data"]["train"]["sentences"] == 30 and saved["data"]["train"]["with_word_labels"] == 24
+    assert saved["history"][0]["epoch"] == 1 and "word_f1" in saved["validation"]
+    assert record["calibration"]["method"] == "isotonic"
+    assert "# Spin classifier" in (out / "README.md").read_text()
+
+
+def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):
+    out = tmp_path / "model"
+    first = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "2", "--max-train", "16"))
+    assert [m["epoch"] for m in first["history"]] == [1, 2]
+    caplog.set_level("INFO", logger="training.train")
+    again = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "2", "--max-train", "16"))
+    assert "resuming" in caplog.text and again["history"] == first["history"]
+    with pytest.raises(InputError, match="other settings"):
+        main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "3", "--max-train", "16"))
+
+
+def test_word_targets_sit_on_first_subwords_and_rows_without_labels_are_ignored(dataset_dir, tiny_bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    split = load_split(dataset_dir / "validation.parquet", tokenizer, 128)
+    rows = [4, 8]  # the first spun row, then a paraphrase row with null word_labels
+    batch = collate_subwords([split.inputs[i] for i in rows], tokenizer.pad_token_id)
+    targets = word_targets(split, rows, batch["word_index"])
+    labelled = targets[0][batch["word_index"][0] >= 0]
+    assert labelled.tolist() == SPUN[0][1]
+    assert torch.all(targets[1] == -1.0)
+
+
+def test_word_labels_of_the_wrong_length_are_dropped(tmp_path, tiny_bert_dir):
+    rows = _rows(1)
+    rows["word_labels"][0] = [0, 1]
+    pq.write_table(pa.Table.from_pydict(rows), tmp_path / "bad.parquet")
+    assert sum(labels is not None for labels in rows["word_labels"]) == 8
+    split = load_split(tmp_path / "bad.parquet", AutoTokenizer.from_pretrained(tiny_bert_dir), 128)
+    assert split.mismatched_word_labels == 1 and split.word_labels[0] is None
+
+
+def test_missing_split_and_missing_columns_are_input_errors(tmp_path, tiny_bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    with pytest.raises(InputError, match="not found"):
+        load_split(tmp_path / "train.parquet", tokenizer, 128)
+    pq.write_table(pa.table({"text": ["a"]}), tmp_path / "thin.parquet")
+    with pytest.raises(InputError, match="lacks columns"):
+        load_split(tmp_path / "thin.parquet", tokenizer, 128)
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    factors = [schedule_factor(step, 100, 0.1) for step in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[9:], factors[10:])) and factors[-1] < 0.02
+
+
+def test_epoch_batches_cover_every_row_once(dataset_dir, tiny_bert_dir):
+    split = load_split(dataset_dir / "train.parquet", AutoTokenizer.from_pretrained(tiny_bert_dir), 128)
+    batches = epoch_batches(split, 8, seed=1)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(split)))
+    assert batches != epoch_batches(split, 8, seed=2)
+    assert np.all([len(batch) <= 8 for batch in batches])

@@ -1,0 +1,137 @@
+"""Calibration of the sentence probability on held-out data, and the decision threshold.
+
+The fine-tuned model's raw probabilities are pushed around by class balancing and by training to
+low loss; an isotonic regression (or Platt scaling) fitted on the calibration split maps them to
+probabilities that mean what they say. The threshold is the one with the best F1 on the
+calibration split among those whose false-positive rate on the negative rows (clean sentences and
+human paraphrase) stays within ``max_false_positive_rate``.
+
+Example:
+    >>> import numpy as np
+    >>> raw = np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.95])
+    >>> labels = np.array([0, 0, 0, 1, 1, 1])
+    >>> calibration = fit_calibration(raw, labels, method="isotonic")
+    >>> calibration.method, float(calibration.apply(np.array([0.9]))[0])
+    ('isotonic', 1.0)
+
+Command line (re-calibrates a model folder in place)::
+
+    python -m training.calibrate --model models/spin-classifier --data build/dataset/calibration.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_curve
+
+from detector.classifier import CALIBRATION_FILE, Calibration
+
+__all__ = ["fit_calibration", "choose_threshold", "calibrate_model", "main"]
+
+
+def fit_calibration(
+    raw_probability: np.ndarray,
+    labels: np.ndarray,
+    method: str = "isotonic",
+    max_false_positive_rate: float = 0.02,
+) -> Calibration:
+    """Fit `Calibration` (isotonic or Platt) and its threshold on held-out raw probabilities.
+
+    ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate.
+    """
+    raw = np.asarray(raw_probability, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    if raw.shape != y.shape or raw.ndim != 1:
+        raise ValueError(f"raw probabilities {raw.shape} and labels {y.shape} must be 1-d of the same length")
+    if len(np.unique(y)) != 2:
+        raise ValueError("calibration needs both spun (1) and not-spun (0) rows; got one class only")
+    if method == "isotonic":
+        calibration = _fit_isotonic(raw, y)
+    elif method == "platt":
+        calibration = _fit_platt(raw, y)
+    else:
+        raise ValueError(f"calibration method {method!r} is unknown; use 'isotonic' or 'platt'")
+    calibrated = calibration.apply(raw)
+    threshold, chosen = choose_threshold(calibrated, y, max_false_positive_rate)
+    calibration.threshold = threshold
+    calibration.details = {
+        "rows": int(len(y)),
+        "positives": int(y.sum()),
+        "brier_before": float(brier_score_loss(y, raw)),
+        "brier_after": float(brier_score_loss(y, calibrated)),
+        "max_false_positive_rate": max_false_positive_rate,
+        **chosen,
+    }
+    return calibration
+
+
+def _fit_isotonic(raw: np.ndarray, y: np.ndarray) -> Calibration:
+    isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+    return Calibration(method="isotonic", x=isotonic.X_thresholds_.tolist(), y=isotonic.y_thresholds_.tolist())
+
+
+def _fit_platt(raw: np.ndarray, y: np.ndarray) -> Calibration:
+    logit = np.log(np.clip(raw, 1e-12, None)) - np.log(np.clip(1.0 - raw, 1e-12, None))
+    regression = LogisticRegression(C=1e6).fit(logit.reshape(-1, 1), y)
+    return Calibration(method="platt", a=float(regression.coef_[0, 0]), b=float(regression.intercept_[0]))
+
+
+def choose_threshold(probability: np.ndarray, labels: np.ndarray, max_false_positive_rate: float = 0.02) -> tuple[float, dict]:
+    """Threshold with the best F1 whose false-positive rate is at most ``max_false_positive_rate``.
+
+    Spun means ``probability >= threshold``. The threshold sits halfway between the chosen score
+    and the next lower one, so that tiny numeric differences (fp16 weights) do not flip a decision.
+    Returns the threshold and its F1, precision, recall and false-positive rate.
+    """
+    fpr, tpr, thresholds = roc_curve(labels, probability, drop_intermediate=False)
+    positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+    tp, fp = tpr * positives, fpr * negatives
+    f1 = np.divide(2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0)
+    f1[fpr > max_false_positive_rate] = -1.0
+    best = int(np.argmax(f1))
+    lower = thresholds[best + 1] if best + 1 < len(thresholds) else 0.0
+    threshold = 1.0 if not np.isfinite(thresholds[best]) else float((thresholds[best] + lower) / 2)
+    precision = float(tp[best] / (tp[best] + fp[best])) if tp[best] + fp[best] > 0 else 0.0
+    chosen = {"f1": float(max(f1[best], 0.0)), "precision": precision, "recall": float(tpr[best]), "false_positive_rate": float(fpr[best])}
+    return min(max(threshold, 0.0), 1.0), chosen
+
+
+def calibrate_model(model_dir: str | Path, data: str | Path, method: str = "isotonic", max_false_positive_rate: float = 0.02, batch_size: int = 64) -> Calibration:
+    """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json."""
+    import pyarrow.parquet as pq
+
+    from detector.classifier import SpinScorer
+    from detector.text import tokenize
+
+    scorer = SpinScorer.load(model_dir)
+    table = pq.read_table(data, columns=["text", "label"])
+    texts, labels = table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist())
+    raw, _ = scorer.raw_scores([tokenize(text) for text in texts], batch_size=batch_size)
+    calibration = fit_calibration(raw, labels, method=method, max_false_positive_rate=max_false_positive_rate)
+    (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
+    return calibration
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Command line: re-calibrate a model folder; prints and returns the calibration details."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="model folder to re-calibrate in place")
+    parser.add_argument("--data", required=True, help="calibration split (Parquet with text and label)")
+    parser.add_argument("--method", choices=("isotonic", "platt"), default="isotonic")
+    parser.add_argument("--max-fpr", type=float, default=0.02, help="largest false-positive rate allowed at the threshold")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args(argv)
+    calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size)
+    summary = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

