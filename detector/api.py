@@ -38,7 +38,6 @@ from detector.report import (
     spin_score,
 )
 from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
-from detector.thesaurus import SynonymTable
 
 __all__ = ["Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS"]
 
@@ -69,7 +68,8 @@ class Detector:
 
     Args:
         encoder: the `SentenceEncoder` for retrieval and alignment (the index's encoder).
-        synonyms: the `SynonymTable` that tells thesaurus swaps from rewrites.
+        synonyms: the `SynonymTable` (anything with `are_neighbours(a, b)`) that tells thesaurus
+            swaps from rewrites.
         scorer: the trained `SpinScorer`, or None to work from the source comparison alone.
         batch_size: sentences per encoder / classifier batch.
         articles_per_batch: articles whose sentences `analyze_many` scores together.
@@ -83,7 +83,7 @@ class Detector:
         self,
         *,
         encoder: SentenceEncoder,
-        synonyms: SynonymTable,
+        synonyms,
         scorer=None,
         batch_size: int = 64,
         articles_per_batch: int = 32,
@@ -102,6 +102,10 @@ class Detector:
         self.max_chars = max_chars
         self.model_note = model_note if model_note is not None else (NO_CLASSIFIER_NOTE if scorer is None else None)
 
+    def __repr__(self) -> str:
+        classifier = "none" if self.scorer is None else f"threshold={self.scorer.threshold:.3f}"
+        return f"Detector(encoder={self.encoder!r}, classifier={classifier}, candidates={self.candidates})"
+
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, *, quantize: bool = False, **options) -> Detector:
         """The shipped detector: classifier from `path`, $SPIN_DETECTOR_MODEL or models/spin-classifier.
@@ -111,6 +115,7 @@ class Detector:
         `ModelFormatError`. `options` go to the constructor.
         """
         from detector.classifier import SpinScorer
+        from detector.thesaurus import SynonymTable
 
         named = path if path is not None else os.environ.get(MODEL_ENV) or None
         folder = Path(named) if named is not None else DEFAULT_MODEL_PATH
@@ -150,6 +155,7 @@ class Detector:
 
     def analyze(self, text: str, index=None, exclude_ids: Iterable[str] = ()) -> ArticleReport:
         """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone."""
+        _check_text(text, "text", self.max_chars)
         return next(self.analyze_many([text], index=index, exclude_ids=exclude_ids))
 
     def analyze_many(

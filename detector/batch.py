@@ -217,7 +217,8 @@ def plan_records(
             return
         count = seen[doc.id] = seen.get(doc.id, 0) + 1
         if count > 1:
-            bad = BadRecord(position, doc.id, "duplicate", f"duplicate id {doc.id!r} (occurrence {count}): only the first is scored", count)
+            reason = f"duplicate id {doc.id!r} (occurrence {count}): only the first is scored"
+            bad = BadRecord(position, doc.id, "duplicate", reason, count)
             if bad.key not in finished_errors:
                 yield bad
         elif doc.id not in done_ids:
@@ -239,7 +240,8 @@ def count_records(input: str | Path, options: BatchOptions) -> int:
         nonlocal bad
         bad += 1
 
-    good = sum(1 for _ in read_documents(input, options.id_field, options.text_field, errors=on_error, max_chars=options.max_chars))
+    documents = read_documents(input, options.id_field, options.text_field, errors=on_error, max_chars=options.max_chars)
+    good = sum(1 for _ in documents)
     return good + bad
 
 
@@ -286,7 +288,7 @@ class ArticleScorer:
             reports = self._analyze(items)
         except Exception:
             return self._score_one_by_one(items)
-        return UnitResult([result_row(i.id, r, self.options.details) for i, r in zip(items, reports)], [])
+        return UnitResult([result_row(i.id, r, self.options.details) for i, r in zip(items, reports, strict=True)], [])
 
     def _analyze(self, items: list[WorkItem]) -> list:
         exclusions = [(item.id,) for item in items] if self.options.exclude_self else ()
@@ -389,7 +391,7 @@ class BatchOutput:
         self.error_stages: Counter = Counter()
         self._next = {_PARTS: 0, _ERRORS: 0}
         self._read_back()
-        self.resumed = len(self.done_ids) + sum(self.error_stages.values())
+        self.resumed = sum(self.verdicts.values()) + sum(self.error_stages.values())
         self.rows_written = 0
         self._rows: list[dict] = []
         self._errors: list[dict] = []
@@ -407,6 +409,15 @@ class BatchOutput:
                 "give a new or empty folder"
             )
         lock = _exclusive_lock(self.path / _LOCK)
+        try:
+            self._prepare(overwrite)
+        except BaseException:
+            lock.close()
+            raise
+        return lock
+
+    def _prepare(self, overwrite: bool) -> None:
+        """Clear what a killed run left half-written (or everything, with `overwrite`); check or write the manifest."""
         for stale in self.path.glob(".*.tmp"):
             stale.unlink()
         manifest_path = self.path / _MANIFEST
@@ -420,7 +431,6 @@ class BatchOutput:
             if any(self.path.glob("part-*")) or any(self.path.glob(f"{_ERRORS}-*")):
                 raise InputError(f"output folder {str(self.path)!r} has chunks but no {_MANIFEST}: pass overwrite to start over")
             _write_atomic(manifest_path, json.dumps(self.manifest, indent=2).encode("utf-8"))
-        return lock
 
     def _check_manifest(self, previous: dict) -> None:
         before, now = _flat(previous), _flat(self.manifest)

@@ -101,13 +101,13 @@ class SpinClassifier(nn.Module):
     @classmethod
     def from_base(cls, path: str | os.PathLike, dropout: float = 0.1) -> "SpinClassifier":
         """Start from a pretrained encoder folder (the bundled MiniLM, or a tiny test model)."""
-        return cls(AutoModel.from_pretrained(str(path)), dropout=dropout)
+        return cls(AutoModel.from_pretrained(str(path)).float(), dropout=dropout)  # fp32 master weights, whatever the file holds
 
     @classmethod
     def from_config(cls, encoder_config: dict, dropout: float = 0.1) -> "SpinClassifier":
         """An untrained model of the given encoder architecture (weights to be loaded after)."""
         config = AutoConfig.for_model(**encoder_config)
-        return cls(AutoModel.from_config(config), dropout=dropout)
+        return cls(AutoModel.from_config(config).float(), dropout=dropout)  # some versions build in config.dtype
 
     def head_config(self) -> dict:
         """What `from_config` needs besides the encoder config, for the model folder's config.json."""
@@ -181,9 +181,12 @@ def _word_numbers(tokens: Sequence[Token]) -> tuple[list[int], int]:
     return numbers, count
 
 
-def collate_subwords(inputs: Sequence[SubwordInput], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded ``input_ids``, ``attention_mask`` and ``word_index`` tensors for a batch."""
-    length = max(len(item.input_ids) for item in inputs)
+def collate_subwords(inputs: Sequence[SubwordInput], pad_id: int, multiple_of: int = 1) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``, ``attention_mask`` and ``word_index`` tensors for a batch.
+
+    ``multiple_of`` rounds the padded length up (fewer distinct shapes for the GPU to tune for).
+    """
+    length = -(-max(len(item.input_ids) for item in inputs) // multiple_of) * multiple_of
     input_ids = torch.full((len(inputs), length), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(inputs), length), dtype=torch.long)
     word_index = torch.full((len(inputs), length), -1, dtype=torch.long)
@@ -299,13 +302,17 @@ class SpinScorer:
         return scorer
 
     def quantize(self) -> "SpinScorer":
-        """Swap the Linear layers for int8 dynamically quantised ones (CPU inference only)."""
+        """Swap the encoder's Linear layers for int8 dynamically quantised ones (CPU inference only).
+
+        The two small heads stay in fp32: they cost little and keep the word scores closest to
+        the full-precision model.
+        """
         if self.device.type != "cpu":
             raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
             warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {nn.Linear}, dtype=torch.qint8)
+            self.model.encoder = torch.ao.quantization.quantize_dynamic(self.model.encoder, {nn.Linear}, dtype=torch.qint8)
         self.quantized = True
         return self
 

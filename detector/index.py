@@ -52,7 +52,7 @@ from detector.fingerprint import (
 )
 from detector.text import Segment, split_sentences
 
-__all__ = ["SourceIndex", "IndexedSource", "IndexSettings", "FORMAT_VERSION"]
+__all__ = ["Document", "SourceIndex", "IndexedSource", "IndexSettings", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 FORMAT_NAME = "spin-detector-source-index"

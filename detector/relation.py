@@ -16,12 +16,12 @@ kept on `PairResult` so that the article verdict can weigh them:
 
 Example:
     >>> class Table:  # any object with are_neighbours(a, b), such as detector.thesaurus.SynonymTable
-    ...     pairs = {frozenset(p) for p in [("military", "armed forces"), ("admit", "confess"), ("members", "participants")]}
+    ...     pairs = [("military", "armed forces"), ("admit", "confess"), ("members", "participants")]
     ...     def are_neighbours(self, a, b):
-    ...         return frozenset((a, b)) in self.pairs
+    ...         return (a, b) in self.pairs or (b, a) in self.pairs
     >>> pair = compare_pair(
-    ...     "Beijing agreed with Moscow that the U.S.-led NATO military alliance should not admit new members.",
-    ...     "Beijing agreed with Moscow that the US-led NATO armed forces alliance should not confess new participants.",
+    ...     "Moscow said the U.S.-led NATO military alliance should not admit new members.",
+    ...     "Moscow said the US-led NATO armed forces alliance should not confess new participants.",
     ...     similarity=0.9, synonyms=Table())
     >>> pair.relation, pair.substitutions
     ('spun', [('military', 'armed forces'), ('admit', 'confess'), ('members', 'participants')])
@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Protocol
@@ -92,6 +92,7 @@ _SPELLING_WORDS = {
     "mould": "mold", "sceptical": "skeptical", "sceptic": "skeptic", "plough": "plow",
     "foreswear": "forswear", "whilst": "while", "amongst": "among", "towards": "toward",
 }  # fmt: skip
+_DIGIT_RE = re.compile(r"\d")
 _SPELLING_RULES = [
     (re.compile(r"^([a-z]{3,})our(s|ed|ing|ite|ites|able|ably|ful|hood|hoods|less|er|ers)?$"), r"\1or\2"),
     (re.compile(r"^([a-z]{3,})is(e|es|ed|ing|ation|ations|er|ers)$"), r"\1iz\2"),
@@ -123,28 +124,18 @@ class PairResult:
     substitution_rate: float = 0.0  # share of source words inside a substitution
     thesaurus_share: float = 0.0  # thesaurus_substitutions / len(substitutions), 0 when none
     filler_substitutions: int = 0  # spinner fillers and connective swaps ("and" -> "as well as")
-    spin_strength: float = 0.0  # share of source content words swapped for neighbours or fillers
+    spin_strength: float = 0.0  # (content words swapped for thesaurus neighbours + fillers) / content words
     spun_probability: float | None = None  # the classifier's probability, when one was given
     thesaurus_flags: list[bool] = field(default_factory=list)  # per substitution: thesaurus neighbour?
 
     def to_dict(self) -> dict:
-        return {
-            "relation": self.relation,
-            "similarity": self.similarity,
-            "substitutions": [list(s) for s in self.substitutions],
-            "thesaurus_substitutions": self.thesaurus_substitutions,
-            "lexical_overlap": self.lexical_overlap,
-            "suspect_overlap": self.suspect_overlap,
-            "skeleton_overlap": self.skeleton_overlap,
-            "substitution_rate": self.substitution_rate,
-            "thesaurus_share": self.thesaurus_share,
-            "filler_substitutions": self.filler_substitutions,
-            "spin_strength": self.spin_strength,
-            "spun_probability": self.spun_probability,
-            "thesaurus_flags": list(self.thesaurus_flags),
-        }
+        """Plain JSON-ready dict (substitutions as two-item lists)."""
+        data = asdict(self)
+        data["substitutions"] = [list(pair) for pair in self.substitutions]
+        return data
 
 
+@lru_cache(maxsize=1 << 16)
 def match_key(word: str) -> str:
     """Key under which two words count as the same word: `word_key` with hyphens dropped, British
     spellings folded to American ones and number words to digits.
@@ -182,7 +173,7 @@ def _kind(word: str, position: int) -> str:
     lower = word.lower()
     if lower in FUNCTION_WORDS:
         return "function"
-    if any(c.isdigit() for c in word) or word_key(word) in _NUMBER_WORDS:
+    if lower in _NUMBER_WORDS or _DIGIT_RE.search(word):
         return "number"
     if word[0].isupper() and (position > 0 or word.isupper()):
         return "name"
@@ -317,10 +308,13 @@ def _align(src: _Words, sus: _Words, synonyms: NeighbourTable, max_words: int) -
         if op == "equal" or (op == "replace" and _same_word(src, sus, i1, i2, j1, j2)):
             kept.update(range(i1, i2))
         elif op == "replace" and max(i2 - i1, j2 - j1) <= max_words:
-            substitutions.extend(_substitutions(src, sus, i1, i2, j1, j2, synonyms))
+            same, swaps = _block_substitutions(src, sus, i1, i2, j1, j2, synonyms)
+            kept.update(same)
+            substitutions.extend(swaps)
         elif op == "insert" and i1 > 0 and i1 - 1 in kept and all(k in FILLERS for k in sus.keys[j1:j2]):
             before = src.surface[i1 - 1]
-            substitutions.append(_Substitution((i1 - 1, i1), before, " ".join([before, *sus.surface[j1:j2]]), False, True))
+            padded = " ".join([before, *sus.surface[j1:j2]])
+            substitutions.append(_Substitution((i1 - 1, i1), before, padded, thesaurus=False, filler=True))
     return kept, substitutions
 
 
@@ -346,17 +340,26 @@ def _lemmas(word: str) -> frozenset[str]:
     return frozenset(lemma for lemmas in getAllLemmas(word).values() for lemma in lemmas) | {word}
 
 
-def _substitutions(src: _Words, sus: _Words, i1: int, i2: int, j1: int, j2: int, synonyms: NeighbourTable) -> list[_Substitution]:
-    """One replace block as substitutions: the whole phrase, or word by word when the block has
-    equal lengths and the phrase as a whole is no thesaurus pair."""
+def _block_substitutions(
+    src: _Words, sus: _Words, i1: int, i2: int, j1: int, j2: int, synonyms: NeighbourTable
+) -> tuple[list[int], list[_Substitution]]:
+    """One replace block as (source positions that are the same word, substitutions): the whole
+    phrase, or word by word when the block has equal lengths and the phrase is no thesaurus pair."""
     whole = _substitution(src, sus, i1, i2, j1, j2, synonyms)
     if whole.thesaurus or whole.filler or i2 - i1 != j2 - j1 or i2 - i1 == 1:
-        return [whole]
-    pieces = [_substitution(src, sus, i1 + k, i1 + k + 1, j1 + k, j1 + k + 1, synonyms) for k in range(i2 - i1)]
-    return [p for p in pieces if match_key(p.source_text) != match_key(p.suspect_text)]
+        return [], [whole]
+    same, swaps = [], []
+    for i, j in zip(range(i1, i2), range(j1, j2)):
+        if _same_word(src, sus, i, i + 1, j, j + 1):
+            same.append(i)
+        else:
+            swaps.append(_substitution(src, sus, i, i + 1, j, j + 1, synonyms))
+    return same, swaps
 
 
-def _substitution(src: _Words, sus: _Words, i1: int, i2: int, j1: int, j2: int, synonyms: NeighbourTable) -> _Substitution:
+def _substitution(
+    src: _Words, sus: _Words, i1: int, i2: int, j1: int, j2: int, synonyms: NeighbourTable
+) -> _Substitution:
     source_text = " ".join(src.surface[i1:i2])
     suspect_text = " ".join(sus.surface[j1:j2])
     a, b = source_text.lower(), suspect_text.lower()

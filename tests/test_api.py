@@ -91,7 +91,7 @@ def test_shuffled_copy_is_a_copy_of_the_right_source(det, index):
 def test_excluded_ids_are_never_the_source(det, index):
     report = det.analyze(WIRE, index=index, exclude_ids=["wire"])
     assert report.source_id != "wire" and "wire" not in [c for c, _ in report.candidates]
-    assert report.verdict in ("original", "related")
+    assert report.verdict != "copy"
 
 
 def test_without_an_index_the_classifier_alone_decides(det):

@@ -7,8 +7,8 @@ runs the real `Detector` on a tiny random model.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -94,6 +94,16 @@ def make_fake_detector(delay: float = 0.0) -> FakeDetector:
     return FakeDetector(delay=delay)
 
 
+def tiny_detector(model_dir: str, synonym_pairs=(("admit", "confess"),)):
+    """A picklable factory: the real `Detector` on a tiny random encoder, no classifier."""
+    from detector.thesaurus import SynonymTable
+
+    from detector.api import Detector
+    from detector.encoder import SentenceEncoder
+
+    return Detector(encoder=SentenceEncoder.load(model_dir), synonyms=SynonymTable.from_pairs(list(synonym_pairs)))
+
+
 def article(number: int) -> str:
     kind = ("The alliance should not confess new participants. It said so.", "A verbatim copy. Word for word.",
             "An original story. Nothing like it.")[number % 3]
@@ -116,6 +126,10 @@ def rows_by_id(path) -> dict[str, dict]:
     ids = [row["id"] for row in rows]
     assert len(ids) == len(set(ids)), "an id appears more than once"
     return {row["id"]: row for row in rows}
+
+
+def verdicts(path) -> dict[str, str]:
+    return {key: row["verdict"] for key, row in rows_by_id(path).items()}
 
 
 def test_jsonl_rows_hold_every_column_and_the_summary_counts_verdicts(tmp_path, articles_jsonl):
@@ -194,7 +208,7 @@ def test_rerun_after_an_interrupt_finishes_the_job_exactly_once(tmp_path, articl
     assert sum(detector.calls) == 40 - len(first)
     assert summary.resumed == len(first) and summary.scored == 40 - len(first) and summary.articles == 40
     run_batch(articles_jsonl, tmp_path / "whole", detector=FakeDetector(), progress=False)
-    assert {k: r["verdict"] for k, r in rows_by_id(out).items()} == {k: r["verdict"] for k, r in rows_by_id(tmp_path / "whole").items()}
+    assert verdicts(out) == verdicts(tmp_path / "whole")
     again = run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
     assert again.scored == 0 and again.articles == 40
 
@@ -230,9 +244,8 @@ def test_kill_9_mid_run_then_rerun_gives_each_id_once_with_the_same_verdicts(tmp
     assert 0 < len(list(read_batch_output(out))) < 200
     run_batch(path, out, detector=FakeDetector(), progress=False)
     run_batch(path, tmp_path / "whole", detector=FakeDetector(), progress=False)
-    resumed = rows_by_id(out)
-    assert sorted(resumed) == sorted(f"a{n}" for n in range(200))
-    assert {k: r["verdict"] for k, r in resumed.items()} == {k: r["verdict"] for k, r in rows_by_id(tmp_path / "whole").items()}
+    assert sorted(rows_by_id(out)) == sorted(f"a{n}" for n in range(200))
+    assert verdicts(out) == verdicts(tmp_path / "whole")
 
 
 def test_a_rerun_with_other_options_is_refused_unless_overwrite(tmp_path, articles_jsonl):
@@ -310,14 +323,12 @@ def test_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, seed_texts):
     """Integration: the real `Detector` (tiny random encoder, no classifier) against a real index."""
     pytest.importorskip("faiss")
     try:
-        from detector.api import Detector
-        from detector.encoder import SentenceEncoder
         from detector.index import SourceIndex
-        from detector.thesaurus import SynonymTable
+
+        detector = tiny_detector(str(tiny_bert_dir))
     except ImportError as exc:
         pytest.skip(f"a detector module has not landed yet: {exc}")
-    encoder = SentenceEncoder.load(tiny_bert_dir)
-    detector = Detector(encoder=encoder, synonyms=SynonymTable.from_pairs([("admit", "confess")]))
+    encoder = detector.encoder
     index = SourceIndex.build([{"id": "src-003", "text": seed_texts["003"]}], encoder=encoder)
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": key, "text": text} for key, text in seed_texts.items()])
     summary = run_batch(path, tmp_path / "out", index=index, detector=detector, progress=False)

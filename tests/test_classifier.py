@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoModel, AutoTokenizer
 
 from detector.classifier import (
     Calibration,
@@ -186,3 +186,13 @@ def test_weights_of_another_shape_are_refused(model_copy):
     (model_copy / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelFormatError, match="has shape"):
         SpinScorer.load(model_copy)
+
+
+def test_a_half_precision_base_gives_a_full_precision_model(tiny_bert_dir, tmp_path):
+    base = tmp_path / "fp16-base"
+    AutoModel.from_pretrained(tiny_bert_dir).half().save_pretrained(base)
+    AutoTokenizer.from_pretrained(tiny_bert_dir).save_pretrained(base)
+    SpinScorer(SpinClassifier.from_base(base), AutoTokenizer.from_pretrained(base)).save(tmp_path / "model")
+    loaded = SpinScorer.load(tmp_path / "model")
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.float32}
+    assert len(loaded.predict(["Shares rose."])) == 1

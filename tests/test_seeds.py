@@ -76,15 +76,16 @@ def test_without_trained_classifier_reports_say_so(det, reports):
         assert any("no trained classifier" in note for note in reports["000"].notes)
 
 
-def test_make_seeds_commands(shared_dir, tmp_path):
+def test_make_seeds_commands(det, shared_dir, tmp_path):
     """The two commands of `make seeds`: 003 is excluded from its own candidates."""
     seeds = shared_dir / "seeds"
     runner = CliRunner()
-    built = runner.invoke(main, ["index", "build", str(seeds / "003_1942315409801798.txt"),
+    obj = {"detector": det, "encoder": det.encoder}
+    built = runner.invoke(main, obj=obj, args=["index", "build", str(seeds / "003_1942315409801798.txt"),
                                  str(seeds / "004_efa578a6a8d258fa.txt"), "--out", str(tmp_path / "idx"), "--no-progress"])
     assert built.exit_code == 0, built.output
     files = sorted(str(p) for p in seeds.glob("0*.txt"))
-    result = runner.invoke(main, ["analyze", *files, "--index", str(tmp_path / "idx"), "--format", "json"])
+    result = runner.invoke(main, ["analyze", *files, "--index", str(tmp_path / "idx"), "--format", "json"], obj=obj)
     assert result.exit_code == 0, result.output
     verdicts = {r["article_id"][:3]: r for r in json.loads(result.output)}
     assert verdicts["000"]["verdict"] == "spun" and verdicts["002"]["verdict"] == "spun"

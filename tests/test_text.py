@@ -3,6 +3,8 @@
 import doctest
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import detector.text
 from detector.text import (
@@ -328,3 +330,38 @@ def test_word_key_keeps_numbers_and_hyphens():
     assert word_key("3.5") == "3.5" != word_key("35")
     assert word_key("U.S.-led") == "us-led"
     assert word_key("Pro-Western") == "pro-western"
+
+
+# --- properties on arbitrary text -----------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(
+    list("abcXYZ .,!?\"'()-:;0123456789\n\t")
+    + ["U.S.", "Mr. ", "\u2019", "\u201c", "\u2013", "\u200b", "\u043e", "\u00ad", "\r\n"]
+)
+_TEXT = st.lists(_ALPHABET, max_size=80).map("".join) | st.text(max_size=80)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TEXT)
+def test_normalise_is_idempotent_on_any_text(text):
+    once = normalise(text)
+    assert normalise(once) == once
+    assert "\r" not in once and "\n\n" not in once and "  " not in once
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TEXT)
+def test_segments_tile_the_normalised_text(text):
+    normalised = normalise(text)
+    segments = split_sentences(text)
+    for segment in segments:
+        assert segment.text and normalised[segment.start : segment.end] == segment.text
+    assert "".join(s.text for s in segments).replace(" ", "") == normalised.replace(" ", "").replace("\n", "")
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TEXT)
+def test_tokens_cover_every_visible_character(text):
+    tokens = tokenize(text)
+    assert "".join(t.text for t in tokens) == "".join(text.split())
+    assert all(text[t.start : t.end] == t.text for t in tokens)

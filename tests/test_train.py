@@ -79,7 +79,7 @@ def _args(dataset_dir, tiny_bert_dir, out, *extra):
 
 def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert_dir, tmp_path):
     out = tmp_path / "models" / "spin-classifier"
-    record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "2"))
+    record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "2", "--workers", "1"))
     scorer = SpinScorer.load(out)
     (probability, words), = scorer.predict([SPUN[0][0]])
     assert 0.0 <= probability <= 1.0 and len(words) == len(SPUN[0][1]) == 9
@@ -100,6 +100,17 @@ def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset
     assert "resuming" in caplog.text and again["history"] == first["history"]
     with pytest.raises(InputError, match="other settings"):
         main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "3", "--max-train", "16"))
+
+
+def test_a_run_stopped_by_the_time_limit_resumes_mid_epoch(dataset_dir, tiny_bert_dir, tmp_path, caplog):
+    out = tmp_path / "model"
+    caplog.set_level("INFO", logger="training.train")
+    stopped = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-minutes", "0.00001"))
+    assert stopped == {"finished": False, "epoch": 1, "batches_done": 1, "wall_seconds": stopped["wall_seconds"]}
+    assert not out.exists()
+    finished = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1"))
+    assert "after epoch 0, batch 1" in caplog.text
+    assert finished["finished"] and SpinScorer.load(out).predict(["A sentence."])
 
 
 def test_word_targets_sit_on_first_subwords_and_rows_without_labels_are_ignored(dataset_dir, tiny_bert_dir):

@@ -22,7 +22,8 @@ Design decisions:
 * **Both sides of every spun sentence.** Each sampled clean sentence appears once clean (label 0)
   and once spun (label 1), side by side in one group. Such minimal pairs differ only in the swapped
   words, so the classifier cannot lean on topic, length or source style, and the news corpora go
-  twice as far. A spin that finds nothing to swap is dropped (its clean side stays).
+  twice as far. A spin that draws no swap is drawn again (up to four times, same rate) and dropped
+  if it still swapped nothing (its clean side stays).
 * **Swap rates** are drawn from ``low + (high - low) * u ** 1.5`` over 0.05-0.6: low rates, the
   hard cases, get more weight than a uniform draw would give.
 * Human paraphrases (MRPC, STS, Twitter-URL, ParaSCI, both sides) are label-0 hard negatives;
@@ -31,7 +32,8 @@ Design decisions:
   expected phrase (or a neutral template), next to the untouched carrier as label 0.
 
 Spinning and word labelling run in ``datasets.map`` with ``num_proc`` workers; the thesaurus is
-loaded once in the parent and shared with the forked workers.
+loaded once in the parent and shared with the forked workers; a build is reproducible for a given
+``--seed`` and ``--num-proc``.
 
 Command line::
 
@@ -53,13 +55,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import datasets
-import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from detector.errors import InputError
 from detector.text import normalise, split_sentences, tokenize
 from training import corpora
 from training.corpora import SPLITS, ParaphrasePair, TorturedPhrase
+from training.spinner import Spinner
+from training.thesauri import SOURCES, load_thesaurus
 
 __all__ = [
     "FEATURES",
@@ -77,7 +81,6 @@ __all__ = [
     "usable_sentence",
 ]
 
-SOURCES = ("mythes", "wordnet", "ppdb")
 TRAIN_RATES = (0.05, 0.6)
 # Share of a split's rows by group; each share except "paraphrase" is made of clean/spun (or
 # expected/tortured) pairs.
@@ -86,6 +89,7 @@ PARAPHRASE_SOURCES = ("mrpc", "sts", "twitter-url", "parasci")
 NEWS_FRACTIONS = (0.8, 0.05, 0.05, 0.1)  # BBC into train / validation / calibration / test
 DEV_FRACTIONS = (0.9, 0.05, 0.05)  # Reuters 000-015 and the non-test parts of pair corpora
 CARRIERS_PER_PHRASE = 3
+SPIN_ATTEMPTS = 4
 MIN_WORDS, MAX_WORDS = 6, 64
 CARRIER_TEMPLATES = (
     "In this paper, we use {} to analyse the results.",
@@ -148,39 +152,67 @@ def span_word_labels(text: str, start: int, end: int) -> list[int]:
 
 def draw_rate(rng: random.Random, low: float, high: float, skew: float = 1.5) -> float:
     """A swap rate in [low, high]; ``skew`` > 1 puts more mass on low (harder) rates."""
-    return round(low + (high - low) * rng.random() ** skew, 4)
+    return round(low + (high - low) * rng.random() ** skew, 3)
 
 
 # --- thesaurus and spinner, shared with forked workers -------------------------------------------
 
-_THESAURI: dict[tuple[str, ...], object] = {}
+_THESAURI: dict[str | None, object] = {}
+_SPINNERS: dict[tuple[str | None, str], Spinner] = {}
 
 
-def _thesaurus(shared: str | None, sources: tuple[str, ...]):
-    """The thesaurus of ``sources``, loaded once per process (workers inherit the parent's copy)."""
-    if sources not in _THESAURI:
-        from training.thesauri import load_thesaurus
+def _thesaurus(shared: str | None):
+    """The merged thesaurus of every source, loaded once per process (forked workers inherit it, and the
+    lemminflect tables that a first spin loads)."""
+    if shared not in _THESAURI:
+        _THESAURI[shared] = load_thesaurus(shared, sources=SOURCES)
+        Spinner(_THESAURI[shared], rate=1.0).spin("Officials have admitted new members.")  # loads lemminflect's tables
+    return _THESAURI[shared]
 
-        _THESAURI[sources] = load_thesaurus(shared, sources=sources)
-    return _THESAURI[sources]
+
+def _spinner(shared: str | None, sources: str, seed: int) -> Spinner:
+    """One spinner per process and thesaurus set: its synonym cache makes each later spin cheaper."""
+    key = (shared, sources)
+    if key not in _SPINNERS:
+        _SPINNERS[key] = Spinner(_thesaurus(shared), seed=seed, sources=tuple(sources.split("+")))
+    return _SPINNERS[key]
+
+
+def _spin_with_a_swap(spinner: Spinner, text: str, rate: float):
+    """Spin at ``rate``, drawing again (up to `SPIN_ATTEMPTS` times) while nothing was swapped: at low
+    rates a short sentence often draws no swap, and an unchanged sentence is not a spun one."""
+    spun = spinner.spin(text, rate=rate)
+    for _ in range(SPIN_ATTEMPTS - 1):
+        if any(spun.labels):
+            break
+        spun = spinner.spin(text, rate=rate)
+    return spun
 
 
 def _materialise_batch(batch: dict, shared: str | None) -> dict:
-    """Spin the rows of kind "spun" and compute every row's word labels (``datasets.map`` worker)."""
-    from training.spinner import Spinner
+    """Spin the rows of kind "spun" and compute every row's word labels (``datasets.map`` worker).
 
+    A worker's spinner is seeded by the first spun row it meets, so a build is reproducible for a
+    given seed and number of workers.
+    """
     texts, labels = [], []
     for text, kind, rate, thesaurus, seed, start, end in zip(
         batch["text"], batch["kind"], batch["rate"], batch["thesaurus"], batch["seed"], batch["span_start"], batch["span_end"]
     ):
         if kind == "spun":
-            spun = Spinner(_thesaurus(shared, tuple(thesaurus.split("+"))), rate=rate, seed=seed).spin(text)
+            spun = _spin_with_a_swap(_spinner(shared, thesaurus, seed), text, rate)
             text, word_labels = spun.text, list(spun.labels)
         else:
             word_labels = span_word_labels(text, start, end)
         texts.append(text)
         labels.append(word_labels)
     return {"text": texts, "word_labels": labels}
+
+
+def _workers(num_proc: int, rows: int, batch_size: int) -> int | None:
+    """Worker processes for ``datasets.map``: None (run in this process) unless there is work for two."""
+    workers = min(num_proc, rows // batch_size)
+    return workers if workers > 1 else None
 
 
 # --- sentence pools -------------------------------------------------------------------------------
@@ -209,7 +241,7 @@ def news_pools(shared: str | None, seed: int, num_proc: int) -> dict[str, list[t
     """split -> [(article_id, sentence)] of BBC and Reuters, split by article."""
     articles = [{"article_id": a.id, "split": _news_split(a, seed), "text": a.text} for a in corpora.read_news(shared)]
     table = datasets.Dataset.from_list(articles).map(
-        _segment_batch, batched=True, batch_size=64, num_proc=max(1, num_proc), remove_columns=["article_id", "split", "text"],
+        _segment_batch, batched=True, batch_size=64, num_proc=_workers(num_proc, len(articles), 64), remove_columns=["article_id", "split", "text"],
         new_fingerprint=f"news-sentences-{seed}", desc="segmenting news articles",
     )
     pools: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
@@ -258,7 +290,7 @@ def pair_pools(shared: str | None, seed: int, num_proc: int = 1) -> PairPools:
     """Sort the pair corpora into splits (by pair), normalise their text and keep usable sentences."""
     rows = [{**asdict(pair), "split": _pair_split(pair, seed)} for pair in read_pairs(shared)]
     table = datasets.Dataset.from_list(rows).map(
-        _normalise_pairs_batch, batched=True, batch_size=512, num_proc=max(1, num_proc),
+        _normalise_pairs_batch, batched=True, batch_size=512, num_proc=_workers(num_proc, len(rows), 512),
         new_fingerprint=f"pairs-{seed}", desc="normalising paraphrase pairs",
     )
     pools = PairPools({s: {name: [] for name in PARAPHRASE_SOURCES} for s in SPLITS}, {s: [] for s in SPLITS}, {s: [] for s in SPLITS})
@@ -408,8 +440,8 @@ def collect_pools(config: BuildConfig) -> Pools:
     train_half, test_half = corpora.split_tortured_phrases(corpora.read_tortured_phrases(config.shared), seed=config.seed)
     phrases = {split: [] for split in SPLITS}
     phrases["test"] = test_half
-    for phrase in train_half:
-        phrases[corpora.assign_split("pps:" + phrase.expected.lower(), config.seed, DEV_FRACTIONS, SPLITS[:3])].append(phrase)
+    for phrase, group in zip(train_half, corpora.tortured_phrase_groups(train_half)):
+        phrases[corpora.assign_split("pps:" + group, config.seed, DEV_FRACTIONS, SPLITS[:3])].append(phrase)
     carriers = {split: _carrier_index(phrases[split], [*pairs.science[split], *news[split]]) for split in SPLITS}
     return Pools(news, pairs, phrases, carriers)
 
@@ -448,11 +480,11 @@ def eval_groups(pools: Pools, config: BuildConfig, rng: random.Random) -> dict[s
 def materialise(groups: list[list[dict]], config: BuildConfig, features: datasets.Features, name: str) -> datasets.Dataset:
     """Spin and label the rows of ``groups`` in parallel; drop spins that swapped nothing."""
     rows = [row for group in groups for row in group]
-    for sources in {row["thesaurus"] for row in rows if row["kind"] == "spun"}:
-        _thesaurus(config.shared, tuple(sources.split("+")))  # load before forking: workers share it
+    _thesaurus(config.shared)  # load before forking: the workers share it
+    _SPINNERS.clear()  # each build starts from freshly seeded spinners
     table = datasets.Dataset.from_list(rows)
     table = table.map(
-        _materialise_batch, batched=True, batch_size=256, num_proc=max(1, min(config.num_proc, len(rows) // 256 or 1)),
+        _materialise_batch, batched=True, batch_size=256, num_proc=_workers(config.num_proc, len(rows), 256),
         fn_kwargs={"shared": config.shared}, new_fingerprint=f"{name}-{config.seed}-{len(rows)}", desc=f"spinning {name}",
     )
     table = table.filter(lambda kind, labels: kind != "spun" or any(labels), input_columns=["kind", "word_labels"])
@@ -460,10 +492,13 @@ def materialise(groups: list[list[dict]], config: BuildConfig, features: dataset
 
 
 def write_parquet(table: datasets.Dataset, path: Path) -> int:
-    """Write ``table`` as zstd Parquet (dictionary-encoded strings); returns the file size in bytes."""
+    """Write ``table`` as zstd Parquet, rows ordered by article (near-duplicate sentences side by side
+    compress well: a 400k-row train split stays near 15 MB); returns the file size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".parquet.tmp")
-    pq.write_table(table.data.table, temporary, compression="zstd", compression_level=9, use_dictionary=["kind", "domain", "thesaurus", "article_id", "source"])
+    arrow = table.data.table
+    arrow = arrow.take(pc.sort_indices(arrow, sort_keys=[("article_id", "ascending")]))
+    pq.write_table(arrow, temporary, compression="zstd", compression_level=19, use_dictionary=["kind", "domain", "thesaurus", "article_id", "source"])
     temporary.replace(path)
     return path.stat().st_size
 
@@ -489,7 +524,7 @@ def build_dataset(config: BuildConfig) -> dict:
     datasets.disable_caching()
     pools = collect_pools(config)
     _log(started, "pools: " + ", ".join(f"{s} {len(pools.news[s])} news" for s in SPLITS))
-    card = {"config": {**asdict(config), "sources": list(config.sources)}, "mix": MIX, "train_rates": TRAIN_RATES, "splits": {}, "eval": {}}
+    card = {"config": {**asdict(config), "sources": list(config.sources)}, "mix": MIX, "train_rates": list(TRAIN_RATES), "splits": {}, "eval": {}}
     for split, rows in config.split_sizes().items():
         table = materialise(split_groups(pools, split, rows, "+".join(config.sources), rng), config, FEATURES, split)
         card["splits"][split] = {**describe(table), "bytes": write_parquet(table, out / f"{split}.parquet")}

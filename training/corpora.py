@@ -40,6 +40,7 @@ __all__ = [
     "read_twitter_url",
     "resolve_shared_dir",
     "split_tortured_phrases",
+    "tortured_phrase_groups",
     "stable_fraction",
 ]
 
@@ -283,10 +284,31 @@ def read_tortured_phrases(shared: str | os.PathLike | None = None) -> list[Tortu
     return phrases
 
 
-def split_tortured_phrases(phrases: Sequence[TorturedPhrase], seed: int = 0, test_fraction: float = 0.5) -> tuple[list[TorturedPhrase], list[TorturedPhrase]]:
-    """(train, test) halves grouped by expected phrase, so one expected phrase never sits on both sides."""
-    train, test = [], []
+def _phrase_key(phrase: str) -> str:
+    """Loose identity of a phrase: lower-case words with a plural "s" dropped ("Support Vector Machines" = "support vector machine")."""
+    return " ".join(word[:-1] if len(word) > 3 and word.endswith("s") else word for word in re.findall(r"[a-z0-9]+", phrase.lower()))
+
+
+def tortured_phrase_groups(phrases: Sequence[TorturedPhrase]) -> list[str]:
+    """A group key per phrase: rows linked by a shared expected or tortured phrase (loosely) share a group."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
     for phrase in phrases:
-        in_test = stable_fraction("pps:" + phrase.expected.lower(), seed) < test_fraction
-        (test if in_test else train).append(phrase)
+        a, b = root("e:" + _phrase_key(phrase.expected)), root("t:" + _phrase_key(phrase.tortured))
+        parent[max(a, b)] = min(a, b)
+    return [root("e:" + _phrase_key(phrase.expected)) for phrase in phrases]
+
+
+def split_tortured_phrases(phrases: Sequence[TorturedPhrase], seed: int = 0, test_fraction: float = 0.5) -> tuple[list[TorturedPhrase], list[TorturedPhrase]]:
+    """(train, test) halves split by expected phrase: rows that share an expected phrase (up to case and
+    plural) or a tortured phrase stay on one side, so no test phrase is seen in training."""
+    train, test = [], []
+    for phrase, group in zip(phrases, tortured_phrase_groups(phrases)):
+        (test if stable_fraction("pps:" + group, seed) < test_fraction else train).append(phrase)
     return train, test

@@ -2,23 +2,26 @@
 
 Article spinners draw their swaps from context-free thesauri such as LibreOffice's MyThes list; the
 spinner and the shipped synonym table need the same kind of data. The readers turn each format into
-plain ``(term, synonym, pos)`` triples, all senses kept:
+plain ``(term, synonym, pos, relation)`` tuples, all senses kept:
 
-* MyThes (``th_en_US_v2.dat``): ``headword|n`` then ``n`` lines ``(pos)|syn|syn|...``; synonyms,
-  similar, related and generic terms are kept (MyThes lists "safety" as the generic term of
-  "security", a swap spinners make), antonyms are dropped;
+* MyThes (``th_en_US_v2.dat``): ``headword|n`` then ``n`` lines ``(pos)|syn|syn|...``; plain and
+  "similar" terms are synonyms, a "generic term" is broader (MyThes lists "safety" as the generic
+  term of "security", a swap spinners make), "related" terms are related, antonyms are dropped;
 * WordNet 3.0 (``data.noun`` ...): every pair of lemmas in a synset (underscores are spaces);
   ``*.exc`` lists give the base forms of irregular inflections;
 * PPDB lexical: ``word<TAB>word`` pairs, inflected forms as they stand, no part of speech.
 
-Terms are lower-cased; terms with digits, without letters or of more than `MAX_PHRASE_WORDS` words
-are left out (nothing downstream may swap into them).
+Each direction of a pair carries its relation: ``synonym``, ``broader`` (term -> its generic term),
+``narrower`` (the reverse: "day" -> "walpurgis night", which no spinner writes) or ``related``.
+
+Terms with capitals (names, acronyms: "The Hague", "NATO"), with digits, without letters or of more
+than `MAX_PHRASE_WORDS` words are left out: a spinner leaves names and numbers alone.
 
 Example:
     >>> th = Thesaurus()
     >>> th.add("role", "function", "mythes", "noun")
-    >>> [(s.text, s.sources, s.pos) for s in th.synonyms("Role")]
-    [('function', ('mythes',), ('noun',))]
+    >>> [(s.text, s.sources, s.pos, s.relations) for s in th.synonyms("role")]
+    [('function', ('mythes',), ('noun',), ('synonym',))]
     >>> th.synonyms("function")[0].text
     'role'
 """
@@ -41,6 +44,7 @@ from training.corpora import resolve_shared_dir
 __all__ = [
     "MAX_PHRASE_WORDS",
     "POS",
+    "RELATIONS",
     "SOURCES",
     "Synonym",
     "Thesaurus",
@@ -53,25 +57,30 @@ __all__ = [
 
 SOURCES = ("mythes", "wordnet", "ppdb")
 POS = ("noun", "verb", "adj", "adv")
+RELATIONS = ("synonym", "broader", "narrower", "related")
 MAX_PHRASE_WORDS = 4
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
 
 _SOURCE_BIT = {name: 1 << i for i, name in enumerate(SOURCES)}
 _POS_BIT = {name: 1 << (len(SOURCES) + i) for i, name in enumerate(POS)}
+_RELATION_SHIFT = len(SOURCES) + len(POS)
+_RELATION_BIT = {name: 1 << (_RELATION_SHIFT + i) for i, name in enumerate(RELATIONS)}
+_REVERSE = {"synonym": "synonym", "broader": "narrower", "narrower": "broader", "related": "related"}
 _SOURCE_MASK = sum(_SOURCE_BIT.values())
-_WORDNET_POS = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
+_RELATION_MASK = sum(_RELATION_BIT.values())
 _WORDNET_FILES = {"noun": "noun", "verb": "verb", "adj": "adj", "adv": "adv"}
-_MYTHES_NOTE = re.compile(r"\s*\((?:generic|similar|related) term\)$")
+_MYTHES_NOTES = {" (generic term)": "broader", " (similar term)": "synonym", " (related term)": "related"}
 _WORDNET_MARKER = re.compile(r"\((?:a|p|ip)\)$")
 _DIGIT = re.compile(r"\d")
-_LETTER = re.compile(r"[^\W\d_]")
 
 MYTHES_FILE = "mythes-en-us/th_en_US_v2.dat"
 WORDNET_DIR = "wordnet-3.0"
 PPDB_FILE = "ppdb-lexical/ppdb-1.0-xxxl-lexical.extended.synonyms.uniquepairs"
 _SOURCE_FILES = {
     "mythes": (MYTHES_FILE,),
-    "wordnet": tuple(f"{WORDNET_DIR}/{name}" for suffix in _WORDNET_FILES.values() for name in (f"data.{suffix}", f"{suffix}.exc")),
+    "wordnet": tuple(
+        f"{WORDNET_DIR}/{name}" for suffix in _WORDNET_FILES.values() for name in (f"data.{suffix}", f"{suffix}.exc")
+    ),
     "ppdb": (PPDB_FILE,),
 }
 DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "build" / "thesaurus"
@@ -79,23 +88,25 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[1] / "build" / "thesaurus"
 
 @dataclass(frozen=True)
 class Synonym:
-    """One synonym of a term: its text, the thesauri that list it and the parts of speech they give."""
+    """One synonym of a term: its text, the thesauri that list it, parts of speech and relations."""
 
     text: str
     sources: tuple[str, ...]
-    pos: tuple[str, ...]  # empty when no source gives one (PPDB)
+    pos: tuple[str, ...]  # parts of speech any source gives the pair; empty for PPDB-only pairs
+    relations: tuple[str, ...]  # from the term to this synonym: "synonym", "broader", "narrower", "related"
 
 
 def clean_term(term: str) -> str | None:
-    """Lower-cased, whitespace-collapsed ``term``, or None when it is unusable as a swap."""
-    term = " ".join(term.lower().split())
-    if not term or _DIGIT.search(term) or not _LETTER.search(term) or term.count(" ") >= MAX_PHRASE_WORDS:
+    """Whitespace-collapsed ``term``, or None when it is unusable as a swap: a name or acronym
+    (capitals), a number (digits), no letters at all, or more than `MAX_PHRASE_WORDS` words."""
+    term = " ".join(term.split())
+    if not term.islower() or _DIGIT.search(term) or term.count(" ") >= MAX_PHRASE_WORDS:
         return None
     return term
 
 
-def read_mythes(path: str | os.PathLike) -> Iterator[tuple[str, str, str]]:
-    """``(headword, synonym, pos)`` for every non-antonym entry of a MyThes ``.dat`` file."""
+def read_mythes(path: str | os.PathLike) -> Iterator[tuple[str, str, str, str]]:
+    """``(headword, synonym, pos, relation)`` for every non-antonym entry of a MyThes ``.dat`` file."""
     with open(path, encoding="utf-8", errors="replace") as lines:
         next(lines)  # encoding line
         headword = None
@@ -107,9 +118,10 @@ def read_mythes(path: str | os.PathLike) -> Iterator[tuple[str, str, str]]:
             pos = fields[0].strip("()")
             for field in fields[1:]:
                 if field.endswith(" term)"):
-                    yield headword, _MYTHES_NOTE.sub("", field), pos
+                    note = field[field.rindex(" (") :]
+                    yield headword, field[: -len(note)], pos, _MYTHES_NOTES.get(note, "related")
                 elif not field.endswith("(antonym)"):
-                    yield headword, field, pos
+                    yield headword, field, pos, "synonym"
 
 
 def _wordnet_lemmas(line: str) -> list[str]:
@@ -151,9 +163,10 @@ def read_ppdb(path: str | os.PathLike) -> Iterator[tuple[str, str]]:
 class Thesaurus:
     """Word or phrase (lower-case) -> synonyms over all senses, each tagged with its sources.
 
-    Entries are symmetric: adding ``a -> b`` also adds ``b -> a``. Each entry is a bit mask of
-    sources and parts of speech. A thesaurus saved with `save` reloads in well under a second: its
-    rows stay in flat arrays and become dictionaries only when they are looked up or changed.
+    Entries are symmetric: adding ``a -> b`` also adds ``b -> a`` (a broader term's reverse is
+    narrower). Each entry is a bit mask of sources, parts of speech and relations. A thesaurus
+    saved with `save` reloads in well under a second: its rows stay in flat arrays and become
+    dictionaries only when they are looked up or changed.
     """
 
     def __init__(self) -> None:
@@ -162,7 +175,7 @@ class Thesaurus:
         self._frozen_ids: dict[str, int] = {}
         self._indptr = np.zeros(1, dtype=np.int64)
         self._indices = np.zeros(0, dtype=np.int32)
-        self._bits = np.zeros(0, dtype=np.uint8)
+        self._bits = np.zeros(0, dtype=np.uint16)
         self.irregular: dict[str, tuple[str, ...]] = {}
         self.loaded_sources: tuple[str, ...] = ()
 
@@ -178,67 +191,73 @@ class Thesaurus:
             row = self._entries[term] = {}
         return row
 
-    def add(self, term: str, synonym: str, source: str, pos: str | None = None) -> None:
-        """Record ``term`` and ``synonym`` as synonyms (both ways) from ``source``."""
-        self.add_many([(term, synonym, pos)], source)
+    def add(self, term: str, synonym: str, source: str, pos: str | None = None, relation: str = "synonym") -> None:
+        """Record ``term`` -> ``synonym`` (and the reverse) from ``source``."""
+        self.add_many([(term, synonym, pos, relation)], source)
 
-    def add_many(self, triples: Iterable[tuple[str, str, str | None]], source: str) -> None:
-        """Record every ``(term, synonym, pos)`` of ``triples`` (both ways) from ``source``; ``pos`` may be None."""
+    def add_many(self, entries: Iterable[tuple[str, str, str | None, str]], source: str) -> None:
+        """Record every ``(term, synonym, pos, relation)`` (and its reverse) from ``source``; ``pos`` may be None."""
         if source not in _SOURCE_BIT:
             raise InputError(f"unknown thesaurus source {source!r}; use one of {', '.join(SOURCES)}")
         pos_bits = {None: 0, **_POS_BIT}
         cleaned: dict[str, str | None] = {}
-        entries = self._entries
-        for term, synonym, pos in triples:
+        rows = self._entries
+        for term, synonym, pos, relation in entries:
             if pos not in pos_bits:
                 raise InputError(f"unknown part of speech {pos!r}; use one of {', '.join(POS)} or None")
+            if relation not in _RELATION_BIT:
+                raise InputError(f"unknown relation {relation!r}; use one of {', '.join(RELATIONS)}")
             a = cleaned[term] if term in cleaned else cleaned.setdefault(term, clean_term(term))
             b = cleaned[synonym] if synonym in cleaned else cleaned.setdefault(synonym, clean_term(synonym))
             if a is None or b is None or a == b:
                 continue
             bits = _SOURCE_BIT[source] | pos_bits[pos]
-            row = entries.get(a) or self._row(a, create=True)
-            row[b] = row.get(b, 0) | bits
-            row = entries.get(b) or self._row(b, create=True)
-            row[a] = row.get(a, 0) | bits
+            row = rows.get(a) or self._row(a, create=True)
+            row[b] = row.get(b, 0) | bits | _RELATION_BIT[relation]
+            row = rows.get(b) or self._row(b, create=True)
+            row[a] = row.get(a, 0) | bits | _RELATION_BIT[_REVERSE[relation]]
         if source not in self.loaded_sources:
             self.loaded_sources += (source,)
 
-    def synonyms(self, term: str, sources: Iterable[str] | None = None, pos: str | None = None) -> list[Synonym]:
-        """Synonyms of ``term`` (any case), optionally only those from ``sources`` or with part of speech ``pos``.
-
-        With ``pos``, synonyms whose sources give no part of speech (PPDB) are kept.
-        """
+    def synonyms(
+        self,
+        term: str,
+        sources: Iterable[str] | None = None,
+        pos: str | None = None,
+        relations: Iterable[str] | None = None,
+    ) -> list[Synonym]:
+        """Synonyms of ``term`` (any case), optionally only those from ``sources``, with part of
+        speech ``pos`` (synonyms without one, from PPDB, are kept) or in ``relations``."""
         row = self._row(" ".join(term.lower().split()))
         if not row:
             return []
         wanted = self._source_mask(sources)
+        wanted_relations = _mask(relations, _RELATION_BIT, _RELATION_MASK, "relation")
+        pos_bit = _POS_BIT.get(pos, 0) if pos is not None else 0
         result = []
         for text, bits in row.items():
-            if not bits & wanted:
+            if not bits & wanted or not bits & wanted_relations:
                 continue
-            if pos is not None and bits >> len(SOURCES) and not bits & _POS_BIT.get(pos, 0):
+            pos_bits = bits >> len(SOURCES) & 0xF
+            if pos is not None and pos_bits and not pos_bits << len(SOURCES) & pos_bit:
                 continue
-            result.append(Synonym(text, _SOURCE_NAMES[bits & wanted], _POS_NAMES[bits >> len(SOURCES)]))
+            relation_names = _RELATION_NAMES[bits >> _RELATION_SHIFT]
+            result.append(Synonym(text, _SOURCE_NAMES[bits & wanted], _POS_NAMES[pos_bits], relation_names))
         return result
 
     @staticmethod
     def _source_mask(sources: Iterable[str] | None) -> int:
-        if sources is None:
-            return _SOURCE_MASK
-        if isinstance(sources, str):
-            sources = (sources,)
-        unknown = [s for s in sources if s not in _SOURCE_BIT]
-        if unknown:
-            raise InputError(f"unknown thesaurus source(s) {unknown}; use some of {', '.join(SOURCES)}")
-        return sum(_SOURCE_BIT[s] for s in set(sources))
+        return _mask(sources, _SOURCE_BIT, _SOURCE_MASK, "thesaurus source")
 
-    def pairs(self, sources: Iterable[str] | None = None) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-        """Every ``(term, synonym, sources)`` once per direction."""
+    def pairs(
+        self, sources: Iterable[str] | None = None, relations: Iterable[str] | None = None
+    ) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+        """Every ``(term, synonym, sources)`` once per direction, optionally only from ``sources`` or in ``relations``."""
         wanted = self._source_mask(sources)
+        wanted_relations = _mask(relations, _RELATION_BIT, _RELATION_MASK, "relation")
         for term in self.terms():
             for text, bits in self._row(term, keep=False).items():
-                if bits & wanted:
+                if bits & wanted and bits & wanted_relations:
                     yield term, text, _SOURCE_NAMES[bits & wanted]
 
     def __contains__(self, term: str) -> bool:
@@ -273,7 +292,7 @@ class Thesaurus:
             vocab=_text_array("\n".join(vocab)),
             indptr=np.array(indptr, dtype=np.int64),
             indices=np.array(indices, dtype=np.int32),
-            bits=np.array(bits, dtype=np.uint8),
+            bits=np.array(bits, dtype=np.uint16),
             irregular=_text_array(irregular),
             sources=_text_array("\n".join(self.loaded_sources)),
         )
@@ -285,16 +304,24 @@ class Thesaurus:
         try:
             with np.load(path, allow_pickle=False) as arrays:
                 if int(arrays["format_version"]) != CACHE_FORMAT_VERSION:
-                    raise InputError(f"thesaurus file {str(path)!r} has format {int(arrays['format_version'])}, expected {CACHE_FORMAT_VERSION}; rebuild it")
+                    raise InputError(
+                        f"thesaurus file {str(path)!r} has format {int(arrays['format_version'])}, expected {CACHE_FORMAT_VERSION}; rebuild it"
+                    )
                 thesaurus = cls()
                 thesaurus._frozen_vocab = _text(arrays["vocab"]).split("\n") if arrays["vocab"].size else []
-                thesaurus._indptr, thesaurus._indices, thesaurus._bits = arrays["indptr"], arrays["indices"], arrays["bits"]
+                thesaurus._indptr, thesaurus._indices, thesaurus._bits = (
+                    arrays["indptr"],
+                    arrays["indices"],
+                    arrays["bits"],
+                )
                 irregular = _text(arrays["irregular"])
                 sources = _text(arrays["sources"])
         except (OSError, KeyError, ValueError) as error:
             raise InputError(f"cannot read thesaurus file {str(path)!r} ({error}); delete it to rebuild") from error
         thesaurus._frozen_ids = {term: i for i, term in enumerate(thesaurus._frozen_vocab)}
-        thesaurus.irregular = {form: tuple(bases.split("|")) for form, bases in (line.split("\t") for line in irregular.splitlines())}
+        thesaurus.irregular = {
+            form: tuple(bases.split("|")) for form, bases in (line.split("\t") for line in irregular.splitlines())
+        }
         thesaurus.loaded_sources = tuple(sources.split("\n")) if sources else ()
         return thesaurus
 
@@ -311,8 +338,20 @@ def _names(bits: int, names: Sequence[str]) -> tuple[str, ...]:
     return tuple(name for i, name in enumerate(names) if bits >> i & 1)
 
 
+def _mask(names: Iterable[str] | None, bits: dict[str, int], everything: int, what: str) -> int:
+    if names is None:
+        return everything
+    if isinstance(names, str):
+        names = (names,)
+    unknown = [name for name in names if name not in bits]
+    if unknown:
+        raise InputError(f"unknown {what}(s) {unknown}; use some of {', '.join(bits)}")
+    return sum(bits[name] for name in set(names))
+
+
 _SOURCE_NAMES = [_names(bits, SOURCES) for bits in range(1 << len(SOURCES))]
 _POS_NAMES = [_names(bits, POS) for bits in range(1 << len(POS))]
+_RELATION_NAMES = [_names(bits, RELATIONS) for bits in range(1 << len(RELATIONS))]
 
 
 def load_thesaurus(
@@ -327,14 +366,23 @@ def load_thesaurus(
     ``build/thesaurus``; None turns the cache off), keyed by the sources and their files' sizes and times.
     """
     sources = tuple(s for s in SOURCES if Thesaurus._source_mask(sources) & _SOURCE_BIT[s])
+    if not sources:
+        raise InputError(f"sources=(): name at least one of {', '.join(SOURCES)}")
     folder = resolve_shared_dir(shared_dir) / "data" / "thesaurus"
     files = [_existing(folder / name) for source in sources for name in _SOURCE_FILES[source]]
     if cache_dir is None:
         return _parse_thesaurus(folder, sources)
-    cache = Path(cache_dir) / f"{'-'.join(sources)}-{_fingerprint(files)}.npz"
+    prefix = "-".join(sources)
+    cache = Path(cache_dir) / f"{prefix}-{_fingerprint(files)}.npz"
     if cache.exists():
-        return Thesaurus.load(cache)
+        try:
+            return Thesaurus.load(cache)
+        except InputError:
+            pass  # a stale or broken cache is rebuilt below
     thesaurus = _parse_thesaurus(folder, sources)
+    for stale in Path(cache_dir).glob(f"{prefix}-*.npz"):
+        if re.fullmatch(rf"{re.escape(prefix)}-[0-9a-f]{{12}}\.npz", stale.name):
+            stale.unlink(missing_ok=True)
     thesaurus.save(cache)
     return thesaurus
 
@@ -347,14 +395,15 @@ def _fingerprint(files: Sequence[Path]) -> str:
 def _parse_thesaurus(folder: Path, sources: Sequence[str]) -> Thesaurus:
     thesaurus = Thesaurus()
     if "mythes" in sources:
-        triples = read_mythes(folder / MYTHES_FILE)
-        thesaurus.add_many(((h, s, p if p in _POS_BIT else None) for h, s, p in triples), "mythes")
+        entries = read_mythes(folder / MYTHES_FILE)
+        thesaurus.add_many(((h, s, p if p in _POS_BIT else None, r) for h, s, p, r in entries), "mythes")
     if "wordnet" in sources:
         synsets = read_wordnet(folder / WORDNET_DIR)
-        thesaurus.add_many(((a, b, pos) for lemmas, pos in synsets for a, b in combinations(lemmas, 2)), "wordnet")
+        pairs = ((a, b, pos, "synonym") for lemmas, pos in synsets for a, b in combinations(lemmas, 2))
+        thesaurus.add_many(pairs, "wordnet")
         thesaurus.irregular = read_wordnet_exceptions(folder / WORDNET_DIR)
     if "ppdb" in sources:
-        thesaurus.add_many(((a, b, None) for a, b in read_ppdb(folder / PPDB_FILE)), "ppdb")
+        thesaurus.add_many(((a, b, None, "synonym") for a, b in read_ppdb(folder / PPDB_FILE)), "ppdb")
     thesaurus.loaded_sources = tuple(sources)
     return thesaurus
 

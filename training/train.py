@@ -49,6 +49,7 @@ LOG = logging.getLogger("training.train")
 SPLITS = ("train", "validation", "calibration")
 COLUMNS = ["text", "label", "word_labels", "kind"]
 IGNORE = -1.0  # word target of positions without a word label
+PAD_MULTIPLE = 16  # training batches are padded to a multiple of 16 subwords: few shapes, faster GPU steps
 SELECT_METRICS = ("sentence_auc", "sentence_average_precision", "sentence_f1", "word_f1")
 
 
@@ -82,7 +83,9 @@ class TrainConfig:
     fresh: bool = False
     log_every: int = 50
     eval_batch_size: int = 256
+    workers: int | None = None  # batch-building processes; default 2 on CUDA, 0 on the CPU
     max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
+    max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -158,19 +161,29 @@ def epoch_batches(split: SplitData, batch_size: int, seed: int) -> list[list[int
     return batches
 
 
-def batch_loss(model: SpinClassifier, split: SplitData, rows: list[int], pad_id: int, device: torch.device, config: TrainConfig, pos_weight: torch.Tensor | None, autocast: bool) -> torch.Tensor:
-    """Sentence BCE + word_weight * word BCE for one batch."""
-    batch = collate_subwords([split.inputs[i] for i in rows], pad_id)
-    targets = word_targets(split, rows, batch["word_index"]).to(device)
-    batch = {key: value.to(device, non_blocking=True) for key, value in batch.items()}
-    labels = torch.from_numpy(split.labels[rows]).to(device)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-        output = model(**batch)
-    loss = F.binary_cross_entropy_with_logits(output.sentence_logits.float(), labels, pos_weight=pos_weight)
-    mask = targets != IGNORE
-    if mask.any():
-        loss = loss + config.word_weight * F.binary_cross_entropy_with_logits(output.word_logits.float()[mask], targets[mask])
-    return loss
+class BatchBuilder:
+    """Turns a list of row numbers into padded model inputs plus targets (runs in loader workers)."""
+
+    def __init__(self, split: SplitData, pad_id: int):
+        self.split = split
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[int]) -> dict[str, torch.Tensor]:
+        batch = collate_subwords([self.split.inputs[i] for i in rows], self.pad_id, PAD_MULTIPLE)
+        batch["word_targets"] = word_targets(self.split, rows, batch["word_index"])
+        batch["labels"] = torch.from_numpy(self.split.labels[rows])
+        return batch
+
+
+def batch_loss(model: SpinClassifier, batch: dict[str, torch.Tensor], word_weight: float, pos_weight: torch.Tensor | None, autocast: bool) -> torch.Tensor:
+    """Sentence BCE + word_weight * word BCE (mean over labelled words; no host sync)."""
+    with torch.autocast(batch["input_ids"].device.type, dtype=torch.bfloat16, enabled=autocast):
+        output = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], word_index=batch["word_index"])
+    loss = F.binary_cross_entropy_with_logits(output.sentence_logits.float(), batch["labels"], pos_weight=pos_weight)
+    targets = batch["word_targets"]
+    mask = (targets != IGNORE).float()
+    word_loss = F.binary_cross_entropy_with_logits(output.word_logits.float(), targets.clamp(min=0.0), reduction="none")
+    return loss + word_weight * (word_loss * mask).sum() / mask.sum().clamp(min=1.0)
 
 
 def evaluate(scorer: SpinScorer, split: SplitData, batch_size: int, autocast: bool = False) -> dict:
@@ -206,7 +219,7 @@ def _word_metrics(split: SplitData, words: list[np.ndarray]) -> dict:
     }
 
 
-def make_optimizer(model: SpinClassifier, config: TrainConfig) -> torch.optim.AdamW:
+def make_optimizer(model: SpinClassifier, config: TrainConfig, fused: bool = False) -> torch.optim.AdamW:
     """AdamW: encoder at ``lr``, heads at ``head_lr``; no weight decay on biases and LayerNorm."""
     groups = {}
     for name, parameter in model.named_parameters():
@@ -217,7 +230,8 @@ def make_optimizer(model: SpinClassifier, config: TrainConfig) -> torch.optim.Ad
         [
             {"params": params, "lr": config.head_lr if head else config.lr, "initial_lr": config.head_lr if head else config.lr, "weight_decay": config.weight_decay if decay else 0.0}
             for (head, decay), params in sorted(groups.items())
-        ]
+        ],
+        fused=fused or None,
     )
 
 
@@ -298,6 +312,7 @@ def train(config: TrainConfig) -> dict:
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
+    config.workers = config.workers if config.workers is not None else (2 if device.type == "cuda" else 0)
     autocast = device.type == "cuda" and torch.cuda.is_bf16_supported()
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -311,10 +326,13 @@ def train(config: TrainConfig) -> dict:
         LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
     model = SpinClassifier.from_base(config.base, dropout=config.dropout).to(device)
     scorer = SpinScorer(model, tokenizer, max_length=config.max_length, base_model=base_model_name(config.base))
-    state = run_epochs(model, scorer, splits, tokenizer.pad_token_id, device, autocast, config)
+    deadline = started + 60 * config.max_minutes if config.max_minutes else None
+    state = run_epochs(model, scorer, splits, tokenizer.pad_token_id, device, autocast, config, deadline)
+    if state["stopped"]:
+        return {"finished": False, "epoch": state["epoch_done"] + 1, "batches_done": state["batches_done"], "wall_seconds": time.time() - started}
     model.load_state_dict(checkpoint_for(config).best_weights())
     record = finish(scorer, splits, config, device, autocast, state["history"], state["best_epoch"])
-    record.update(wall_seconds=time.time() - started, epoch_seconds_all_runs=state["epoch_seconds"])
+    record.update(finished=True, wall_seconds=time.time() - started, training_seconds_all_runs=state["epoch_seconds"])
     write_record(Path(config.out), record)
     LOG.info("model folder written to %s (%.0f s)", config.out, record["wall_seconds"])
     return record
@@ -325,22 +343,48 @@ def checkpoint_for(config: TrainConfig) -> Checkpoint:
     return Checkpoint(Path(folder))
 
 
-def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainConfig) -> dict:
-    """The epoch loop with per-epoch validation and checkpoint; returns the final training state."""
+@dataclass
+class TrainingLoop:
+    """What every step of a run shares: model, optimizer, loss weights, device, schedule, deadline."""
+
+    model: SpinClassifier
+    optimizer: torch.optim.Optimizer
+    builder: BatchBuilder
+    config: TrainConfig
+    device: torch.device
+    autocast: bool
+    pos_weight: torch.Tensor | None
+    total_steps: int
+    deadline: float | None  # time.time() after which the run checkpoints and stops (--max-minutes)
+    last_loss: torch.Tensor | None = None
+
+
+def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainConfig, deadline: float | None = None) -> dict:
+    """The epoch loop with per-epoch validation and checkpoint; returns the final training state.
+
+    ``state["stopped"]`` is True when the deadline cut an epoch short (checkpointed mid-epoch).
+    """
     train_split = splits["train"]
-    optimizer = make_optimizer(model, config)
+    optimizer = make_optimizer(model, config, fused=device.type == "cuda")
     checkpoint = checkpoint_for(config)
-    state = {"epoch_done": 0, "step": 0, "best_metric": None, "best_epoch": 0, "history": [], "epoch_seconds": 0.0, "resume_key": config.resume_key()}
+    state = {"epoch_done": 0, "batches_done": 0, "step": 0, "best_metric": None, "best_epoch": 0, "history": [], "epoch_seconds": 0.0, "resume_key": config.resume_key()}
     if checkpoint.exists() and not config.fresh:
         state = resume(checkpoint, model, optimizer, config)
-    batches_per_epoch = math.ceil(len(train_split) / config.batch_size)
-    total_steps = batches_per_epoch * config.epochs
-    pos_weight = class_weight(train_split, config, device)
+    total_steps = math.ceil(len(train_split) / config.batch_size) * config.epochs
+    loop = TrainingLoop(model, optimizer, BatchBuilder(train_split, pad_id), config, device, autocast, class_weight(train_split, config, device), total_steps, deadline)
+    state["stopped"] = False
     for epoch in range(state["epoch_done"] + 1, config.epochs + 1):
         epoch_started = time.time()
         model.train()
-        steps, sentences, train_seconds = train_epoch(model, train_split, pad_id, device, autocast, config, optimizer, pos_weight, epoch, state["step"], total_steps)
+        steps, sentences, stopped = train_epoch(loop, epoch, state["step"], state["batches_done"])
+        train_seconds = time.time() - epoch_started
         state["step"] += steps
+        state["epoch_seconds"] += train_seconds
+        if stopped:
+            state.update(batches_done=state["batches_done"] + steps, stopped=True)
+            checkpoint.save(model, optimizer, state, best=False)
+            LOG.info("stopped by --max-minutes in epoch %d after batch %d; run the same command again to resume", epoch, state["batches_done"])
+            break
         metrics = evaluate(scorer, splits["validation"], config.eval_batch_size, autocast)
         metrics.update(epoch=epoch, seconds=time.time() - epoch_started, train_sentences_per_second=sentences / train_seconds)
         LOG.info("epoch %d validation: %s", epoch, json.dumps({k: v for k, v in metrics.items() if k != "spun_rate_by_kind"}))
@@ -348,8 +392,7 @@ def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainCon
         if improved:
             state.update(best_metric=metrics[config.select], best_epoch=epoch)
         state["history"].append(metrics)
-        state["epoch_done"] = epoch
-        state["epoch_seconds"] += metrics["seconds"]
+        state.update(epoch_done=epoch, batches_done=0)
         checkpoint.save(model, optimizer, state, best=improved)
         if config.max_steps is not None and state["step"] >= config.max_steps:
             break
@@ -365,7 +408,7 @@ def resume(checkpoint: Checkpoint, model, optimizer, config: TrainConfig) -> dic
             "pass --fresh to start over or --checkpoint-dir for a new folder"
         )
     state = checkpoint.load(model, optimizer)
-    LOG.info("resuming from %s after epoch %d", checkpoint.folder, state["epoch_done"])
+    LOG.info("resuming from %s after epoch %d, batch %d", checkpoint.folder, state["epoch_done"], state.get("batches_done", 0))
     return state
 
 
@@ -380,28 +423,46 @@ def class_weight(split: SplitData, config: TrainConfig, device: torch.device) ->
     return torch.tensor(negatives / max(positives, 1.0), device=device)
 
 
-def train_epoch(model, split, pad_id, device, autocast, config, optimizer, pos_weight, epoch, first_step, total_steps) -> tuple[int, int, float]:
-    """One pass over the training batches (steps, sentences, seconds); logs loss, speed and ETA."""
-    batches = epoch_batches(split, config.batch_size, config.seed + epoch)
-    started, seen, running = time.time(), 0, 0.0
-    for number, rows in enumerate(batches, start=1):
+def train_epoch(loop: TrainingLoop, epoch: int, first_step: int, skip: int = 0) -> tuple[int, int, bool]:
+    """One pass over the epoch's batches from batch ``skip`` on: (steps, sentences, stopped early).
+
+    Batches are built in ``config.workers`` loader processes so that the GPU does not wait on them;
+    loss, speed and ETA are logged every ``log_every`` steps.
+    """
+    config, split = loop.config, loop.builder.split
+    batches = epoch_batches(split, config.batch_size, config.seed + epoch)[skip:]
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=loop.builder, num_workers=config.workers, pin_memory=loop.device.type == "cuda")
+    started, seen, number, last_logged = time.time(), 0, 0, 0
+    loss_sum = torch.zeros((), device=loop.device)  # summed on the device: no host sync between logs
+    for number, batch in enumerate(loader, start=1):
         step = first_step + number - 1
-        for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"] * schedule_factor(step, total_steps, config.warmup)
-        loss = batch_loss(model, split, rows, pad_id, device, config, pos_weight, autocast)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        optimizer.step()
-        seen += len(rows)
-        running = 0.98 * running + 0.02 * loss.item() if number > 1 else loss.item()
+        train_step(loop, batch, step)
+        seen += len(batch["labels"])
+        loss_sum += loop.last_loss
         if number % config.log_every == 0 or number == len(batches):
             speed = seen / (time.time() - started)
-            eta = (len(split) - seen) / speed + (config.epochs - epoch) * len(split) / speed
-            LOG.info("epoch %d step %d/%d loss %.4f %.0f sentences/s ETA %.0f min", epoch, number, len(batches), running, speed, eta / 60)
+            eta = (len(batches) * config.batch_size - seen + (config.epochs - epoch) * len(split)) / speed
+            LOG.info("epoch %d step %d/%d loss %.4f %.0f sentences/s ETA %.1f min", epoch, skip + number, skip + len(batches), loss_sum.item() / (number - last_logged), speed, eta / 60)
+            loss_sum.zero_()
+            last_logged = number
         if config.max_steps is not None and step + 1 >= config.max_steps:
             break
-    return number, seen, time.time() - started
+        if loop.deadline is not None and time.time() > loop.deadline and number < len(batches):
+            return number, seen, True
+    return number, seen, False
+
+
+def train_step(loop: TrainingLoop, batch: dict[str, torch.Tensor], step: int) -> None:
+    """Scheduled learning rate, loss, backward, gradient clipping, AdamW step."""
+    for group in loop.optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * schedule_factor(step, loop.total_steps, loop.config.warmup)
+    batch = {key: value.to(loop.device, non_blocking=True) for key, value in batch.items()}
+    loss = batch_loss(loop.model, batch, loop.config.word_weight, loop.pos_weight, loop.autocast)
+    loop.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(loop.model.parameters(), loop.config.clip)
+    loop.optimizer.step()
+    loop.last_loss = loss.detach()
 
 
 def finish(scorer: SpinScorer, splits: dict, config: TrainConfig, device, autocast: bool, history: list[dict], best_epoch: int) -> dict:
@@ -520,9 +581,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--data", required=True, help="folder with train/validation/calibration .parquet")
     parser.add_argument("--out", required=True, help="model folder to write, e.g. models/spin-classifier")
     parser.add_argument("--base", help="base encoder folder (default: the bundled all-MiniLM-L6-v2)")
-    for name in ("epochs", "batch_size", "max_length", "max_train", "max_eval", "seed", "threads", "log_every", "eval_batch_size", "max_steps"):
+    for name in ("epochs", "batch_size", "max_length", "max_train", "max_eval", "seed", "threads", "log_every", "eval_batch_size", "max_steps", "workers"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
-    for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr"):
+    for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr", "max_minutes"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
     parser.add_argument("--balance", choices=("pos_weight", "none"), default=defaults.balance)
     parser.add_argument("--select", choices=SELECT_METRICS, default=defaults.select, help="validation metric that picks the best epoch")
@@ -541,4 +602,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if main().get("finished") else 3)  # 3: stopped by --max-minutes, rerun to resume

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from detector.errors import IndexFormatError
 from detector.report import ArticleReport, render_html, render_markdown
 
 __all__ = ["analyze", "analyze_files", "render_reports"]
@@ -35,18 +36,20 @@ def analyze_files(
     files hold one article per record. With `exclude_self`, an indexed source whose id equals the
     article's id is never its candidate (so an article already in the index is not its own source).
     """
+    from detector.api import DEFAULT_MAX_CHARS, Detector
     from detector.documents import read_documents
 
+    max_chars = detector.max_chars if detector is not None else DEFAULT_MAX_CHARS
+    documents = [doc for file in files for doc in read_documents(file, max_chars=max_chars)]
+    if index_dir is not None and not Path(index_dir).is_dir():
+        raise IndexFormatError(f"no index folder at {str(index_dir)!r}: build one with `spin-detect index build`")
     if detector is None:
-        from detector.api import Detector
-
         detector = Detector.load(model)
     source_index = None
     if index_dir is not None:
         from detector.index import SourceIndex
 
         source_index = SourceIndex.load(index_dir, encoder=detector.encoder)
-    documents = [doc for file in files for doc in read_documents(file, max_chars=detector.max_chars)]
     exclusions = [(doc.id,) if exclude_self else () for doc in documents]
     reports = list(detector.analyze_many([doc.text for doc in documents], index=source_index, exclude_ids=exclusions))
     for doc, report in zip(documents, reports):

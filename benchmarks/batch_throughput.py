@@ -1,0 +1,215 @@
+"""Batch scoring (issue 4): kill -9 and resume, and throughput against an index of 10,000 news articles.
+
+Corpus (seeded, cached in --work): the index holds 10,000 news articles, all of BBC and a sample of
+the Reuters-21578 training files; the suspects are news-length (>= 600 characters) articles, a
+third exact copies of indexed articles with scraper furniture added, a third spun copies of indexed
+articles (`training.spinner.Spinner` over the shared thesauri), a third originals (held-out Reuters
+files, not indexed). The detector is what `Detector.load()` gives (the trained classifier once
+models/spin-classifier exists).
+
+Measured, in one run, on this machine's cores:
+1. throughput on the same suspects: the naive loop (`Detector.analyze`, one article at a time) and
+   the batch job's default path, plus one process with all cores as intra-op threads against as many
+   worker processes with one thread each;
+2. kill -9 in the middle of a `spin-detect batch` run over all suspects, then the same command again:
+   each id must be in the output exactly once, with the verdicts of an uninterrupted run.
+
+Writes benchmarks/results/batch_throughput.json.
+
+    python benchmarks/batch_throughput.py [--shared ../shared] [--suspects 2000] [--throughput-articles 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from detector.batch import cores, default_workers, read_batch_output, run_batch  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "batch_throughput.json"
+NEWS_LENGTH = 600
+FURNITURE = ("ALSO READ: Markets close higher as oil slips", "Share this article", "Leave a Reply")
+
+
+# ------------------------------------------------------------------------------------ corpus
+def build_corpus(shared: Path, work: Path, sources: int, suspects: int, seed: int) -> tuple[Path, Path]:
+    """Write sources.jsonl (the index's articles) and suspects.jsonl (copies, spun copies, originals)."""
+    sources_path, suspects_path = work / "sources.jsonl", work / "suspects.jsonl"
+    if sources_path.exists() and suspects_path.exists():
+        return sources_path, suspects_path
+    from training.corpora import read_bbc, read_reuters
+    from training.spinner import Spinner
+    from training.thesauri import load_thesaurus
+
+    rng = random.Random(seed)
+    bbc = list(read_bbc(shared))
+    reuters = [a for a in read_reuters(shared, held_out=False) if len(a.text) >= 200]
+    indexed = bbc + rng.sample(reuters, sources - len(bbc))
+    held_out = [a for a in read_reuters(shared, held_out=True) if len(a.text) >= NEWS_LENGTH]
+    news_length = [a for a in indexed if len(a.text) >= NEWS_LENGTH]
+    third = suspects // 3
+    spinner = Spinner(load_thesaurus(shared), rate=(0.2, 0.4), seed=seed)
+    rows = [{"id": f"copy-{i:05d}", "text": copied(a.text, rng), "kind": "copy", "of": a.id}
+            for i, a in enumerate(rng.sample(news_length, third))]
+    rows += [{"id": f"spun-{i:05d}", "text": " ".join(s.text for s in spinner.spin_article(a.text)), "kind": "spun", "of": a.id}
+             for i, a in enumerate(rng.sample(news_length, third))]
+    rows += [{"id": f"orig-{i:05d}", "text": a.text, "kind": "original", "of": None}
+             for i, a in enumerate(rng.sample(held_out, suspects - 2 * third))]
+    rng.shuffle(rows)
+    work.mkdir(parents=True, exist_ok=True)
+    write_jsonl(sources_path, [{"id": a.id, "text": a.text} for a in indexed])
+    write_jsonl(suspects_path, rows)
+    return sources_path, suspects_path
+
+
+def copied(text: str, rng: random.Random) -> str:
+    """A scraped copy: the article with a line of site furniture before and after."""
+    return f"{rng.choice(FURNITURE)}\n\n{text}\n\n{rng.choice(FURNITURE)}"
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def build_index(sources_path: Path, work: Path) -> tuple[Path, float | None]:
+    """The source index folder (built once, then reused), and its build time when built now."""
+    folder = work / "index"
+    if folder.is_dir():
+        return folder, None
+    from detector.documents import read_documents
+    from detector.encoder import SentenceEncoder
+    from detector.index import SourceIndex
+
+    start = time.perf_counter()
+    index = SourceIndex.build(read_documents(sources_path), encoder=SentenceEncoder.load(), progress=True)
+    index.save(folder)
+    return folder, time.perf_counter() - start
+
+
+# ------------------------------------------------------------------------------------ throughput
+def naive_rate(texts: list[str], index_dir: Path) -> dict:
+    """`Detector.analyze` one article at a time (after a warm-up), torch with every core."""
+    from detector.api import Detector
+    from detector.index import SourceIndex
+
+    detector = Detector.load()
+    index = SourceIndex.load(index_dir, encoder=detector.encoder)
+    detector.analyze(texts[0], index=index)
+    start = time.perf_counter()
+    verdicts = Counter(detector.analyze(text, index=index).verdict for text in texts)
+    seconds = time.perf_counter() - start
+    return {"articles": len(texts), "seconds": round(seconds, 2), "articles_per_second": round(len(texts) / seconds, 3),
+            "verdicts": dict(verdicts), "classifier_loaded": detector.scorer is not None}
+
+
+def batch_rate(suspects_path: Path, index_dir: Path, out: Path, **settings) -> dict:
+    """One `run_batch` over the suspects, start-up (loading the detector and index) included."""
+    shutil.rmtree(out, ignore_errors=True)
+    summary = run_batch(suspects_path, out, index=index_dir, progress=False, **settings)
+    return {"settings": settings, "articles": summary.scored, "seconds": summary.wall_seconds,
+            "articles_per_second": summary.articles_per_second, "verdicts": summary.verdicts}
+
+
+# ------------------------------------------------------------------------------------ kill -9
+def batch_command(suspects_path: Path, index_dir: Path, out: Path) -> list[str]:
+    return [sys.executable, "-c", "from detector.cli import main; main()", "batch", str(suspects_path),
+            "--out", str(out), "--index", str(index_dir), "--chunk-size", "100", "--no-progress"]
+
+
+def kill_and_resume(suspects_path: Path, index_dir: Path, work: Path, expected_ids: list[str]) -> dict:
+    """Uninterrupted run; then a run killed (SIGKILL) half-way and the same command again."""
+    whole, resumed = work / "whole", work / "resumed"
+    for folder in (whole, resumed):
+        shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run(batch_command(suspects_path, index_dir, whole), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    whole_seconds = time.perf_counter() - start
+    process = subprocess.Popen(batch_command(suspects_path, index_dir, resumed), cwd=REPO, stdout=subprocess.DEVNULL)
+    while rows_in(resumed) < len(expected_ids) // 2 and process.poll() is None:
+        time.sleep(0.5)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    rows_at_kill = rows_in(resumed)
+    start = time.perf_counter()
+    subprocess.run(batch_command(suspects_path, index_dir, resumed), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    rerun_seconds = time.perf_counter() - start
+    final = list(read_batch_output(resumed))
+    reference = {row["id"]: row["verdict"] for row in read_batch_output(whole)}
+    ids = Counter(row["id"] for row in final)
+    differing = sorted(row["id"] for row in final if reference.get(row["id"]) != row["verdict"])
+    return {
+        "articles": len(expected_ids),
+        "rows_committed_at_kill": rows_at_kill,
+        "rows_after_rerun": len(final),
+        "each_id_exactly_once": sorted(ids) == sorted(expected_ids) and set(ids.values()) == {1},
+        "verdicts_equal_uninterrupted_run": not differing,
+        "differing_verdicts": differing[:20],
+        "uninterrupted_seconds": round(whole_seconds, 1),
+        "rerun_seconds": round(rerun_seconds, 1),
+    }
+
+
+def rows_in(folder: Path) -> int:
+    return sum(1 for _ in read_batch_output(folder)) if folder.is_dir() else 0
+
+
+# ------------------------------------------------------------------------------------ main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--work", type=Path, default=REPO / "build" / "batch-bench")
+    parser.add_argument("--sources", type=int, default=10_000)
+    parser.add_argument("--suspects", type=int, default=2_000)
+    parser.add_argument("--throughput-articles", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-kill", action="store_true", help="only the throughput part")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    sources_path, suspects_path = build_corpus(args.shared, args.work, args.sources, args.suspects, args.seed)
+    index_dir, index_seconds = build_index(sources_path, args.work)
+    suspects = read_jsonl(suspects_path)
+    sample = suspects[: args.throughput_articles]
+    sample_path = args.work / f"sample-{len(sample)}.jsonl"
+    write_jsonl(sample_path, sample)
+    n = cores()
+    results = {
+        "machine": {"cores": n, "platform": platform.platform(), "python": platform.python_version()},
+        "corpus": {"sources": args.sources, "suspects": len(suspects), "kinds": dict(Counter(r["kind"] for r in suspects)),
+                   "mean_suspect_chars": round(sum(len(r["text"]) for r in suspects) / len(suspects)),
+                   "index_build_seconds": index_seconds and round(index_seconds, 1)},
+        "default_workers": default_workers(),
+    }
+    results["naive_loop"] = naive_rate([r["text"] for r in sample], index_dir)
+    results["batch_default"] = batch_rate(sample_path, index_dir, args.work / "bench-default")
+    results["one_process_all_threads"] = batch_rate(sample_path, index_dir, args.work / "bench-threads", workers=1, threads=n)
+    results["processes_one_thread_each"] = batch_rate(sample_path, index_dir, args.work / "bench-procs", workers=n, threads=1)
+    results["speedup_default_over_naive"] = round(
+        results["batch_default"]["articles_per_second"] / results["naive_loop"]["articles_per_second"], 2)
+    print(json.dumps(results, indent=2), flush=True)
+    if not args.skip_kill:
+        results["kill_and_resume"] = kill_and_resume(suspects_path, index_dir, args.work, [r["id"] for r in suspects])
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The evaluation run end to end on a tiny model and tiny eval sets (the real model is not needed)."""
+
+import json
+import shutil
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from detector.classifier import Calibration, SpinClassifier, SpinScorer
+from detector.errors import InputError
+from detector.text import words
+from training.build_dataset import EVAL_FEATURES, FEATURES
+from training.evaluate import EvalConfig, evaluate, main, summary_table
+
+CLEAN = [
+    "The company said profits rose in the fourth quarter.",
+    "Ministers agreed to admit new members next year.",
+    "The central bank kept interest rates unchanged on Thursday.",
+    "Shares in the firm fell sharply after the announcement.",
+]
+SPUN = [
+    ("The corporation said earnings rose in the fourth quarter.", {"corporation", "earnings"}),
+    ("Ministers agreed to confess new participants next year.", {"confess", "participants"}),
+    ("The central bank retained interest charges unchanged on Thursday.", {"retained", "charges"}),
+    ("Stocks in the firm fell abruptly after the announcement.", {"Stocks", "abruptly"}),
+]
+
+
+def _row(text, label, kind, swapped=(), pair_id="", source="news"):
+    return {"text": text, "label": label, "word_labels": [int(w in swapped) for w in words(text)], "kind": kind,
+            "domain": "news", "rate": 0.3 if label else 0.0, "thesaurus": "mythes+wordnet+ppdb" if label else "",
+            "article_id": f"bbc:tech/{pair_id or text[:8]}", "source": source, "pair_id": pair_id}
+
+
+def _write(path, rows, features):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist([{k: r[k] for k in features} for r in rows], schema=features.arrow_schema), path)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    data = tmp_path_factory.mktemp("dataset")
+    spun_set = [r for i, (c, (s, w)) in enumerate(zip(CLEAN, SPUN)) for r in (_row(c, 0, "clean", pair_id=str(i)), _row(s, 1, "spun", w, str(i)))]
+    for name in ("news_spun_20_40", "news_spun_05_10", "news_spun_mythes", "news_spun_wordnet", "news_spun_ppdb"):
+        _write(data / "eval" / f"{name}.parquet", spun_set, EVAL_FEATURES)
+    _write(data / "eval" / "news_clean.parquet", [_row(c, 0, "clean") for c in CLEAN], EVAL_FEATURES)
+    _write(data / "eval" / "paraphrase_human.parquet", [_row(c, 0, "paraphrase", source=s) for c, s in zip(CLEAN, ["mrpc", "sts"] * 2)], EVAL_FEATURES)
+    tortured = [r for i, c in enumerate(CLEAN) for r in (
+        _row(c.replace("fourth", "artificial intelligence"), 0, "clean", pair_id=f"p{i}", source="pps"),
+        _row(c.replace("fourth", "counterfeit consciousness"), 1, "tortured", {"counterfeit", "consciousness"}, f"p{i}", "pps"))]
+    _write(data / "eval" / "tortured_pairs.parquet", tortured, EVAL_FEATURES)
+    for split in ("train", "test"):
+        _write(data / f"{split}.parquet", spun_set * 3, FEATURES)
+    return data
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_bert_dir, tmp_path_factory):
+    torch.manual_seed(0)
+    scorer = SpinScorer(SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir),
+                        Calibration(threshold=0.5), base_model="tiny-bert")
+    path = tmp_path_factory.mktemp("model") / "spin-classifier"
+    scorer.save(path)
+    return path
+
+
+def test_evaluate_writes_every_section(tiny_data, tiny_model, shared_dir, tmp_path):
+    loto = tmp_path / "loto"
+    shutil.copytree(tiny_model, loto / "ppdb")
+    config = EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "classifier.json"), baselines=("lookup", "tfidf"),
+                        bootstrap=20, loto_models=str(loto), shared=str(shared_dir))
+    report = evaluate(config)
+    assert json.loads((tmp_path / "classifier.json").read_text()) == report
+    assert set(report["systems"]) == {"model", "lookup", "tfidf"}
+    model = report["systems"]["model"]
+    assert model["threshold"] == 0.5
+    assert {"value", "low", "high", "n"} <= set(model["news_spun_20_40"]["sentence_f1"])
+    assert 0.0 <= model["news_spun_20_40"]["word_f1"]["value"] <= 1.0
+    assert model["false_positives"]["paraphrase_human"]["rows"] == 4
+    assert set(model["seeds"]["mean_probability"]) == {"000", "001", "002", "003", "004"}
+    assert model["tortured_pairs"]["pairs"] == 4
+    assert set(model["per_thesaurus"]) == {"mythes", "wordnet", "ppdb"}
+    assert len(model["calibration"]["reliability"]["counts"]) >= 1
+    assert report["systems"]["tfidf"]["tortured_pairs"]["roc_auc"]["value"] >= 0.0
+    assert "word_f1" not in report["systems"]["tfidf"]["news_spun_20_40"]
+    assert set(report["loto"]) == {"ppdb"}
+    assert set(report["targets"]) >= {"news_spun_20_40.sentence_f1", "seeds.order_holds"}
+    table = summary_table(report)
+    assert "spun 20-40% sentence F1" in table and "LOTO without ppdb" in table
+
+
+def test_cli_runs_without_baselines(tiny_data, tiny_model, shared_dir, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    main(["--model", str(tiny_model), "--data", str(tiny_data), "--out", str(out), "--baselines", "none",
+          "--bootstrap", "10", "--shared", str(shared_dir)])
+    assert "seed order holds" in capsys.readouterr().out
+    assert set(json.loads(out.read_text())["systems"]) == {"model"}
+
+
+def test_missing_eval_set_and_unknown_baseline_are_named(tiny_data, tiny_model, tmp_path):
+    with pytest.raises(InputError, match="eval set .*news_spun_20_40.parquet not found"):
+        evaluate(EvalConfig(model=str(tiny_model), data=str(tmp_path), out=str(tmp_path / "x.json")))
+    with pytest.raises(InputError, match="unknown baselines \\['bert'\\]"):
+        evaluate(EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "x.json"), baselines=("bert",), bootstrap=5))

@@ -1,0 +1,155 @@
+"""Spinner: label alignment, inflection, untouched names and numbers, rate, determinism, sources."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.errors import InputError
+from detector.text import tokenize
+from training.spinner import Spinner, SpunSentence
+from training.thesauri import Thesaurus, load_thesaurus
+
+PAIRS = [
+    ("admit", "confess", "mythes", "verb"),
+    ("admit", "let in", "wordnet", "verb"),
+    ("member", "participant", "mythes", "noun"),
+    ("member", "fellow member", "wordnet", "noun"),
+    ("relationship", "connection", "ppdb", None),
+    ("military", "armed forces", "wordnet", "noun"),
+    ("role", "function", "mythes", "noun"),
+    ("security", "safety", "mythes", "noun"),
+    ("vow", "swear", "mythes", "verb"),
+    ("backing", "support", "wordnet", "noun"),
+    ("strategy", "scheme", "mythes", "noun"),
+    ("document", "file", "mythes", "noun"),
+    ("impose", "enforce", "wordnet", "verb"),
+    ("devastating", "ruinous", "mythes", "adj"),
+    ("country", "nation", "wordnet", "noun"),
+    ("big", "large", "wordnet", "adj"),
+    ("call on", "appeal to", "mythes", "verb"),
+    ("quick", "fast", "ppdb", None),
+    ("troop", "soldier", "mythes", "noun"),
+    ("demand", "need", "mythes", "noun"),
+]
+VOCABULARY = [
+    "the", "a", "and", "also", "NATO", "Putin", "members", "admit", "admitted", "relationship", "military",
+    "role", "security", "have", "vowed", "backing", "strategy", "documents", "impose", "devastating",
+    "countries", "bigger", "called", "on", "quick", "100,000", "3.5", "U.S.", "troops", "demands",
+    "China's", "pro-Western", ",", ".", '"', "(", ")", "-", "of", "in", "Moscow", "has",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_thesaurus() -> Thesaurus:
+    thesaurus = Thesaurus()
+    for term, synonym, source, pos in PAIRS:
+        thesaurus.add(term, synonym, source, pos)
+    return thesaurus
+
+
+def word_count(text: str) -> int:
+    return sum(token.is_word for token in tokenize(text))
+
+
+def labelled_words(spun: SpunSentence) -> list[str]:
+    words = [t.text for t in tokenize(spun.text) if t.is_word]
+    return [w for w, label in zip(words, spun.labels) if label]
+
+
+def test_seed_swaps_keep_inflection(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=0, fillers=False)
+    spun = spinner.spin("The alliance should not admit new members.")
+    assert spun.text == "The alliance should not confess new participants." or "let in" in spun.text
+    assert "participants" in spun.text or "fellow members" in spun.text  # a plural stays plural
+    assert spun.labels == [int(w in labelled_words(spun)) for w in (t.text for t in tokenize(spun.text) if t.is_word)]
+    assert len(spun.swaps) == 2 and spun.rate == 1.0
+
+
+def test_past_participle_after_auxiliary(small_thesaurus):
+    spun = Spinner(small_thesaurus, rate=1.0, seed=0, fillers=False).spin("They have vowed to impose sanctions.")
+    assert "have sworn" in spun.text and "enforce" in spun.text
+    assert labelled_words(spun) == ["sworn", "enforce"]
+
+
+def test_names_numbers_acronyms_and_quotes_untouched(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=1, fillers=False)
+    sentence = 'Putin sent 100,000 troops as NATO said "members have a role" in security.'
+    spun = spinner.spin(sentence)
+    for kept in ("Putin", "100,000", "NATO", '"members have a role"'):
+        assert kept in spun.text
+    assert "safety" in spun.text and "soldiers" in spun.text
+
+
+def test_phrases_swap_both_ways(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=0, fillers=False)
+    assert spinner.spin("the military alliance").text == "the armed forces alliance"
+    spun = spinner.spin("they called on the alliance")
+    assert spun.text == "they appealed to the alliance"
+    assert labelled_words(spun) == ["appealed", "to"]
+
+
+def test_fillers_are_labelled(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=3)
+    spun = spinner.spin("Russia and China also said they have agreed.")
+    assert ("and", "as well as") in spun.swaps or ("and", "and also") in spun.swaps
+    labelled = labelled_words(spun)
+    assert "and" not in labelled or "as well as" in spun.text.replace("As", "as")
+    assert any(w in labelled for w in ("additionally", "likewise", "addition", "furthermore"))
+
+
+def test_same_seed_same_output_and_rate_zero_is_identity(small_thesaurus):
+    sentences = ["The members admit a big role in security and strategy."] * 5
+    first = [Spinner(small_thesaurus, rate=0.5, seed=7).spin(s) for s in sentences]
+    again = [Spinner(small_thesaurus, rate=0.5, seed=7).spin(s) for s in sentences]
+    assert first == again
+    unchanged = Spinner(small_thesaurus, rate=0.0, seed=7).spin(sentences[0])
+    assert unchanged.text == sentences[0] and not any(unchanged.labels)
+
+
+def test_rate_is_roughly_respected(small_thesaurus):
+    sentence = "The members admit a role in security, strategy, backing and the relationship of countries."
+    for rate in (0.2, 0.6):
+        spinner = Spinner(small_thesaurus, rate=rate, seed=11, fillers=False)
+        swapped = sum(len(spinner.spin(sentence).swaps) for _ in range(200))
+        assert abs(swapped / (200 * 8) - rate) < 0.06
+
+
+def test_rate_range_and_article(small_thesaurus, seed_texts):
+    spinner = Spinner(small_thesaurus, rate=(0.05, 0.6), seed=2)
+    spun = spinner.spin_article(seed_texts["004"])
+    assert len({s.rate for s in spun}) == 1 and 0.05 <= spun[0].rate <= 0.6
+    assert all(len(s.labels) == word_count(s.text) for s in spun)
+    assert any(s.swaps for s in spun)
+
+
+def test_source_restriction(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=0, sources=["ppdb"], fillers=False)
+    spun = spinner.spin("A quick relationship with the members.")
+    assert spun.text == "A fast connection with the members."
+
+
+def test_bad_parameters_are_named(small_thesaurus):
+    with pytest.raises(InputError, match="rate=1.5"):
+        Spinner(small_thesaurus, rate=1.5)
+    with pytest.raises(InputError, match="sources="):
+        Spinner(small_thesaurus, sources=["roget"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=25), st.integers(0, 10_000), st.floats(0, 1))
+def test_one_label_per_word_token(small_thesaurus, words, seed, rate):
+    sentence = " ".join(words)
+    spun = Spinner(small_thesaurus, rate=rate, seed=seed).spin(sentence)
+    assert len(spun.labels) == word_count(spun.text)
+    assert set(spun.labels) <= {0, 1}
+    assert (sum(spun.labels) > 0) == (spun.text != sentence)
+
+
+def test_real_wordnet_spins_seed_sentence(shared_dir):
+    thesaurus = load_thesaurus(shared_dir, sources=("wordnet",))  # cached in build/thesaurus after the first run
+    spinner = Spinner(thesaurus, rate=0.6, seed=0)
+    sentence = "Beijing agreed with Moscow that the NATO military alliance should not admit new members."
+    spun = [spinner.spin(sentence) for _ in range(20)]
+    assert all(len(s.labels) == word_count(s.text) for s in spun)
+    assert sum(bool(s.swaps) for s in spun) >= 15
+    assert all("Beijing" in s.text and "NATO" in s.text for s in spun)
