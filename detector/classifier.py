@@ -101,7 +101,9 @@ class SpinClassifier(nn.Module):
     @classmethod
     def from_base(cls, path: str | os.PathLike, dropout: float = 0.1) -> "SpinClassifier":
         """Start from a pretrained encoder folder (the bundled MiniLM, or a tiny test model)."""
-        return cls(AutoModel.from_pretrained(str(path)).float(), dropout=dropout)  # fp32 master weights, whatever the file holds
+        return cls(
+            AutoModel.from_pretrained(str(path)).float(), dropout=dropout
+        )  # fp32 master weights, whatever the file holds
 
     @classmethod
     def from_config(cls, encoder_config: dict, dropout: float = 0.1) -> "SpinClassifier":
@@ -291,7 +293,9 @@ class SpinScorer:
         try:
             model = SpinClassifier.from_config(config["encoder"], dropout=config["head"]["dropout"])
         except (KeyError, TypeError, ValueError) as error:
-            raise ModelFormatError(f"model folder {folder}: config.json has an unusable encoder/head config ({error})")
+            raise ModelFormatError(
+                f"model folder {folder}: config.json has an unusable encoder/head config ({error})"
+            ) from error
         model.load_state_dict(_read_weights(folder, model))
         tokenizer = _read_tokenizer(folder)
         scorer = cls(model, tokenizer, calibration, config["max_length"], config.get("base_model", ""))
@@ -310,16 +314,22 @@ class SpinScorer:
         if self.device.type != "cpu":
             raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
+            warnings.simplefilter(
+                "ignore", DeprecationWarning
+            )  # torch.ao.quantization: works, slated to move to torchao
             warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-            self.model.encoder = torch.ao.quantization.quantize_dynamic(self.model.encoder, {nn.Linear}, dtype=torch.qint8)
+            self.model.encoder = torch.ao.quantization.quantize_dynamic(
+                self.model.encoder, {nn.Linear}, dtype=torch.qint8
+            )
         self.quantized = True
         return self
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model folder atomically (fp16 safetensors); an existing README.md is kept."""
         if self.quantized:
-            raise InputError("a quantised SpinScorer cannot be saved; save the full-precision model and quantize on load")
+            raise InputError(
+                "a quantised SpinScorer cannot be saved; save the full-precision model and quantize on load"
+            )
         folder = Path(path)
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -334,7 +344,10 @@ class SpinScorer:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _write(self, folder: Path) -> None:
-        weights = {name: tensor.detach().to("cpu", torch.float16).contiguous() for name, tensor in self.model.state_dict().items()}
+        weights = {
+            name: tensor.detach().to("cpu", torch.float16).contiguous()
+            for name, tensor in self.model.state_dict().items()
+        }
         safetensors.torch.save_file(weights, folder / WEIGHTS_FILE, metadata={"format": FORMAT})
         self.tokenizer.save_pretrained(folder)
         config = {
@@ -344,7 +357,11 @@ class SpinScorer:
             "max_length": self.max_length,
             "encoder": self.model.encoder.config.to_dict(),
             "head": self.model.head_config(),
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "safetensors": safetensors.__version__},
+            "versions": {
+                "torch": torch.__version__,
+                "transformers": transformers.__version__,
+                "safetensors": safetensors.__version__,
+            },
         }
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
         (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_dict(), indent=2), encoding="utf-8")
@@ -361,11 +378,15 @@ class SpinScorer:
             results.append((float(probability), [(token.text, float(p)) for token, p in zip(word_tokens, words)]))
         return results
 
-    def raw_scores(self, token_lists: Sequence[Sequence[Token]], batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+    def raw_scores(
+        self, token_lists: Sequence[Sequence[Token]], batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Uncalibrated sentence probabilities and per-word probabilities for tokenised sentences."""
         return self.score_subwords(encode_words(self.tokenizer, token_lists, self.max_length), batch_size)
 
-    def score_subwords(self, inputs: Sequence[SubwordInput], batch_size: int = 64) -> tuple[np.ndarray, list[np.ndarray]]:
+    def score_subwords(
+        self, inputs: Sequence[SubwordInput], batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Uncalibrated sentence probabilities and per-word probabilities, in input order.
 
         Batches are sorted by subword length (longest first) so that padding stays small; words
@@ -377,7 +398,10 @@ class SpinScorer:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = {k: v.to(self.device) for k, v in collate_subwords([inputs[i] for i in rows], self.tokenizer.pad_token_id).items()}
+                batch = {
+                    k: v.to(self.device)
+                    for k, v in collate_subwords([inputs[i] for i in rows], self.tokenizer.pad_token_id).items()
+                }
                 output = self.model(**batch)
                 sentence[rows] = torch.sigmoid(output.sentence_logits.float()).cpu().numpy()
                 word_probability = torch.sigmoid(output.word_logits.float()).cpu().numpy()
@@ -401,13 +425,19 @@ def _check_sentences(sentences: Sequence[str], batch_size: int) -> None:
 def _read_json(folder: Path, name: str) -> dict:
     file = folder / name
     if not folder.is_dir():
-        raise ModelFormatError(f"model folder {folder} does not exist; train one with `python -m training.train` or pass the right path")
+        raise ModelFormatError(
+            f"model folder {folder} does not exist; train one with `python -m training.train` or pass the right path"
+        )
     if not file.is_file():
-        raise ModelFormatError(f"model folder {folder} has no {name}; it is truncated or not a spin-detector model folder")
+        raise ModelFormatError(
+            f"model folder {folder} has no {name}; it is truncated or not a spin-detector model folder"
+        )
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFormatError(f"model folder {folder}: {name} is not valid JSON ({error}); re-save or re-train the model")
+        raise ModelFormatError(
+            f"model folder {folder}: {name} is not valid JSON ({error}); re-save or re-train the model"
+        ) from error
     if not isinstance(data, dict):
         raise ModelFormatError(f"model folder {folder}: {name} holds a {type(data).__name__}, expected a JSON object")
     return data
@@ -436,17 +466,23 @@ def _read_calibration(folder: Path) -> Calibration:
     try:
         return Calibration.from_dict(data)
     except (TypeError, ValueError) as error:
-        raise ModelFormatError(f"model folder {folder}: calibration.json is unusable ({error}); re-run training.calibrate")
+        raise ModelFormatError(
+            f"model folder {folder}: calibration.json is unusable ({error}); re-run training.calibrate"
+        ) from error
 
 
 def _read_weights(folder: Path, model: SpinClassifier) -> dict[str, torch.Tensor]:
     file = folder / WEIGHTS_FILE
     if not file.is_file():
-        raise ModelFormatError(f"model folder {folder} has no {WEIGHTS_FILE}; it is truncated or not a spin-detector model folder")
+        raise ModelFormatError(
+            f"model folder {folder} has no {WEIGHTS_FILE}; it is truncated or not a spin-detector model folder"
+        )
     try:
         weights = safetensors.torch.load_file(file, device="cpu")
     except Exception as error:  # safetensors raises its own error type, or OSError, on a damaged file
-        raise ModelFormatError(f"model folder {folder}: {WEIGHTS_FILE} is corrupt or truncated ({error}); re-save the model")
+        raise ModelFormatError(
+            f"model folder {folder}: {WEIGHTS_FILE} is corrupt or truncated ({error}); re-save the model"
+        ) from error
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
     if missing or unexpected:
@@ -465,4 +501,4 @@ def _read_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
     try:
         return AutoTokenizer.from_pretrained(str(folder))
     except Exception as error:  # transformers raises many types for a missing or broken tokenizer
-        raise ModelFormatError(f"model folder {folder}: the tokenizer files are missing or broken ({error})")
+        raise ModelFormatError(f"model folder {folder}: the tokenizer files are missing or broken ({error})") from error

@@ -27,7 +27,10 @@ SPUN_SWAPS = [
     ("Scientists gauged the warmth of the examples each hour.", {"Scientists", "gauged", "warmth", "examples", "each"}),
 ]
 SPUN = [(text, [int(t.text in swaps) for t in tokenize(text) if t.is_word]) for text, swaps in SPUN_SWAPS]
-PARAPHRASE = ["New members should not be admitted to the alliance, it said.", "On Monday the bank's shares went up a lot."]
+PARAPHRASE = [
+    "New members should not be admitted to the alliance, it said.",
+    "On Monday the bank's shares went up a lot.",
+]
 
 
 def _rows(copies: int) -> dict:
@@ -73,15 +76,30 @@ def dataset_dir(tmp_path_factory):
 
 
 def _args(dataset_dir, tiny_bert_dir, out, *extra):
-    return ["--data", str(dataset_dir), "--out", str(out), "--base", str(tiny_bert_dir), "--batch-size", "8",
-            "--threads", "1", "--checkpoint-dir", str(out.parent / "checkpoint"), "--log-every", "1", *extra]
+    return [
+        "--data",
+        str(dataset_dir),
+        "--out",
+        str(out),
+        "--base",
+        str(tiny_bert_dir),
+        "--batch-size",
+        "8",
+        "--threads",
+        "1",
+        "--checkpoint-dir",
+        str(out.parent / "checkpoint"),
+        "--log-every",
+        "1",
+        *extra,
+    ]
 
 
 def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert_dir, tmp_path):
     out = tmp_path / "models" / "spin-classifier"
     record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "2", "--workers", "1"))
     scorer = SpinScorer.load(out)
-    (probability, words), = scorer.predict([SPUN[0][0]])
+    ((probability, words),) = scorer.predict([SPUN[0][0]])
     assert 0.0 <= probability <= 1.0 and len(words) == len(SPUN[0][1]) == 9
     assert 0.0 <= scorer.threshold <= 1.0
     saved = json.loads((out / "training.json").read_text())

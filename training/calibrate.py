@@ -82,7 +82,9 @@ def _fit_platt(raw: np.ndarray, y: np.ndarray) -> Calibration:
     return Calibration(method="platt", a=float(regression.coef_[0, 0]), b=float(regression.intercept_[0]))
 
 
-def choose_threshold(probability: np.ndarray, labels: np.ndarray, max_false_positive_rate: float = 0.02) -> tuple[float, dict]:
+def choose_threshold(
+    probability: np.ndarray, labels: np.ndarray, max_false_positive_rate: float = 0.02
+) -> tuple[float, dict]:
     """Threshold with the best F1 whose false-positive rate is at most ``max_false_positive_rate``.
 
     Spun means ``probability >= threshold``. The threshold sits halfway between the chosen score
@@ -92,17 +94,30 @@ def choose_threshold(probability: np.ndarray, labels: np.ndarray, max_false_posi
     fpr, tpr, thresholds = roc_curve(labels, probability, drop_intermediate=False)
     positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
     tp, fp = tpr * positives, fpr * negatives
-    f1 = np.divide(2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0)
+    f1 = np.divide(
+        2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0
+    )
     f1[fpr > max_false_positive_rate] = -1.0
     best = int(np.argmax(f1))
     lower = thresholds[best + 1] if best + 1 < len(thresholds) else 0.0
     threshold = 1.0 if not np.isfinite(thresholds[best]) else float((thresholds[best] + lower) / 2)
     precision = float(tp[best] / (tp[best] + fp[best])) if tp[best] + fp[best] > 0 else 0.0
-    chosen = {"f1": float(max(f1[best], 0.0)), "precision": precision, "recall": float(tpr[best]), "false_positive_rate": float(fpr[best])}
+    chosen = {
+        "f1": float(max(f1[best], 0.0)),
+        "precision": precision,
+        "recall": float(tpr[best]),
+        "false_positive_rate": float(fpr[best]),
+    }
     return min(max(threshold, 0.0), 1.0), chosen
 
 
-def calibrate_model(model_dir: str | Path, data: str | Path, method: str = "isotonic", max_false_positive_rate: float = 0.02, batch_size: int = 64) -> Calibration:
+def calibrate_model(
+    model_dir: str | Path,
+    data: str | Path,
+    method: str = "isotonic",
+    max_false_positive_rate: float = 0.02,
+    batch_size: int = 64,
+) -> Calibration:
     """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json."""
     import pyarrow.parquet as pq
 
@@ -124,7 +139,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", required=True, help="model folder to re-calibrate in place")
     parser.add_argument("--data", required=True, help="calibration split (Parquet with text and label)")
     parser.add_argument("--method", choices=("isotonic", "platt"), default="isotonic")
-    parser.add_argument("--max-fpr", type=float, default=0.02, help="largest false-positive rate allowed at the threshold")
+    parser.add_argument(
+        "--max-fpr", type=float, default=0.02, help="largest false-positive rate allowed at the threshold"
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
     calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size)

@@ -262,9 +262,6 @@ def train_baselines(config: EvalConfig, data: Path) -> list[Scorer]:
     """Fit the chosen baselines on a subsample of the training split."""
     from training.baselines import FrozenEmbeddingBaseline, TfidfLogisticBaseline, TorturedPhraseLookup
 
-    unknown = set(config.baselines) - set(BASELINES)
-    if unknown:
-        raise InputError(f"unknown baselines {sorted(unknown)}; choose from {', '.join(BASELINES)}")
     train = _sample_split(data / "train.parquet", config.baseline_train, config.seed)
     scorers = []
     for name in config.baselines:
@@ -306,6 +303,9 @@ def targets_report(report: dict) -> dict:
 
 def evaluate(config: EvalConfig) -> dict:
     """Run every section for the model and the baselines; write and return the JSON report."""
+    unknown = set(config.baselines) - set(BASELINES)
+    if unknown:
+        raise InputError(f"unknown baselines {sorted(unknown)}; choose from {', '.join(BASELINES)}")
     started, data = time.time(), Path(config.data)
     sets = {name: read_eval_set(data, name, config.max_rows) for name in EVAL_SETS}
     sets.update({f"news_spun_{s}": read_eval_set(data, f"news_spun_{s}", config.max_rows)

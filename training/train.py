@@ -35,7 +35,14 @@ import pyarrow.parquet as pq
 import safetensors.torch
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 from transformers import AutoTokenizer
 
 from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
@@ -85,11 +92,25 @@ class TrainConfig:
     eval_batch_size: int = 256
     workers: int | None = None  # batch-building processes; default 2 on CUDA, 0 on the CPU
     max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
+    freeze_embeddings: bool = False  # keep the word-embedding table fixed: faster CPU steps, unseen words keep their vectors
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
-        keys = ("data", "base", "epochs", "batch_size", "lr", "head_lr", "word_weight", "balance", "max_length", "max_train", "seed")
+        keys = (
+            "data",
+            "base",
+            "epochs",
+            "batch_size",
+            "lr",
+            "head_lr",
+            "word_weight",
+            "balance",
+            "max_length",
+            "max_train",
+            "seed",
+            "freeze_embeddings",
+        )
         return {key: getattr(self, key) for key in keys}
 
 
@@ -129,7 +150,11 @@ def load_split(path: Path, tokenizer, max_length: int, max_rows: int | None = No
             labels = None
         word_labels.append(None if labels is None else np.asarray(labels, dtype=np.float32))
     if mismatched:
-        LOG.warning("%s: %d rows have word_labels that do not match tokenize(); their word loss is skipped", path.name, mismatched)
+        LOG.warning(
+            "%s: %d rows have word_labels that do not match tokenize(); their word loss is skipped",
+            path.name,
+            mismatched,
+        )
     labels = np.asarray(table.column("label").to_pylist(), dtype=np.float32)
     return SplitData(labels, inputs, word_labels, table.column("kind").to_pylist(), mismatched)
 
@@ -175,10 +200,18 @@ class BatchBuilder:
         return batch
 
 
-def batch_loss(model: SpinClassifier, batch: dict[str, torch.Tensor], word_weight: float, pos_weight: torch.Tensor | None, autocast: bool) -> torch.Tensor:
+def batch_loss(
+    model: SpinClassifier,
+    batch: dict[str, torch.Tensor],
+    word_weight: float,
+    pos_weight: torch.Tensor | None,
+    autocast: bool,
+) -> torch.Tensor:
     """Sentence BCE + word_weight * word BCE (mean over labelled words; no host sync)."""
     with torch.autocast(batch["input_ids"].device.type, dtype=torch.bfloat16, enabled=autocast):
-        output = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], word_index=batch["word_index"])
+        output = model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], word_index=batch["word_index"]
+        )
     loss = F.binary_cross_entropy_with_logits(output.sentence_logits.float(), batch["labels"], pos_weight=pos_weight)
     targets = batch["word_targets"]
     mask = (targets != IGNORE).float()
@@ -200,7 +233,9 @@ def evaluate(scorer: SpinScorer, split: SplitData, batch_size: int, autocast: bo
         "sentence_brier_loss": float(brier_score_loss(labels, raw)),
     }
     metrics.update(_word_metrics(split, words))
-    metrics["spun_rate_by_kind"] = {kind: float(predicted[[k == kind for k in split.kinds]].mean()) for kind in sorted(set(split.kinds))}
+    metrics["spun_rate_by_kind"] = {
+        kind: float(predicted[[k == kind for k in split.kinds]].mean()) for kind in sorted(set(split.kinds))
+    }
     return metrics
 
 
@@ -223,12 +258,19 @@ def make_optimizer(model: SpinClassifier, config: TrainConfig, fused: bool = Fal
     """AdamW: encoder at ``lr``, heads at ``head_lr``; no weight decay on biases and LayerNorm."""
     groups = {}
     for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
         head = not name.startswith("encoder.")
         decay = parameter.ndim > 1
         groups.setdefault((head, decay), []).append(parameter)
     return torch.optim.AdamW(
         [
-            {"params": params, "lr": config.head_lr if head else config.lr, "initial_lr": config.head_lr if head else config.lr, "weight_decay": config.weight_decay if decay else 0.0}
+            {
+                "params": params,
+                "lr": config.head_lr if head else config.lr,
+                "initial_lr": config.head_lr if head else config.lr,
+                "weight_decay": config.weight_decay if decay else 0.0,
+            }
             for (head, decay), params in sorted(groups.items())
         ],
         fused=fused or None,
@@ -271,7 +313,11 @@ class Checkpoint:
         if best:
             _atomic_safetensors(weights, self.folder / "best.safetensors")
         optimizer_state = optimizer.state_dict()
-        flat = {f"{index}.{name}": value.detach().cpu().contiguous() for index, values in optimizer_state["state"].items() for name, value in values.items()}
+        flat = {
+            f"{index}.{name}": value.detach().cpu().contiguous()
+            for index, values in optimizer_state["state"].items()
+            for name, value in values.items()
+        }
         _atomic_safetensors(flat, self.folder / "optimizer.safetensors")
         self.state = {**state, "param_groups": optimizer_state["param_groups"]}
         temporary = self.folder / "state.json.tmp"
@@ -325,11 +371,18 @@ def train(config: TrainConfig) -> dict:
         splits[name] = load_split(data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed)
         LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
     model = SpinClassifier.from_base(config.base, dropout=config.dropout).to(device)
+    if config.freeze_embeddings:
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
     scorer = SpinScorer(model, tokenizer, max_length=config.max_length, base_model=base_model_name(config.base))
     deadline = started + 60 * config.max_minutes if config.max_minutes else None
     state = run_epochs(model, scorer, splits, tokenizer.pad_token_id, device, autocast, config, deadline)
     if state["stopped"]:
-        return {"finished": False, "epoch": state["epoch_done"] + 1, "batches_done": state["batches_done"], "wall_seconds": time.time() - started}
+        return {
+            "finished": False,
+            "epoch": state["epoch_done"] + 1,
+            "batches_done": state["batches_done"],
+            "wall_seconds": time.time() - started,
+        }
     model.load_state_dict(checkpoint_for(config).best_weights())
     record = finish(scorer, splits, config, device, autocast, state["history"], state["best_epoch"])
     record.update(finished=True, wall_seconds=time.time() - started, training_seconds_all_runs=state["epoch_seconds"])
@@ -359,7 +412,9 @@ class TrainingLoop:
     last_loss: torch.Tensor | None = None
 
 
-def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainConfig, deadline: float | None = None) -> dict:
+def run_epochs(
+    model, scorer, splits, pad_id, device, autocast, config: TrainConfig, deadline: float | None = None
+) -> dict:
     """The epoch loop with per-epoch validation and checkpoint; returns the final training state.
 
     ``state["stopped"]`` is True when the deadline cut an epoch short (checkpointed mid-epoch).
@@ -367,11 +422,30 @@ def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainCon
     train_split = splits["train"]
     optimizer = make_optimizer(model, config, fused=device.type == "cuda")
     checkpoint = checkpoint_for(config)
-    state = {"epoch_done": 0, "batches_done": 0, "step": 0, "best_metric": None, "best_epoch": 0, "history": [], "epoch_seconds": 0.0, "resume_key": config.resume_key()}
+    state = {
+        "epoch_done": 0,
+        "batches_done": 0,
+        "step": 0,
+        "best_metric": None,
+        "best_epoch": 0,
+        "history": [],
+        "epoch_seconds": 0.0,
+        "resume_key": config.resume_key(),
+    }
     if checkpoint.exists() and not config.fresh:
         state = resume(checkpoint, model, optimizer, config)
     total_steps = math.ceil(len(train_split) / config.batch_size) * config.epochs
-    loop = TrainingLoop(model, optimizer, BatchBuilder(train_split, pad_id), config, device, autocast, class_weight(train_split, config, device), total_steps, deadline)
+    loop = TrainingLoop(
+        model,
+        optimizer,
+        BatchBuilder(train_split, pad_id),
+        config,
+        device,
+        autocast,
+        class_weight(train_split, config, device),
+        total_steps,
+        deadline,
+    )
     state["stopped"] = False
     for epoch in range(state["epoch_done"] + 1, config.epochs + 1):
         epoch_started = time.time()
@@ -383,11 +457,19 @@ def run_epochs(model, scorer, splits, pad_id, device, autocast, config: TrainCon
         if stopped:
             state.update(batches_done=state["batches_done"] + steps, stopped=True)
             checkpoint.save(model, optimizer, state, best=False)
-            LOG.info("stopped by --max-minutes in epoch %d after batch %d; run the same command again to resume", epoch, state["batches_done"])
+            LOG.info(
+                "stopped by --max-minutes in epoch %d after batch %d; run the same command again to resume",
+                epoch,
+                state["batches_done"],
+            )
             break
         metrics = evaluate(scorer, splits["validation"], config.eval_batch_size, autocast)
-        metrics.update(epoch=epoch, seconds=time.time() - epoch_started, train_sentences_per_second=sentences / train_seconds)
-        LOG.info("epoch %d validation: %s", epoch, json.dumps({k: v for k, v in metrics.items() if k != "spun_rate_by_kind"}))
+        metrics.update(
+            epoch=epoch, seconds=time.time() - epoch_started, train_sentences_per_second=sentences / train_seconds
+        )
+        LOG.info(
+            "epoch %d validation: %s", epoch, json.dumps({k: v for k, v in metrics.items() if k != "spun_rate_by_kind"})
+        )
         improved = state["best_epoch"] == 0 or metrics[config.select] > state["best_metric"]
         if improved:
             state.update(best_metric=metrics[config.select], best_epoch=epoch)
@@ -408,7 +490,12 @@ def resume(checkpoint: Checkpoint, model, optimizer, config: TrainConfig) -> dic
             "pass --fresh to start over or --checkpoint-dir for a new folder"
         )
     state = checkpoint.load(model, optimizer)
-    LOG.info("resuming from %s after epoch %d, batch %d", checkpoint.folder, state["epoch_done"], state.get("batches_done", 0))
+    LOG.info(
+        "resuming from %s after epoch %d, batch %d",
+        checkpoint.folder,
+        state["epoch_done"],
+        state.get("batches_done", 0),
+    )
     return state
 
 
@@ -431,7 +518,13 @@ def train_epoch(loop: TrainingLoop, epoch: int, first_step: int, skip: int = 0) 
     """
     config, split = loop.config, loop.builder.split
     batches = epoch_batches(split, config.batch_size, config.seed + epoch)[skip:]
-    loader = torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=loop.builder, num_workers=config.workers, pin_memory=loop.device.type == "cuda")
+    loader = torch.utils.data.DataLoader(
+        batches,
+        batch_size=None,
+        collate_fn=loop.builder,
+        num_workers=config.workers,
+        pin_memory=loop.device.type == "cuda",
+    )
     started, seen, number, last_logged = time.time(), 0, 0, 0
     loss_sum = torch.zeros((), device=loop.device)  # summed on the device: no host sync between logs
     for number, batch in enumerate(loader, start=1):
@@ -442,7 +535,15 @@ def train_epoch(loop: TrainingLoop, epoch: int, first_step: int, skip: int = 0) 
         if number % config.log_every == 0 or number == len(batches):
             speed = seen / (time.time() - started)
             eta = (len(batches) * config.batch_size - seen + (config.epochs - epoch) * len(split)) / speed
-            LOG.info("epoch %d step %d/%d loss %.4f %.0f sentences/s ETA %.1f min", epoch, skip + number, skip + len(batches), loss_sum.item() / (number - last_logged), speed, eta / 60)
+            LOG.info(
+                "epoch %d step %d/%d loss %.4f %.0f sentences/s ETA %.1f min",
+                epoch,
+                skip + number,
+                skip + len(batches),
+                loss_sum.item() / (number - last_logged),
+                speed,
+                eta / 60,
+            )
             loss_sum.zero_()
             last_logged = number
         if config.max_steps is not None and step + 1 >= config.max_steps:
@@ -465,11 +566,16 @@ def train_step(loop: TrainingLoop, batch: dict[str, torch.Tensor], step: int) ->
     loop.last_loss = loss.detach()
 
 
-def finish(scorer: SpinScorer, splits: dict, config: TrainConfig, device, autocast: bool, history: list[dict], best_epoch: int) -> dict:
+def finish(
+    scorer: SpinScorer, splits: dict, config: TrainConfig, device, autocast: bool, history: list[dict], best_epoch: int
+) -> dict:
     """Calibrate the best model, save the folder, and return the training record."""
     scorer.model.half().float().eval()  # the fp16 rounding of the saved weights, scored in fp32 like on load
     raw, _ = scorer.score_subwords(splits["calibration"].inputs, config.eval_batch_size)
-    scorer.calibration = fit_calibration(raw, splits["calibration"].labels.astype(int), config.calibration, config.max_fpr)
+    scorer.calibration = fit_calibration(
+        raw, splits["calibration"].labels.astype(int), config.calibration, config.max_fpr
+    )
+    at_threshold = decisions_at_threshold(scorer, splits["validation"], config.eval_batch_size)
     scorer.model.to("cpu")
     scorer.save(config.out)
     return {
@@ -480,15 +586,41 @@ def finish(scorer: SpinScorer, splits: dict, config: TrainConfig, device, autoca
         "best_epoch": best_epoch,
         "history": history,
         "validation": next((m for m in history if m["epoch"] == best_epoch), {}),
-        "calibration": {"method": scorer.calibration.method, "threshold": scorer.calibration.threshold, **scorer.calibration.details},
+        "validation_at_threshold": at_threshold,
+        "calibration": {
+            "method": scorer.calibration.method,
+            "threshold": scorer.calibration.threshold,
+            **scorer.calibration.details,
+        },
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
+    }
+
+
+def decisions_at_threshold(scorer: SpinScorer, split: SplitData, batch_size: int) -> dict:
+    """Validation precision / recall / F1 of the calibrated decision, and the share called spun by kind."""
+    raw, _ = scorer.score_subwords(split.inputs, batch_size)
+    predicted = (scorer.calibration.apply(raw) >= scorer.threshold).astype(int)
+    labels = split.labels.astype(int)
+    kinds = np.asarray(split.kinds)
+    return {
+        "threshold": scorer.threshold,
+        "precision": float(precision_score(labels, predicted, zero_division=0)),
+        "recall": float(recall_score(labels, predicted, zero_division=0)),
+        "f1": float(f1_score(labels, predicted, zero_division=0)),
+        "spun_rate_by_kind": {kind: float(predicted[kinds == kind].mean()) for kind in sorted(set(split.kinds))},
     }
 
 
 def split_summary(split: SplitData) -> dict:
     kinds = {kind: split.kinds.count(kind) for kind in sorted(set(split.kinds))}
     with_words = sum(labels is not None for labels in split.word_labels)
-    return {"sentences": len(split), "spun": int(split.labels.sum()), "kinds": kinds, "with_word_labels": with_words, "mismatched_word_labels": split.mismatched_word_labels}
+    return {
+        "sentences": len(split),
+        "spun": int(split.labels.sum()),
+        "kinds": kinds,
+        "with_word_labels": with_words,
+        "mismatched_word_labels": split.mismatched_word_labels,
+    }
 
 
 def device_name(device: torch.device) -> str:
@@ -511,24 +643,35 @@ def write_record(folder: Path, record: dict) -> None:
 def model_card(record: dict) -> str:
     """A model card from the training record: what the model is, what it saw, and how it scored."""
     args, validation, calibration = record["args"], record["validation"], record["calibration"]
-    data_rows = "\n".join(f"| {name} | {d['sentences']} | {d['spun']} | {', '.join(f'{k}: {v}' for k, v in d['kinds'].items())} |" for name, d in record["data"].items())
-    metric_rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in validation.items() if isinstance(value, float) and key not in ("seconds", "sentences_per_second"))
-    kind_rows = "\n".join(f"| {kind} | {rate:.4f} |" for kind, rate in validation.get("spun_rate_by_kind", {}).items())
+    data_rows = "\n".join(
+        f"| {name} | {d['sentences']} | {d['spun']} | {', '.join(f'{k}: {v}' for k, v in d['kinds'].items())} |"
+        for name, d in record["data"].items()
+    )
+    metric_rows = "\n".join(
+        f"| {key} | {value:.4f} |"
+        for key, value in validation.items()
+        if isinstance(value, float) and key not in ("seconds", "train_sentences_per_second")
+    )
+    decided = record.get("validation_at_threshold", {})
+    kind_rows = "\n".join(
+        f"| {kind} | {rate:.4f} | {decided.get('spun_rate_by_kind', {}).get(kind, float('nan')):.4f} |"
+        for kind, rate in validation.get("spun_rate_by_kind", {}).items()
+    )
     return f"""---
 library_name: spin-detector
-base_model: {base_model_name(args['base'])}
+base_model: {base_model_name(args["base"])}
 tags: [spin-detection, paraphrase, token-classification, text-classification]
 language: en
 ---
 
 # Spin classifier
 
-Fine-tuned from `{base_model_name(args['base'])}` to say whether one English sentence has been put
+Fine-tuned from `{base_model_name(args["base"])}` to say whether one English sentence has been put
 through an article spinner (context-free thesaurus swaps, tortured phrases) and which words were
 swapped. Two heads share the encoder: a word head gives each word a substitution probability, and a
 sentence head reads the mean-pooled encoder states together with the pooled word evidence. The
-sentence probability is calibrated ({calibration['method']}) on a held-out split; a sentence is
-called spun when its calibrated probability is at least the threshold {calibration['threshold']:.4f}.
+sentence probability is calibrated ({calibration["method"]}) on a held-out split; a sentence is
+called spun when its calibrated probability is at least the threshold {calibration["threshold"]:.4f}.
 
 Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
 `SpinScorer.load(path, quantize=True)` gives the int8 CPU path.
@@ -541,10 +684,10 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 
 ## Training
 
-{record['history'][-1]['epoch'] if record['history'] else 0} epoch(s) on {record['device']} (bf16 autocast: {record['autocast_bf16']}),
-batch size {args['batch_size']}, learning rate {args['lr']} (heads {args['head_lr']}), warm-up {args['warmup']},
-word-loss weight {args['word_weight']}, max length {args['max_length']} subwords, seed {args['seed']};
-wall time {record.get('wall_seconds', 0) / 60:.1f} min. Best epoch by validation {args['select']}: {record['best_epoch']}.
+{record["history"][-1]["epoch"] if record["history"] else 0} epoch(s) on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
+batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
+word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
+wall time {record.get("wall_seconds", 0) / 60:.1f} min. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
 
 ## Validation (best epoch, raw probability at 0.5)
 
@@ -552,19 +695,20 @@ wall time {record.get('wall_seconds', 0) / 60:.1f} min. Best epoch by validation
 |---|---|
 {metric_rows}
 
-Share of sentences called spun, by kind:
+Share of validation sentences called spun, by kind (raw probability at 0.5; calibrated probability at
+the threshold, where precision {decided.get("precision", float("nan")):.4f}, recall {decided.get("recall", float("nan")):.4f}, F1 {decided.get("f1", float("nan")):.4f}):
 
-| kind | share called spun |
-|---|---|
+| kind | raw at 0.5 | calibrated at threshold |
+|---|---|---|
 {kind_rows}
 
 ## Calibration
 
-{calibration['method']} on {calibration.get('rows', 0)} calibration sentences: Brier score
-{calibration.get('brier_before', float('nan')):.4f} before, {calibration.get('brier_after', float('nan')):.4f} after. Threshold
-{calibration['threshold']:.4f} (best F1 with a false-positive rate at most {calibration.get('max_false_positive_rate', 0)}):
-F1 {calibration.get('f1', float('nan')):.4f}, precision {calibration.get('precision', float('nan')):.4f},
-recall {calibration.get('recall', float('nan')):.4f}, false-positive rate {calibration.get('false_positive_rate', float('nan')):.4f}.
+{calibration["method"]} on {calibration.get("rows", 0)} calibration sentences: Brier score
+{calibration.get("brier_before", float("nan")):.4f} before, {calibration.get("brier_after", float("nan")):.4f} after. Threshold
+{calibration["threshold"]:.4f} (best F1 with a false-positive rate at most {calibration.get("max_false_positive_rate", 0)}):
+F1 {calibration.get("f1", float("nan")):.4f}, precision {calibration.get("precision", float("nan")):.4f},
+recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.
 
 ## Limitations
 
@@ -581,16 +725,35 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--data", required=True, help="folder with train/validation/calibration .parquet")
     parser.add_argument("--out", required=True, help="model folder to write, e.g. models/spin-classifier")
     parser.add_argument("--base", help="base encoder folder (default: the bundled all-MiniLM-L6-v2)")
-    for name in ("epochs", "batch_size", "max_length", "max_train", "max_eval", "seed", "threads", "log_every", "eval_batch_size", "max_steps", "workers"):
+    for name in (
+        "epochs",
+        "batch_size",
+        "max_length",
+        "max_train",
+        "max_eval",
+        "seed",
+        "threads",
+        "log_every",
+        "eval_batch_size",
+        "max_steps",
+        "workers",
+    ):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
     for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr", "max_minutes"):
         parser.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
     parser.add_argument("--balance", choices=("pos_weight", "none"), default=defaults.balance)
-    parser.add_argument("--select", choices=SELECT_METRICS, default=defaults.select, help="validation metric that picks the best epoch")
+    parser.add_argument(
+        "--select", choices=SELECT_METRICS, default=defaults.select, help="validation metric that picks the best epoch"
+    )
     parser.add_argument("--calibration", choices=("isotonic", "platt"), default=defaults.calibration)
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--checkpoint-dir", help="where epoch checkpoints go (default build/checkpoints/<out name>)")
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    parser.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="keep the word-embedding table fixed (faster on the CPU; words unseen in training keep their vectors)",
+    )
     return TrainConfig(**vars(parser.parse_args(argv)))
 
 
