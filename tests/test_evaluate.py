@@ -100,6 +100,19 @@ def test_cli_runs_without_baselines(tiny_data, tiny_model, shared_dir, tmp_path,
     assert set(json.loads(out.read_text())["systems"]) == {"model"}
 
 
+def test_card_gets_one_evaluation_section(tiny_data, tiny_model, shared_dir, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    (model / "README.md").write_text("# Spin classifier\n")
+    args = ["--model", str(model), "--data", str(tiny_data), "--out", str(tmp_path / "r.json"), "--baselines", "none",
+            "--bootstrap", "5", "--shared", str(shared_dir), "--card"]
+    main(args)
+    main(args)
+    card = (model / "README.md").read_text()
+    assert card.startswith("# Spin classifier") and card.count("## Evaluation") == 1
+    assert "| spun 20-40% sentence F1 |" in card and "python -m training.evaluate --model" in card
+
+
 def test_missing_eval_set_and_unknown_baseline_are_named(tiny_data, tiny_model, tmp_path):
     with pytest.raises(InputError, match="eval set .*news_spun_20_40.parquet not found"):
         evaluate(EvalConfig(model=str(tiny_model), data=str(tmp_path), out=str(tmp_path / "x.json")))

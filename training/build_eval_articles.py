@@ -1,25 +1,28 @@
 """Article- and pair-level evaluation sets for `detector.evaluation`, built with fixed seeds.
 
-Nothing here overlaps what the shipped model trained on: the news comes from the held-out Reuters
-files (reut2-016..018, test-only in `training.build_dataset`), the paraphrases from the test parts
-of MRPC and STS (2015-2016).
+Nothing here overlaps what the shipped model trained on: the news comes from the test split of
+`training.build_dataset` (the held-out Reuters files reut2-016..018 and the BBC articles that its
+seeded hash puts in ``test``; ``--dataset-seed`` must match the build's seed), the paraphrases from
+the test parts of MRPC, STS (2015-2016) and ParaSCI.
 
 Article level: an index of clean sources and suspects of each verdict::
 
     copy         verbatim, shuffled, lost_punctuation_case, boilerplate, partial (half copied, half new text)
     spun         light (rate 0.1), heavy (0.5), partial (half the sentences spun at 0.3)
-    paraphrased  a pseudo-article of MRPC / STS first sides is indexed; the suspect is their paraphrasing sides
-    related      another Reuters article on the same topic (Reuters <TOPICS>) that shares names with an indexed one
+    paraphrased  a pseudo-article of paraphrase pairs' first sides is indexed; the suspect is their
+                 paraphrasing sides, sentence for sentence (news: MRPC / STS; science: ParaSCI)
+    related      another article on the same topic (Reuters <TOPICS>, BBC category) whose nearest
+                 indexed neighbour by shared rare names is not a duplicate (few shared trigrams)
     original     an article absent from the index, sharing no topic-and-names link with any indexed article
 
-Reuters repeats stories (updates, corrections): an article that shares a prose sentence with an
-earlier one is dropped, so no suspect is secretly a copy of a distractor. The rest of the held-out
+Wires repeat stories (updates, corrections; BBC has true duplicates): an article that shares a
+prose sentence with an earlier one is dropped, so no suspect is secretly a copy of a distractor. The rest of the held-out
 articles, and the unused pseudo-articles, are indexed as distractors (all of them, or ``distractors``).
 Every suspect is put in the ``tune`` split (30 %, for fitting baseline thresholds) or ``test`` by a
 seeded hash of its id.
 
 Pair level: copy (verbatim, lost case, lost punctuation), spun (the spinner at rates 0.05..0.6),
-paraphrase (MRPC / STS test paraphrases) and unrelated (STS test pairs scored <= 1, random Reuters
+paraphrase (MRPC / STS / ParaSCI test paraphrases) and unrelated (STS test pairs scored <= 1, random Reuters
 sentence pairs) sentence pairs.
 
 Output: ``<out>/sources.jsonl`` (id, text, meta), ``<out>/suspects.jsonl``, ``<out>/pairs.jsonl``,
@@ -44,7 +47,20 @@ from pathlib import Path
 from detector.documents import Document
 from detector.errors import InputError
 from detector.text import split_sentences, word_key, words
-from training.corpora import REUTERS_HELD_OUT, Article, read_mrpc, read_reuters, read_sts, resolve_shared_dir, stable_fraction
+from training.build_dataset import NEWS_FRACTIONS
+from training.corpora import (
+    REUTERS_HELD_OUT,
+    Article,
+    ParaphrasePair,
+    assign_split,
+    read_bbc,
+    read_mrpc,
+    read_parasci,
+    read_reuters,
+    read_sts,
+    resolve_shared_dir,
+    stable_fraction,
+)
 from training.spinner import Spinner
 from training.thesauri import load_thesaurus
 
@@ -58,13 +74,17 @@ __all__ = [
     "SentencePair",
     "Suspect",
     "build_eval_set",
+    "held_out_news",
     "main",
+    "held_out_paraphrases",
 ]
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "build" / "eval"
 COPY_VARIANTS = ("verbatim", "shuffled", "lost_punctuation_case", "boilerplate", "partial")
 SPUN_RATES = {"light": 0.1, "heavy": 0.5, "partial": 0.3}
 PARAPHRASE_SENTENCES = 5  # pairs per paraphrase pseudo-article
+PARAPHRASE_VARIANTS = ("mrpc_sts", "parasci")
+MAX_PARAPHRASE_OVERLAP = 0.8  # a "paraphrase" keeping more of its source's words is a near copy: left out
 PAIR_RATES = (0.05, 0.1, 0.2, 0.3, 0.45, 0.6)
 PAIR_RELATIONS = ("copy", "spun", "paraphrase", "unrelated")
 TUNE_FRACTION = 0.3
@@ -154,7 +174,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 @dataclass
 class _News:
-    """A held-out Reuters article with its sentences, topics and rare names."""
+    """A held-out news article with its sentences, topics and rare names."""
 
     article: Article
     sentences: list[str]
@@ -196,16 +216,23 @@ def _lower_case_words(sentences: Sequence[str]) -> set[str]:
     return {word_key(w) for s in sentences for w in words(s) if w.islower()}
 
 
-def held_out_news(shared: Path) -> list[_News]:
-    """Held-out Reuters articles with enough prose, in id order, each sharing no prose sentence with an earlier one."""
+def _test_split_articles(shared: Path, dataset_seed: int) -> list[Article]:
+    """The news articles `training.build_dataset` keeps for test: held-out Reuters and the BBC test split."""
+    bbc = [a for a in read_bbc(shared) if assign_split(a.id, dataset_seed, NEWS_FRACTIONS) == "test"]
+    return [*read_reuters(shared, held_out=True), *bbc]
+
+
+def held_out_news(shared: Path, dataset_seed: int = 0) -> list[_News]:
+    """Test-split news articles with enough prose, in order, each sharing no prose sentence with an earlier one."""
     topics, seen, news = _reuters_topics(shared), set(), []
-    for article in read_reuters(shared, held_out=True):
+    for article in _test_split_articles(shared, dataset_seed):
         sentences = [s.text for s in split_sentences(article.text) if not s.is_boilerplate]
         keys = [_sentence_key(s) for s in sentences if _prose(s)]
         if len(keys) < MIN_PROSE_SENTENCES or len(keys) < 0.6 * len(sentences) or seen.intersection(keys):
             continue
         seen.update(keys)
-        news.append(_News(article, sentences, topics.get(article.id, frozenset())))
+        category = frozenset({article.id.split(":")[1].split("/")[0]}) if article.source == "bbc" else frozenset()
+        news.append(_News(article, sentences, topics.get(article.id, category)))
     names = [_capitalised_words(item.sentences) for item in news]
     frequency = Counter(name for found in names for name in found)
     common = {name for name, count in frequency.items() if count > RARE_NAME_SHARE * len(news)}
@@ -280,8 +307,9 @@ def _related_pairs(pool: list[_News], wanted: int) -> list[tuple[_News, _News]]:
             break
         if suspect.id in anchors or not suspect.topics:
             continue
-        partners = (a for topic in sorted(suspect.topics) for a in by_topic[topic] if a.id != suspect.id and a.id not in suspects)
-        anchor = next((a for a in partners if _linked(a, suspect) and _trigram_containment(suspect, a) < MAX_RELATED_OVERLAP), None)
+        partners = {a.id: a for topic in sorted(suspect.topics) for a in by_topic[topic] if a.id != suspect.id and a.id not in suspects}
+        nearest = sorted((a for a in partners.values() if _linked(a, suspect)), key=lambda a: (-len(a.names & suspect.names), a.id))
+        anchor = next((a for a in nearest if _trigram_containment(suspect, a) < MAX_RELATED_OVERLAP), None)
         if anchor is not None:
             suspects.add(suspect.id)
             anchors.add(anchor.id)
@@ -305,16 +333,30 @@ def _unlinked(pool: list[_News], taken: set[str]) -> list[_News]:
     return alone
 
 
-def _paraphrase_articles(shared: Path, rng: random.Random) -> list[tuple[str, list[str], list[str]]]:
-    """(id, first sides, paraphrasing sides) pseudo-articles from MRPC and STS test paraphrases."""
-    pairs = [p for p in read_mrpc(shared, "test") if p.is_paraphrase]
-    pairs += [p for p in read_sts(shared, "test") if p.is_paraphrase and p.domain == "news" and len(words(p.text_a)) >= 6]
-    rng.shuffle(pairs)
-    articles = []
-    for start in range(0, len(pairs) - PARAPHRASE_SENTENCES + 1, PARAPHRASE_SENTENCES):
-        group = pairs[start : start + PARAPHRASE_SENTENCES]
-        articles.append((f"paraphrase-article:{len(articles)}", [p.text_a for p in group], [p.text_b for p in group]))
-    return articles
+def _rewritten(pair: ParaphrasePair) -> bool:
+    """A real rewrite: long enough, and keeping at most `MAX_PARAPHRASE_OVERLAP` of the longer side's words."""
+    a, b = {word_key(w) for w in words(pair.text_a)}, {word_key(w) for w in words(pair.text_b)}
+    return len(words(pair.text_a)) >= 6 and len(a & b) / max(1, len(a), len(b)) <= MAX_PARAPHRASE_OVERLAP
+
+
+def held_out_paraphrases(shared: Path) -> dict[str, list[ParaphrasePair]]:
+    """Rewritten test paraphrase pairs per variant: news (MRPC, STS news) and science (ParaSCI)."""
+    news = [p for p in read_mrpc(shared, "test") if p.is_paraphrase]
+    news += [p for p in read_sts(shared, "test") if p.is_paraphrase and p.domain == "news"]
+    return {"mrpc_sts": [p for p in news if _rewritten(p)], "parasci": [p for p in read_parasci(shared, "test") if _rewritten(p)]}
+
+
+def _paraphrase_articles(paraphrases: dict[str, list[ParaphrasePair]], rng: random.Random) -> list[tuple[str, str, list[str], list[str]]]:
+    """(id, variant, first sides, paraphrasing sides) pseudo-articles, the variants interleaved."""
+    per_variant = []
+    for variant in PARAPHRASE_VARIANTS:
+        pairs = list(paraphrases[variant])
+        rng.shuffle(pairs)
+        groups = [pairs[i : i + PARAPHRASE_SENTENCES] for i in range(0, len(pairs) - PARAPHRASE_SENTENCES + 1, PARAPHRASE_SENTENCES)]
+        per_variant.append([(variant, group) for group in groups])
+    interleaved = [item for items in zip(*per_variant) for item in items]
+    return [(f"paraphrase-article:{variant}:{n}", variant, [p.text_a for p in group], [p.text_b for p in group])
+            for n, (variant, group) in enumerate(interleaved)]
 
 
 def _split(suspect_id: str, seed: int) -> str:
@@ -382,7 +424,7 @@ def _sentence_pairs(news: list[_News], shared: Path, spinner: Spinner, per_relat
         spun = spinner.spin(sentence, rate=rate)
         if spun.swaps:
             pairs.append(SentencePair(f"spun:{number}", sentence, spun.text, "spun", f"rate_{rate}", rate, "reuters"))
-    paraphrases = [p for p in read_mrpc(shared, "test") if p.is_paraphrase] + [p for p in read_sts(shared, "test") if p.is_paraphrase and p.domain == "news"]
+    paraphrases = [p for variant in PARAPHRASE_VARIANTS for p in held_out_paraphrases(shared)[variant]]
     for number, pair in enumerate(rng.sample(paraphrases, min(per_relation, len(paraphrases)))):
         pairs.append(SentencePair(f"paraphrase:{number}", pair.text_a, pair.text_b, "paraphrase", pair.source, None, pair.id))
     unrelated = [p for p in read_sts(shared, "test") if p.score <= 1.0 and p.domain == "news"]
@@ -407,12 +449,14 @@ def build_eval_set(
     pairs_per_relation: int = 300,
     distractors: int | None = None,
     seed: int = 0,
+    dataset_seed: int = 0,
     spinner: Spinner | None = None,
 ) -> EvalSet:
     """The article- and pair-level evaluation set (see the module docstring); the same arguments give the same set.
 
     ``distractors`` caps the indexed articles that are no suspect's source (None: every one), for
-    quick runs; ``spinner`` defaults to a `Spinner` over all three thesauri seeded with ``seed``.
+    quick runs; ``dataset_seed`` is the seed of the `training.build_dataset` run whose test split the
+    news comes from; ``spinner`` defaults to a `Spinner` over all three thesauri seeded with ``seed``.
     """
     if per_verdict < 1 or pairs_per_relation < 2:
         raise InputError(f"per_verdict={per_verdict} and pairs_per_relation={pairs_per_relation} must be >= 1 and >= 2")
@@ -420,18 +464,21 @@ def build_eval_set(
     rng = random.Random(seed)
     spinner = spinner or Spinner(load_thesaurus(shared), seed=seed)
     maker = _SuspectMaker(spinner, rng)
-    news = held_out_news(shared)
+    news = held_out_news(shared, dataset_seed)
     suspects, indexed_news, kept_out = _article_suspects(news, maker, per_verdict, seed, rng)
-    paraphrased = _paraphrase_articles(shared, rng)
-    for number, (source_id, _, sides) in enumerate(paraphrased[:per_verdict]):
-        suspect_id = f"paraphrased:mrpc_sts:{number}"
-        suspects.append(Suspect(suspect_id, " ".join(sides), "paraphrased", "mrpc_sts", source_id, None, _split(suspect_id, seed)))
+    paraphrased = _paraphrase_articles(held_out_paraphrases(shared), rng)
+    if len(paraphrased) < per_verdict:
+        raise InputError(f"per_verdict={per_verdict} is more than the {len(paraphrased)} paraphrase pseudo-articles: ask for fewer")
+    for number, (source_id, variant, _, sides) in enumerate(paraphrased[:per_verdict]):
+        suspect_id = f"paraphrased:{variant}:{number}"
+        suspects.append(Suspect(suspect_id, " ".join(sides), "paraphrased", variant, source_id, None, _split(suspect_id, seed)))
     needed = {s.source_id for s in suspects if s.source_id}
     sources = [Document(item.id, item.article.text, {"title": item.article.title, "topics": sorted(item.topics)}) for item in indexed_news]
-    sources += [Document(source_id, " ".join(firsts), {"title": "", "topics": []}) for source_id, firsts, _ in paraphrased]
+    sources += [Document(source_id, " ".join(firsts), {"title": "", "topics": []}) for source_id, _, firsts, _ in paraphrased]
     sources = _cap_distractors(sources, needed, distractors, rng)
     pairs = _sentence_pairs([item for item in news if item.id not in kept_out], shared, spinner, pairs_per_relation, rng)
-    parameters = {"per_verdict": per_verdict, "pairs_per_relation": pairs_per_relation, "distractors": distractors, "seed": seed}
+    parameters = {"per_verdict": per_verdict, "pairs_per_relation": pairs_per_relation, "distractors": distractors,
+                  "seed": seed, "dataset_seed": dataset_seed}
     return EvalSet(sources, suspects, pairs, parameters)
 
 
@@ -451,11 +498,12 @@ def main(argv: Sequence[str] | None = None) -> EvalSet:
     parser.add_argument("--pairs-per-relation", type=int, default=300, help="sentence pairs per relation (spun: 3x, across rates)")
     parser.add_argument("--distractors", type=int, default=None, help="cap on indexed articles that are no suspect's source")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset-seed", type=int, default=0, help="seed of the training.build_dataset run (its BBC test split)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     evaluation_set = build_eval_set(
         args.shared, per_verdict=args.per_verdict, pairs_per_relation=args.pairs_per_relation,
-        distractors=args.distractors, seed=args.seed,
+        distractors=args.distractors, seed=args.seed, dataset_seed=args.dataset_seed,
     )
     folder = evaluation_set.save(args.out)
     print(json.dumps(evaluation_set.card(), indent=2))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,7 @@ TARGETS = {  # metric path -> (comparison, target) for the model
 }
 SEED_GAP = 0.2
 BASELINES = ("lookup", "tfidf", "embedding")
+THESAURI = ("mythes", "wordnet", "ppdb")
 
 
 @dataclass
@@ -71,6 +73,7 @@ class EvalConfig:
     seed: int = 0
     shared: str | None = None
     max_rows: int | None = None  # per eval set (smoke runs)
+    card: bool = False  # write the evaluation table into the model folder's README.md
 
 
 @dataclass
@@ -235,7 +238,7 @@ def system_report(scorer: Scorer, sets: dict[str, dict], seeds: dict[str, list[s
         "tortured_pairs": tortured_section(scorer, sets["tortured_pairs"], config),
         "seeds": seed_probabilities(scorer, seeds),
         "per_thesaurus": {name.removeprefix("news_spun_"): spun_section(scorer, rows, config)
-                          for name, rows in sets.items() if name.removeprefix("news_spun_") in ("mythes", "wordnet", "ppdb")},
+                          for name, rows in sets.items() if name.removeprefix("news_spun_") in THESAURI},
         "calibration": calibration_section(scorer, sets["calibration_sample"], config),
     }
     return report
@@ -249,8 +252,10 @@ def loto_section(loto_models: Path, sets: dict[str, dict], config: EvalConfig) -
         if f"news_spun_{held_out}" not in sets:
             raise InputError(f"--loto-models subfolder {folder.name!r} names no thesaurus; use one of mythes, wordnet, ppdb")
         scorer = model_scorer(folder, name=f"loto-{held_out}", batch_size=config.batch_size)
+        seen = [name for name in THESAURI if name != held_out and f"news_spun_{name}" in sets]
         section[held_out] = {
             "held_out_thesaurus": spun_section(scorer, sets[f"news_spun_{held_out}"], config),
+            "seen_thesauri": {name: spun_section(scorer, sets[f"news_spun_{name}"], config) for name in seen},
             "clean_news_false_positives": false_positive_section(scorer, sets["news_clean"], config),
         }
     return section
@@ -309,7 +314,7 @@ def evaluate(config: EvalConfig) -> dict:
     started, data = time.time(), Path(config.data)
     sets = {name: read_eval_set(data, name, config.max_rows) for name in EVAL_SETS}
     sets.update({f"news_spun_{s}": read_eval_set(data, f"news_spun_{s}", config.max_rows)
-                 for s in ("mythes", "wordnet", "ppdb") if (data / "eval" / f"news_spun_{s}.parquet").is_file()})
+                 for s in THESAURI if (data / "eval" / f"news_spun_{s}.parquet").is_file()})
     sets["calibration_sample"] = _sample_split(data / "test.parquet", config.calibration_rows, config.seed)
     seeds = seed_sentences(config.shared)
     systems = {}
@@ -388,6 +393,36 @@ def summary_table(report: dict) -> str:
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
 
 
+def markdown_summary(report: dict) -> str:
+    """The summary table as Markdown (for the model card and the README), LOTO rows included."""
+    names = list(report["systems"])
+    lines = [f"| metric | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
+    lines += [f"| {label} | {' | '.join(_cell(_lookup(report['systems'][n], path)) for n in names)} |" for label, path in SUMMARY_ROWS]
+    for held_out, section in report.get("loto", {}).items():
+        seen = ", ".join(f"{name} {_cell(s['roc_auc'])}" for name, s in section.get("seen_thesauri", {}).items())
+        lines.append(
+            f"| LOTO without {held_out}: ROC AUC on {held_out}-spun (seen: {seen}) | "
+            f"{_cell(section['held_out_thesaurus']['roc_auc'])} |" + " |" * (len(names) - 1)
+        )
+    return "\n".join(lines)
+
+
+CARD_BEGIN, CARD_END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
+
+
+def update_model_card(card: Path, report: dict, command: str) -> None:
+    """Write the evaluation table into the model card, replacing an earlier one."""
+    text = card.read_text(encoding="utf-8") if card.is_file() else ""
+    if CARD_BEGIN in text and CARD_END in text:
+        text = text[: text.index(CARD_BEGIN)] + text[text.index(CARD_END) + len(CARD_END) :].lstrip("\n")
+    section = (
+        f"{CARD_BEGIN}\n## Evaluation\n\nHeld-out sets (never trained on), bootstrap 95 % intervals in brackets; "
+        f"baselines at threshold 0.5. Produced by `{command}` in {report['wall_seconds']:.0f} s.\n\n"
+        f"{markdown_summary(report)}\n{CARD_END}\n"
+    )
+    card.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+
+
 def _log(message: str) -> None:
     print(f"[evaluate] {message}", flush=True)
 
@@ -406,10 +441,11 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--shared", default=None, help="shared data folder (seeds, PPS list)")
     parser.add_argument("--max-rows", type=int, default=None, help="rows per eval set (smoke runs)")
+    parser.add_argument("--card", action="store_true", help="also write the table into the model folder's README.md")
     args = parser.parse_args(argv)
     baselines = () if args.baselines == "none" else tuple(b.strip() for b in args.baselines.split(",") if b.strip())
     return EvalConfig(args.model, args.data, args.out, baselines, args.baseline_train, args.calibration_rows, args.loto_models,
-                      args.bootstrap, args.batch_size, args.seed, args.shared, args.max_rows)
+                      args.bootstrap, args.batch_size, args.seed, args.shared, args.max_rows, args.card)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -417,6 +453,8 @@ def main(argv: list[str] | None = None) -> dict:
     report = evaluate(config)
     print(summary_table(report))
     print(f"written to {config.out} in {report['wall_seconds']} s")
+    if config.card:
+        update_model_card(Path(config.model) / "README.md", report, "python -m training.evaluate " + " ".join(argv or sys.argv[1:]))
     return report
 
 

@@ -25,6 +25,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -92,6 +93,7 @@ class TrainConfig:
     eval_batch_size: int = 256
     workers: int | None = None  # batch-building processes; default 2 on CUDA, 0 on the CPU
     max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
+    command: str = ""  # the command line that started the run, for the model card
     freeze_embeddings: bool = False  # keep the word-embedding table fixed: faster CPU steps, unseen words keep their vectors
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
 
@@ -687,7 +689,7 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 {record["history"][-1]["epoch"] if record["history"] else 0} epoch(s) on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
 batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
 word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
-wall time {record.get("wall_seconds", 0) / 60:.1f} min. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
+wall time {record.get("wall_seconds", 0) / 60:.1f} min. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
 
 ## Validation (best epoch, raw probability at 0.5)
 
@@ -754,7 +756,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         action="store_true",
         help="keep the word-embedding table fixed (faster on the CPU; words unseen in training keep their vectors)",
     )
-    return TrainConfig(**vars(parser.parse_args(argv)))
+    command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
+    return TrainConfig(**vars(parser.parse_args(argv)), command=command)
 
 
 def main(argv: list[str] | None = None) -> dict:

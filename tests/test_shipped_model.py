@@ -1,0 +1,54 @@
+"""The shipped classifier in models/spin-classifier on the seeds, sentence by sentence, no source (issue 3)."""
+
+import numpy as np
+import pytest
+
+from training.evaluate import SEED_GAP, seed_sentences
+
+pytestmark = pytest.mark.shipped
+
+CONFESS_SENTENCE = (
+    "Russia won China's support in its standoff with the West over Ukraine on Friday, as Beijing agreed with "
+    "Moscow that the US-led NATO armed forces alliance should not confess new participants."
+)
+
+
+@pytest.fixture(scope="module")
+def det():
+    from detector.api import Detector
+
+    detector = Detector.load()
+    assert detector.scorer is not None, "models/spin-classifier holds no trained classifier"
+    return detector
+
+
+@pytest.fixture(scope="module")
+def seed_means(det, shared_dir):
+    seeds = seed_sentences(str(shared_dir))
+    return {name: float(np.mean([s.spun_probability for s in det.score_sentences(sentences)])) for name, sentences in seeds.items()}
+
+
+def test_seed_order_002_over_000_over_the_clean_seeds(seed_means):
+    clean_top = max(seed_means["001"], seed_means["003"], seed_means["004"])
+    assert seed_means["002"] - seed_means["000"] >= SEED_GAP, seed_means
+    assert seed_means["000"] - clean_top >= SEED_GAP, seed_means
+
+
+def test_confess_and_participants_are_top_scored_words(det):
+    (score,) = det.score_sentences([CONFESS_SENTENCE])
+    assert score.is_spun
+    top = {word for word, _ in sorted(score.word_scores, key=lambda pair: -pair[1])[:5]}
+    assert {"confess", "participants"} <= top, score.word_scores
+
+
+def test_quantised_path_agrees_with_full_precision(shared_dir):
+    from detector.classifier import SpinScorer
+    from detector.api import DEFAULT_MODEL_PATH
+
+    sentences = [s for group in seed_sentences(str(shared_dir)).values() for s in group]
+    full = np.array([p for p, _ in SpinScorer.load(DEFAULT_MODEL_PATH).predict(sentences)])
+    fast_scorer = SpinScorer.load(DEFAULT_MODEL_PATH, quantize=True)
+    fast = np.array([p for p, _ in fast_scorer.predict(sentences)])
+    threshold = fast_scorer.threshold
+    assert np.mean((full >= threshold) == (fast >= threshold)) >= 0.9
+    assert np.mean(np.abs(full - fast)) <= 0.1
