@@ -16,7 +16,8 @@ Measured, in one run, on this machine's cores:
 
 Writes benchmarks/results/batch_throughput.json.
 
-    python benchmarks/batch_throughput.py [--shared ../shared] [--suspects 2000] [--throughput-articles 400]
+    python benchmarks/batch_throughput.py [--sources 10000] [--suspects 2000] [--throughput-articles 400]
+    python benchmarks/batch_throughput.py --sources 300 --suspects 60 --throughput-articles 50 --out /tmp/bt.json  # smoke
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ FURNITURE = ("ALSO READ: Markets close higher as oil slips", "Share this article
 
 # ------------------------------------------------------------------------------------ corpus
 def build_corpus(shared: Path, work: Path, sources: int, suspects: int, seed: int) -> tuple[Path, Path]:
-    """Write sources.jsonl (the index's articles) and suspects.jsonl (copies, spun copies, originals)."""
+    """Write sources.jsonl (the index's articles) and suspects.jsonl (copies, spun copies, originals).
+
+    All of BBC plus a sample of Reuters when `sources` exceeds BBC's 2,225 articles, else a sample of both.
+    """
     sources_path, suspects_path = work / "sources.jsonl", work / "suspects.jsonl"
     if sources_path.exists() and suspects_path.exists():
         return sources_path, suspects_path
@@ -57,7 +61,9 @@ def build_corpus(shared: Path, work: Path, sources: int, suspects: int, seed: in
     rng = random.Random(seed)
     bbc = list(read_bbc(shared))
     reuters = [a for a in read_reuters(shared, held_out=False) if len(a.text) >= 200]
-    indexed = bbc + rng.sample(reuters, sources - len(bbc))
+    if sources > len(bbc) + len(reuters):
+        raise SystemExit(f"--sources {sources}: the news corpus has {len(bbc) + len(reuters)} articles of 200+ characters")
+    indexed = bbc + rng.sample(reuters, sources - len(bbc)) if sources >= len(bbc) else rng.sample(bbc + reuters, sources)
     held_out = [a for a in read_reuters(shared, held_out=True) if len(a.text) >= NEWS_LENGTH]
     news_length = [a for a in indexed if len(a.text) >= NEWS_LENGTH]
     third = suspects // 3
@@ -174,41 +180,65 @@ def rows_in(folder: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    parser.add_argument("--work", type=Path, default=REPO / "build" / "batch-bench")
-    parser.add_argument("--sources", type=int, default=10_000)
-    parser.add_argument("--suspects", type=int, default=2_000)
-    parser.add_argument("--throughput-articles", type=int, default=400)
+    parser.add_argument("--work", type=Path, default=REPO / "build" / "batch-bench",
+                        help="cache of corpora and indexes, one subfolder per (sources, suspects, seed)")
+    parser.add_argument("--sources", type=int, default=10_000, help="news articles in the index")
+    parser.add_argument("--suspects", type=int, default=2_000, help="articles of the kill -9 run")
+    parser.add_argument("--throughput-articles", type=int, default=400, help="suspects timed by each throughput variant")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-kill", action="store_true", help="only the throughput part")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    sources_path, suspects_path = build_corpus(args.shared, args.work, args.sources, args.suspects, args.seed)
-    index_dir, index_seconds = build_index(sources_path, args.work)
+    work = args.work / f"news-{args.sources}-suspects-{args.suspects}-seed-{args.seed}"
+    sources_path, suspects_path = build_corpus(args.shared, work, args.sources, args.suspects, args.seed)
+    index_dir, index_seconds = build_index(sources_path, work)
     suspects = read_jsonl(suspects_path)
     sample = suspects[: args.throughput_articles]
-    sample_path = args.work / f"sample-{len(sample)}.jsonl"
+    sample_path = work / f"sample-{len(sample)}.jsonl"
     write_jsonl(sample_path, sample)
-    n = cores()
-    results = {
-        "machine": {"cores": n, "platform": platform.platform(), "python": platform.python_version()},
-        "corpus": {"sources": args.sources, "suspects": len(suspects), "kinds": dict(Counter(r["kind"] for r in suspects)),
-                   "mean_suspect_chars": round(sum(len(r["text"]) for r in suspects) / len(suspects)),
-                   "index_build_seconds": index_seconds and round(index_seconds, 1)},
-        "default_workers": default_workers(),
-    }
-    results["naive_loop"] = naive_rate([r["text"] for r in sample], index_dir)
-    results["batch_default"] = batch_rate(sample_path, index_dir, args.work / "bench-default")
-    results["one_process_all_threads"] = batch_rate(sample_path, index_dir, args.work / "bench-threads", workers=1, threads=n)
-    results["processes_one_thread_each"] = batch_rate(sample_path, index_dir, args.work / "bench-procs", workers=n, threads=1)
-    results["speedup_default_over_naive"] = round(
-        results["batch_default"]["articles_per_second"] / results["naive_loop"]["articles_per_second"], 2)
+    results = {"machine": machine(), "corpus": corpus_facts(args.sources, suspects, sample, index_seconds)}
+    results.update(throughput([r["text"] for r in sample], sample_path, index_dir, work))
     print(json.dumps(results, indent=2), flush=True)
     if not args.skip_kill:
-        results["kill_and_resume"] = kill_and_resume(suspects_path, index_dir, args.work, [r["id"] for r in suspects])
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        results["kill_and_resume"] = kill_and_resume(suspects_path, index_dir, work, [r["id"] for r in suspects])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
+
+
+def machine() -> dict:
+    return {"cores": cores(), "platform": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def corpus_facts(sources: int, suspects: list[dict], sample: list[dict], index_seconds: float | None) -> dict:
+    return {"sources": sources, "suspects": len(suspects), "kinds": dict(Counter(r["kind"] for r in suspects)),
+            "mean_suspect_chars": round(sum(len(r["text"]) for r in suspects) / len(suspects)),
+            "throughput_articles": len(sample), "index_build_seconds": index_seconds and round(index_seconds, 1)}
+
+
+def throughput(texts: list[str], sample_path: Path, index_dir: Path, work: Path) -> dict:
+    """The naive loop, the default batch path, and the two ways of using every core, on the same articles."""
+    n = cores()
+    rates = {
+        "naive_loop": naive_rate(texts, index_dir),
+        "batch_default": batch_rate(sample_path, index_dir, work / "bench-default"),
+        "one_process_all_threads": batch_rate(sample_path, index_dir, work / "bench-threads", workers=1, threads=n),
+        "processes_one_thread_each": batch_rate(sample_path, index_dir, work / "bench-procs", workers=n, threads=1),
+    }
+    naive = rates["naive_loop"]["articles_per_second"]
+    threads, processes = (rates[k]["articles_per_second"] for k in ("one_process_all_threads", "processes_one_thread_each"))
+    faster = 1 if threads >= processes else n
+    return {
+        **rates,
+        "default_workers": default_workers(),
+        "faster_workers": faster,
+        "default_is_the_faster": default_workers() == faster,
+        "speedup_default_over_naive": round(rates["batch_default"]["articles_per_second"] / naive, 2),
+        "speedup_best_over_naive": round(max(threads, processes) / naive, 2),
+    }
 
 
 if __name__ == "__main__":

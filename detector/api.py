@@ -16,9 +16,10 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ import detector
 from detector.align import align_sentences
 from detector.encoder import SentenceEncoder
 from detector.errors import InputError, ModelFormatError
+from detector.language import SAMPLE_CHARS, LanguageGuess, detect_language
 from detector.relation import PairResult, compare_pair
 from detector.report import (
     UNMATCHED,
@@ -39,15 +41,20 @@ from detector.report import (
 )
 from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
 
-__all__ = ["Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS"]
+__all__ = [
+    "Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS", "DEFAULT_MAX_SENTENCE_CHARS", "OVERSIZE_POLICIES",
+]
 
 DEFAULT_MODEL_PATH = Path(detector.__file__).resolve().parent.parent / "models" / "spin-classifier"
 MODEL_ENV = "SPIN_DETECTOR_MODEL"
-DEFAULT_MAX_CHARS = 200_000
+DEFAULT_MAX_CHARS = 200_000  # about 30,000 words: far beyond a news article, well within memory
+DEFAULT_MAX_SENTENCE_CHARS = 2_000  # word alignment is quadratic in sentence length; news sentences stay under 600
+OVERSIZE_POLICIES = ("reject", "truncate")
 NO_SOURCE_NOTE = "no source index given: verdict from the classifier alone"
 NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comparison alone"
 NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
 EMPTY_NOTE = "empty text"
+EVASION_KINDS = ("zero_width", "homoglyphs")
 
 
 @dataclass
@@ -57,10 +64,18 @@ class _Article:
     segments: list[Segment]
     evasion: dict[str, int]
     first_row: int
+    language: LanguageGuess | None = None
+    truncation: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> bool:
+        """False for an article in a language the detector does not read: its sentences are not scored."""
+        return self.language is None or self.language.supported
 
     @property
     def rows(self) -> range:
-        return range(self.first_row, self.first_row + len(self.segments))
+        """Its sentences' rows in the batch arrays (none when it is not scored)."""
+        return range(self.first_row, self.first_row + (len(self.segments) if self.scored else 0))
 
 
 class Detector:
@@ -75,7 +90,16 @@ class Detector:
         articles_per_batch: articles whose sentences `analyze_many` scores together.
         candidates: sources retrieved per article; rerank: how many of them are aligned to pick
             the closest (the one with the largest summed alignment similarity).
-        max_chars: longest accepted article, in characters (longer ones raise `InputError`).
+        max_chars: longest article, in characters (default 200,000); what happens to a longer
+            one is `on_oversize`'s choice.
+        on_oversize: "reject" (default: a longer article raises `InputError`) or "truncate" (it is
+            cut to its first `max_chars` characters at a word boundary, and the report says so in
+            `truncation` and `notes`).
+        max_sentence_chars: longest sentence, in characters (default 2,000); a longer one (an
+            unpunctuated wall of text, a 100,000-character "word") is always cut at a word boundary
+            before scoring and alignment, and the report counts it in `truncation`.
+        check_language: report non-English articles as unsupported instead of scoring them as if
+            they were English (`detector.language`); on by default.
         model_note: said in every report (for example why no classifier was loaded).
     """
 
@@ -90,8 +114,12 @@ class Detector:
         candidates: int = 5,
         rerank: int = 3,
         max_chars: int = DEFAULT_MAX_CHARS,
+        on_oversize: str = "reject",
+        max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
+        check_language: bool = True,
         model_note: str | None = None,
     ):
+        _check_limits(max_chars, max_sentence_chars, on_oversize)
         self.encoder = encoder
         self.synonyms = synonyms
         self.scorer = scorer
@@ -100,6 +128,9 @@ class Detector:
         self.candidates = candidates
         self.rerank = rerank
         self.max_chars = max_chars
+        self.on_oversize = on_oversize
+        self.max_sentence_chars = max_sentence_chars
+        self.check_language = check_language
         self.model_note = model_note if model_note is not None else (NO_CLASSIFIER_NOTE if scorer is None else None)
 
     def __repr__(self) -> str:
@@ -139,10 +170,14 @@ class Detector:
         ]
 
     def compare(self, source_sentence: str, suspect_sentence: str) -> PairResult:
-        """The relation of one suspect sentence to one source sentence, with its substitutions."""
+        """The relation of one suspect sentence to one source sentence, with its substitutions.
+
+        Sentences longer than `max_sentence_chars` are compared on their first `max_sentence_chars`
+        characters (cut at a word boundary).
+        """
         for name, value in (("source_sentence", source_sentence), ("suspect_sentence", suspect_sentence)):
             _check_text(value, name)
-        source, suspect = source_sentence.strip(), suspect_sentence.strip()
+        source, suspect = (_shorten(text.strip(), self.max_sentence_chars)[0] for text in (source_sentence, suspect_sentence))
         embeddings = self.encoder.encode([source, suspect], batch_size=self.batch_size)
         alignment = align_sentences([suspect], embeddings[1:], [source], embeddings[:1], min_similarity=0.0)
         similarity = alignment[0].similarity if alignment else float(np.dot(embeddings[0], embeddings[1]))
@@ -155,7 +190,7 @@ class Detector:
 
     def analyze(self, text: str, index=None, exclude_ids: Iterable[str] = ()) -> ArticleReport:
         """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone."""
-        _check_text(text, "text", self.max_chars)
+        self._check_article(text, "text")
         return next(self.analyze_many([text], index=index, exclude_ids=exclude_ids))
 
     def analyze_many(
@@ -194,19 +229,38 @@ class Detector:
     def _analyze_batch(self, batch, index, exclusions) -> Iterator[ArticleReport]:
         articles, sentences = [], []
         for position, text in batch:
-            _check_text(text, f"text {position}", self.max_chars)
+            self._check_article(text, f"text {position}")
             article = self._prepare(text, len(sentences))
             articles.append(article)
-            sentences += [segment.text for segment in article.segments]
+            if article.scored:
+                sentences += [segment.text for segment in article.segments]
         predictions = self._predict(sentences)
         embeddings = self.encoder.encode(sentences, batch_size=self.batch_size) if index is not None and sentences else None
         for (position, _), article in zip(batch, articles):
             yield self._report(article, predictions, embeddings, index, exclusions(position))
 
+    def _check_article(self, text, name: str) -> None:
+        _check_text(text, name, self.max_chars if self.on_oversize == "reject" else None)
+
     def _prepare(self, text: str, first_row: int) -> _Article:
+        """Cut to the limits, normalise, segment and check the language of one article."""
+        truncation = {}
+        if len(text) > self.max_chars:
+            text, dropped = _shorten(text, self.max_chars)
+            truncation["article_chars_dropped"] = dropped
         normalised, findings = normalise_with_findings(text)
-        segments = [segment for segment in split_sentences(normalised) if segment.text.strip()]
-        return _Article(segments=segments, evasion=_evasion_counts(findings), first_row=first_row)
+        segments, shortened = [], 0
+        for segment in split_sentences(normalised):
+            if not segment.text.strip():
+                continue
+            if len(segment.text) > self.max_sentence_chars:
+                cut = _shorten(segment.text, self.max_sentence_chars)[0]
+                segment, shortened = dataclasses.replace(segment, text=cut, end=segment.start + len(cut)), shortened + 1
+            segments.append(segment)
+        if shortened:
+            truncation["sentences_shortened"] = shortened
+        language = _language_of(segments) if self.check_language and segments else None
+        return _Article(segments, _evasion_counts(findings), first_row, language, truncation)
 
     def _predict(self, sentences: list[str]) -> list[tuple[float, list[tuple[str, float]]]] | None:
         if self.scorer is None or not sentences:
@@ -214,23 +268,29 @@ class Detector:
         return [(float(p), [(w, float(s)) for w, s in words]) for p, words in self.scorer.predict(sentences, batch_size=self.batch_size)]
 
     def _report(self, article: _Article, predictions, embeddings, index, exclude_ids) -> ArticleReport:
+        unscored = [(None, []) for _ in article.segments]
+        scores = [predictions[row] for row in article.rows] if predictions and article.scored else unscored
         findings = [
             SentenceFinding(
                 text=segment.text,
-                spun_probability=predictions[row][0] if predictions else None,
+                spun_probability=probability,
                 relation=UNMATCHED,
-                word_scores=predictions[row][1] if predictions else [],
+                word_scores=word_scores,
                 is_boilerplate=segment.is_boilerplate,
             )
-            for row, segment in zip(article.rows, article.segments)
+            for segment, (probability, word_scores) in zip(article.segments, scores)
         ]
-        notes = [note for note in (self.model_note,) if note]
         report = ArticleReport(
             verdict="original", spin_score=0.0, sentences=findings, source_given=index is not None,
-            classifier_used=self.scorer is not None, notes=notes, evasion=article.evasion,
+            classifier_used=self.scorer is not None and article.scored, notes=self._notes(article),
+            evasion=article.evasion, truncation=article.truncation,
+            language=article.language.code if article.language else None,
         )
         if not findings:
             report.notes.insert(0, EMPTY_NOTE)
+            return report
+        if not article.scored:
+            report.relation_counts = count_relations(report.sentences)
             return report
         if index is None:
             self._judge_alone(report)
@@ -239,6 +299,33 @@ class Detector:
         report.relation_counts = count_relations(report.sentences)
         report.spin_score = spin_score(report.sentences, verdict=report.verdict)
         return report
+
+    def _notes(self, article: _Article) -> list[str]:
+        """What every report of this article says: the model, its language, limits applied, evasion found."""
+        notes = [self.model_note] if self.model_note else []
+        if not article.scored:
+            language = article.language
+            notes.insert(0, (
+                f"unsupported language: the text reads as {language.name} ({language.code}), not English; "
+                "spin-detector reads English only, so nothing was scored and the verdict means 'not judged'"
+            ))
+        if "article_chars_dropped" in article.truncation:
+            notes.append(
+                f"article cut to its first {self.max_chars:,} characters ({article.truncation['article_chars_dropped']:,} "
+                "left out): raise Detector(max_chars=...) to read it whole"
+            )
+        if "sentences_shortened" in article.truncation:
+            notes.append(
+                f"{article.truncation['sentences_shortened']} sentence(s) over {self.max_sentence_chars:,} characters "
+                "cut to that length before scoring"
+            )
+        hidden = {kind: article.evasion.get(kind, 0) for kind in EVASION_KINDS}
+        if any(hidden.values()):
+            counts = ", ".join(f"{kind.replace('_', '-')} {count}" for kind, count in hidden.items() if count)
+            notes.append(
+                f"evasion: hidden characters removed before scoring ({counts}), a trick to slip past duplicate checks"
+            )
+        return notes
 
     def _judge_alone(self, report: ArticleReport) -> None:
         report.notes.append(NO_SOURCE_NOTE if self.scorer is not None else NOTHING_NOTE)
@@ -278,7 +365,7 @@ class Detector:
     def _record_pairs(self, report: ArticleReport, content: list[int], source_texts: list[str], alignments) -> None:
         for alignment in alignments:
             finding = report.sentences[content[alignment.suspect_index]]
-            source_sentence = source_texts[alignment.source_index]
+            source_sentence = _shorten(source_texts[alignment.source_index], self.max_sentence_chars)[0]
             pair = self._compare(source_sentence, finding.text, alignment.similarity, finding.spun_probability)
             finding.relation, finding.similarity = pair.relation, float(pair.similarity)
             finding.source_sentence = source_sentence
@@ -296,13 +383,45 @@ def _evasion_counts(findings: TextFindings) -> dict[str, int]:
     return {name: int(count) for name, count in asdict(findings).items()}
 
 
+def _language_of(segments: list[Segment]) -> LanguageGuess:
+    """The language of an article, read from its first content sentences (about `SAMPLE_CHARS`)."""
+    sample, size = [], 0
+    for segment in segments:
+        if segment.is_boilerplate:
+            continue
+        sample.append(segment.text)
+        size += len(segment.text) + 1
+        if size >= SAMPLE_CHARS:
+            break
+    return detect_language("\n".join(sample) if sample else "\n".join(s.text for s in segments[:50]))
+
+
+def _shorten(text: str, limit: int) -> tuple[str, int]:
+    """``text`` cut to at most ``limit`` characters, at the last space in its final tenth if there is
+    one; and the number of characters left out."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text[:limit]
+    space = max(cut.rfind(" ", limit - limit // 10), cut.rfind("\n", limit - limit // 10))
+    cut = cut[:space].rstrip() if space > 0 else cut
+    return cut, len(text) - len(cut)
+
+
+def _check_limits(max_chars, max_sentence_chars, on_oversize) -> None:
+    for name, value in (("max_chars", max_chars), ("max_sentence_chars", max_sentence_chars)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{name}={value!r} must be a positive whole number of characters")
+    if on_oversize not in OVERSIZE_POLICIES:
+        raise InputError(f"on_oversize={on_oversize!r} is unknown: use one of {', '.join(OVERSIZE_POLICIES)}")
+
+
 def _check_text(text, name: str, max_chars: int | None = None) -> None:
     if not isinstance(text, str):
         raise InputError(f"{name} is {type(text).__name__}, not str: decode bytes as UTF-8 text first")
     if max_chars is not None and len(text) > max_chars:
         raise InputError(
             f"{name} has {len(text):,} characters, over the limit of {max_chars:,}: "
-            "split it into articles or raise Detector(max_chars=...)"
+            "split it into articles, raise Detector(max_chars=...), or pass Detector(on_oversize='truncate') to read its start"
         )
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "resolve_format",
     "start_progress",
     "worker_spec",
+    "is_detector_factory",
     "plan_records",
     "count_records",
     "result_row",
@@ -98,6 +99,7 @@ _LOCK = ".lock"
 _PARTS = "part"
 _ERRORS = "_errors"
 _OUR_FILE = re.compile(r"^(part-\d{5,}\.(jsonl|parquet)|_errors-\d{5,}\.jsonl|_manifest\.json|_summary\.json|\.lock|\..+\.tmp)$")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -195,14 +197,15 @@ def plan_records(
     """Stream the input as work items and bad records, skipping what an earlier run finished.
 
     The first occurrence of an id is scored; later ones are reported as "duplicate". Memory grows
-    only with the number of distinct ids (one dict entry each), never with the texts.
+    only with the number of distinct ids (one dict entry each), never with the texts. The input is
+    read by its absolute path, so that records are named alike by every engine and working folder.
     """
     pending: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     read_errors: Counter = Counter()
     position = 0
     documents = read_documents(
-        input, options.id_field, options.text_field,
+        _absolute(input), options.id_field, options.text_field,
         errors=lambda where, reason: pending.append((where, reason)), max_chars=options.max_chars,
     )
     for doc in _with_sentinel(documents):
@@ -767,17 +770,37 @@ def _describe_model(detector, model) -> str:
     """The model folder and the size of its weights (so a newly trained model is a new job)."""
     if isinstance(detector, DetectorLoader):
         return _describe_model(None, detector.model)
-    if detector is not None and not _is_factory(detector):
+    if detector is not None and not is_detector_factory(detector):
         return f"in-memory {type(detector).__qualname__}"
     if detector is not None:
-        function = getattr(detector, "func", detector)
-        arguments = [repr(a) for a in getattr(detector, "args", ())]
-        return f"{function.__module__}.{getattr(function, '__qualname__', type(function).__qualname__)}({', '.join(arguments)})"
+        return _describe_factory(detector)
     from detector.api import DEFAULT_MODEL_PATH, MODEL_ENV
 
     folder = Path(model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH).absolute()
     weights = folder / "model.safetensors"
     return f"{folder} ({weights.stat().st_size} bytes of weights)" if weights.is_file() else f"{folder} (no trained classifier)"
+
+
+def _describe_factory(factory) -> str:
+    """A detector factory as "module.function(arguments)", the same in every process.
+
+    Arguments are described by value when they are plain data and by type otherwise, so that an
+    object's memory address (which differs from run to run) never makes a rerun look like another job.
+    """
+    function = getattr(factory, "func", factory)
+    arguments = [_describe_value(a) for a in getattr(factory, "args", ())]
+    arguments += [f"{key}={_describe_value(value)}" for key, value in sorted((getattr(factory, "keywords", None) or {}).items())]
+    if function is factory and not hasattr(function, "__qualname__"):
+        return f"{type(factory).__module__}.{_ADDRESS.sub('', repr(factory))}"
+    return f"{function.__module__}.{function.__qualname__}({', '.join(arguments)})"
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, (str, int, float, bool, Path)) or value is None:
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return f"[{', '.join(_describe_value(v) for v in value)}]"
+    return f"<{type(value).__qualname__}>"
 
 
 def start_progress(progress: bool | None, input, options: BatchOptions, job: BatchOutput) -> ProgressReporter:
@@ -789,7 +812,7 @@ def start_progress(progress: bool | None, input, options: BatchOptions, job: Bat
 
 def _checked_workers(workers: int | None, index, detector) -> int:
     in_memory = [name for name, thing in (("index", index), ("detector", detector))
-                 if thing is not None and not isinstance(thing, (str, Path)) and not _is_factory(thing)]
+                 if thing is not None and not isinstance(thing, (str, Path)) and not is_detector_factory(thing)]
     if workers is None:
         return 1 if in_memory else default_workers()
     if not isinstance(workers, int) or workers < 1:
@@ -802,14 +825,22 @@ def _checked_workers(workers: int | None, index, detector) -> int:
     return workers
 
 
-def _is_factory(thing) -> bool:
+def is_detector_factory(thing) -> bool:
+    """True for a callable that builds a detector (a function, a partial), False for a loaded detector."""
     return callable(thing) and not hasattr(thing, "analyze_many")
 
 
 def worker_spec(index, detector, model, options: BatchOptions, threads: int | None = None) -> WorkerSpec:
-    """What each worker loads: `detector` if it is a factory, else `DetectorLoader(model)`; the index folder."""
-    factory = detector if detector is not None and _is_factory(detector) else DetectorLoader(str(model) if model else None)
-    return WorkerSpec(factory, str(index) if isinstance(index, (str, Path)) else None, options, threads)
+    """What each worker loads: `detector` if it is a factory, else `DetectorLoader(model)`; the index folder.
+
+    Paths are made absolute, since a worker (a Ray actor above all) may start in another folder.
+    """
+    factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model))
+    return WorkerSpec(factory, _absolute(index) if isinstance(index, (str, Path)) else None, options, threads)
+
+
+def _absolute(path: str | Path | None) -> str | None:
+    return str(Path(path).absolute()) if path else None
 
 
 def cores() -> int:
@@ -819,7 +850,7 @@ def cores() -> int:
 
 def _scorer_here(index, detector, model, options: BatchOptions, threads: int | None) -> ArticleScorer:
     """The scorer of a one-process run: the objects given, or loaded here as a worker would."""
-    loaded = detector is not None and not _is_factory(detector)
+    loaded = detector is not None and not is_detector_factory(detector)
     spec = worker_spec(index, None if loaded else detector, model, options, threads)
     scorer = ArticleScorer(detector, spec.load_index(detector), options) if loaded else spec.load()
     if index is not None and not isinstance(index, (str, Path)):

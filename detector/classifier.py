@@ -102,7 +102,7 @@ class SpinClassifier(nn.Module):
     def from_base(cls, path: str | os.PathLike, dropout: float = 0.1) -> "SpinClassifier":
         """Start from a pretrained encoder folder (the bundled MiniLM, or a tiny test model)."""
         return cls(
-            AutoModel.from_pretrained(str(path)).float(), dropout=dropout
+            AutoModel.from_pretrained(str(path), use_safetensors=True).float(), dropout=dropout
         )  # fp32 master weights, whatever the file holds
 
     @classmethod

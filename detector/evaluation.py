@@ -14,9 +14,14 @@ and by TF-IDF cosine (scikit-learn), with verdict thresholds on that one similar
 ``tune`` split (a depth-limited decision tree: ordered thresholds). Every article figure is measured
 on the ``test`` split, for the detector and the baselines alike.
 
-Command line (``spin-detect evaluate`` calls the same function)::
+``detector`` never imports ``training``: build the set first (the spinner lives there), then
+evaluate (``spin-detect evaluate`` is the same command)::
 
+    python -m training.build_eval_articles --out build/eval
     python -m detector.evaluation --data build/eval --out benchmarks/results/evaluation.json
+
+Works with and without a trained classifier: without one, verdicts rest on the source comparison
+alone and the pair curves use the spin strength instead of the spun probability (the JSON says which).
 
 Example:
     >>> from detector.evaluation import fit_threshold_verdicts
@@ -37,7 +42,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import click
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import linear_kernel
@@ -66,10 +70,12 @@ __all__ = [
     "EvaluationResult",
     "PairRecord",
     "evaluate",
-    "evaluate_command",
     "fit_threshold_verdicts",
     "load_eval_data",
+    "main",
     "minhash_similarity_matrix",
+    "sample_from_env",
+    "summary_table",
     "tfidf_cosine_matrix",
 ]
 
@@ -176,17 +182,33 @@ def _first_per_group(rows: list[dict], key: str, limit: int) -> list[dict]:
     return kept
 
 
-def load_eval_data(folder: str | os.PathLike = DEFAULT_DATA, sample: int | None = None) -> EvalData:
-    """Read an evaluation set; ``sample`` keeps the first n suspects per verdict and pairs per relation (spun: 3n)."""
+def _cap_sources(sources: list[Document], suspects: list[dict], distractors: int) -> list[Document]:
+    """The sources some suspect points to, plus the first ``distractors`` others (file order)."""
+    needed = {s["source_id"] for s in suspects if s["source_id"]}
+    others = [d.id for d in sources if d.id not in needed][:distractors]
+    keep = needed | set(others)
+    return [d for d in sources if d.id in keep]
+
+
+def load_eval_data(folder: str | os.PathLike = DEFAULT_DATA, sample: int | None = None, distractors: int | None = None) -> EvalData:
+    """Read an evaluation set; ``sample`` keeps the first n suspects per verdict and pairs per relation (spun: 3n).
+
+    ``distractors`` caps the indexed sources that no kept suspect points to (None: keep all), so that a
+    small sample of a full set indexes quickly.
+    """
     folder = Path(folder)
     if sample is not None and sample < 1:
         raise InputError(f"sample={sample} must be a positive number of suspects per verdict, or None for all")
+    if distractors is not None and distractors < 0:
+        raise InputError(f"distractors={distractors} must be >= 0, or None for every source")
     sources = [Document(row["id"], row["text"], row.get("meta", {})) for row in _read_jsonl(folder / "sources.jsonl")]
     suspects, pairs = _read_jsonl(folder / "suspects.jsonl"), _read_jsonl(folder / "pairs.jsonl")
     if sample is not None:
         suspects = _first_per_group(suspects, "verdict", sample)
         spun = _first_per_group([p for p in pairs if p["relation"] == "spun"], "relation", 3 * sample)
         pairs = _first_per_group([p for p in pairs if p["relation"] != "spun"], "relation", sample) + spun
+    if distractors is not None:
+        sources = _cap_sources(sources, suspects, distractors)
     card_path = folder / "card.json"
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
     return EvalData(sources, suspects, pairs, card)
@@ -278,14 +300,15 @@ def _rate(count: int, seconds: float) -> float:
 
 
 def _compare_pairs(detector, pairs: list[dict]) -> tuple[list[PairRecord], dict]:
+    """`Detector.compare` on every pair (its spun probability is the classifier's, when one is loaded)."""
     start = time.perf_counter()
-    probabilities = [s.spun_probability for s in detector.score_sentences([p["suspect"] for p in pairs])] if detector.scorer else [None] * len(pairs)
     records = []
-    for pair, probability in zip(pairs, probabilities):
+    for pair in pairs:
         result = detector.compare(pair["source"], pair["suspect"])
+        probability = None if result.spun_probability is None else float(result.spun_probability)
         records.append(PairRecord(
             pair["id"], pair["relation"], pair["variant"], pair["rate"], result.relation,
-            float(result.similarity), float(getattr(result, "spin_strength", 0.0)), probability,
+            float(result.similarity), float(result.spin_strength), probability,
         ))
     seconds = time.perf_counter() - start
     return records, {"pairs": len(records), "pair_seconds": round(seconds, 3), "pairs_per_second": _rate(len(records), seconds)}
@@ -384,14 +407,24 @@ def _article_figures(records: list[ArticleRecord], bootstrap: int, seed: int) ->
 # --- the run ------------------------------------------------------------------------------------------
 
 
-def evaluate(data: EvalData | str | os.PathLike = DEFAULT_DATA, detector=None, *, sample: int | None = None, bootstrap: int = 1000, seed: int = 0) -> EvaluationResult:
+def evaluate(
+    data: EvalData | str | os.PathLike = DEFAULT_DATA,
+    detector=None,
+    *,
+    sample: int | None = None,
+    distractors: int | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> EvaluationResult:
     """Evaluate ``detector`` (default `Detector.load()`) and the baselines on an evaluation set.
 
     ``data`` is an `EvalData` or the folder of one; ``sample`` keeps the first n suspects per verdict
-    (and pairs per relation); ``bootstrap`` resamples (seeded by ``seed``) give each 95 % interval.
+    (and pairs per relation) and ``distractors`` caps the unrelated indexed sources (see
+    `load_eval_data`; for an `EvalData` they are only recorded); ``bootstrap`` resamples (seeded by
+    ``seed``) give each 95 % interval.
     """
     if not isinstance(data, EvalData):
-        data = load_eval_data(data, sample=sample)
+        data = load_eval_data(data, sample=sample, distractors=distractors)
     if detector is None:
         from detector.api import Detector
 
@@ -404,7 +437,11 @@ def evaluate(data: EvalData | str | os.PathLike = DEFAULT_DATA, detector=None, *
         articles=_article_figures(records, bootstrap, seed),
         pairs=_pair_figures(pair_records, bootstrap, seed),
         throughput=throughput | pair_throughput | {"classifier": detector.scorer is not None, "machine": _machine()},
-        data={"card": data.card, "sources": len(data.sources), "suspects": len(data.suspects), "pairs": len(data.pairs), "bootstrap": bootstrap, "seed": seed},
+        data={
+            "card": data.card, "sources": len(data.sources), "suspects": len(data.suspects), "pairs": len(data.pairs),
+            "sample": sample, "distractors": distractors, "bootstrap": bootstrap, "seed": seed,
+            "classifier": detector.scorer is not None, "notes": [detector.model_note] if detector.model_note else [],
+        },
         article_records=records,
         pair_records=pair_records,
     )
@@ -429,15 +466,12 @@ def _machine() -> dict:
 # --- summary ------------------------------------------------------------------------------------------
 
 
-def _cell(interval: dict | None, percent: bool = False) -> str:
+def _cell(interval: dict | None) -> str:
     if interval is None or interval["value"] is None or math.isnan(interval["value"]):
         return "–"
-    scale = 100 if percent else 1
-    value, low, high = (interval[k] * scale for k in ("value", "low", "high"))
-    digits = 1 if percent else 3
-    if math.isnan(low):
-        return f"{value:.{digits}f}"
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    if math.isnan(interval["low"]):
+        return f"{interval['value']:.3f}"
+    return f"{interval['value']:.3f} [{interval['low']:.3f}, {interval['high']:.3f}]"
 
 
 def summary_table(result: dict) -> str:
@@ -458,7 +492,8 @@ def summary_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _sample_from_env() -> int | None:
+def sample_from_env() -> int | None:
+    """The sample size in ``$SPIN_EVAL_SAMPLE`` (suspects per verdict), or None (the full set) when unset."""
     value = os.environ.get(SAMPLE_ENV, "").strip()
     if not value:
         return None
@@ -467,24 +502,18 @@ def _sample_from_env() -> int | None:
     return int(value)
 
 
-@click.command("evaluate")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=DEFAULT_DATA, show_default=True,
-              help="evaluation set folder from training/build_eval_articles.py")
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_RESULTS, show_default=True, help="JSON file for the full results")
-@click.option("--model", type=click.Path(path_type=Path), default=None, help="classifier folder (default: the shipped model)")
-@click.option("--sample", type=int, default=None, help=f"suspects per verdict (default: ${SAMPLE_ENV}, else all)")
-@click.option("--bootstrap", type=int, default=1000, show_default=True, help="bootstrap resamples per interval")
-@click.option("--seed", type=int, default=0, show_default=True)
-def evaluate_command(data_dir: Path, out: Path, model: Path | None, sample: int | None, bootstrap: int, seed: int) -> EvaluationResult:
-    """Evaluate article verdicts, source retrieval and pair relations; print the summary, write JSON."""
-    from detector.api import Detector
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m detector.evaluation``: the `spin-detect evaluate` command."""
+    from detector.cli import fail_cleanly
+    from detector.cli.evaluate import evaluate as command
+    from detector.errors import SpinDetectorError
 
-    result = evaluate(data_dir, Detector.load(model), sample=sample if sample is not None else _sample_from_env(), bootstrap=bootstrap, seed=seed)
-    result.save(out)
-    click.echo(result.summary_table())
-    click.echo(f"\nfull results: {out}")
-    return result
+    try:
+        command.main(args=list(argv) if argv is not None else None, prog_name="python -m detector.evaluation")
+    except SpinDetectorError as error:
+        fail_cleanly(error).show()
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
-    evaluate_command(prog_name="python -m detector.evaluation")
+    main()

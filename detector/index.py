@@ -503,7 +503,11 @@ def _swap_in(staging: Path, target: Path) -> None:
         return
     retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
     os.rename(target, retired)
-    os.rename(staging, target)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(retired, target)  # put the old index back before the error propagates
+        raise
     shutil.rmtree(retired, ignore_errors=True)
 
 

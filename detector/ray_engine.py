@@ -29,6 +29,7 @@ from detector.batch import (
     UnitResult,
     WorkerSpec,
     WorkItem,
+    is_detector_factory,
     job_manifest,
     plan_records,
     resolve_format,
@@ -72,7 +73,7 @@ def run_batch_ray(
     unless Ray is already initialised. Other arguments as for `run_batch`.
     """
     ray = _import_ray()
-    if detector is not None and not _is_factory(detector):
+    if detector is not None and not is_detector_factory(detector):
         raise InputError(
             "the ray engine loads one detector per actor: pass model= (a folder) or a picklable factory, not a loaded Detector"
         )
@@ -115,10 +116,6 @@ def _import_ray():
     except ImportError as exc:
         raise InputError(f"the ray engine needs Ray Data, which is not installed ({exc}): {RAY_EXTRA}") from None
     return ray
-
-
-def _is_factory(thing) -> bool:
-    return callable(thing) and not hasattr(thing, "analyze_many")
 
 
 # ------------------------------------------------------------------------------------ reading

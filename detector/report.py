@@ -81,7 +81,11 @@ class ArticleReport:
     `coverage` is the share of the article's content sentences (boilerplate excluded) aligned to a
     source sentence; `candidates` the retrieved sources as (id, score), best first; `notes` says what
     the verdict rests on; `evasion` counts hidden characters found by normalisation (zero-width,
-    homoglyphs); `relation_counts` counts the content sentences per relation.
+    homoglyphs, control characters); `relation_counts` counts the content sentences per relation;
+    `language` is the BCP 47 tag of the text's language ("en"; "fr", "und-Cyrl", ... for text the
+    detector does not read, whose sentences are listed unscored under the verdict "original"; None
+    when it was not checked); `truncation` counts what the size limits cut
+    ("article_chars_dropped", "sentences_shortened"; empty when nothing was cut).
     """
 
     verdict: str
@@ -97,6 +101,18 @@ class ArticleReport:
     evasion: dict[str, int] = field(default_factory=dict)
     relation_counts: dict[str, int] = field(default_factory=dict)
     article_id: str | None = None
+    language: str | None = None
+    truncation: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def language_supported(self) -> bool:
+        """False when the text is in a language the detector does not read (nothing was scored)."""
+        return self.language in (None, "en")
+
+    @property
+    def evasion_found(self) -> bool:
+        """True when zero-width characters or homoglyphs were hidden in the text (removed before scoring)."""
+        return bool(self.evasion.get("zero_width") or self.evasion.get("homoglyphs"))
 
     @property
     def spun_sentences(self) -> list[SentenceFinding]:

@@ -60,7 +60,7 @@ class Token:
 class TextFindings:
     """Invisible tricks removed by :func:`normalise_with_findings` (spinners use them to evade matching)."""
 
-    zero_width: int = 0  # zero-width spaces/joiners, soft hyphens, BOMs, bidi marks
+    zero_width: int = 0  # zero-width spaces/joiners, soft hyphens, BOMs, bidi marks, variation selectors, tags
     homoglyphs: int = 0  # Cyrillic/Greek look-alike letters inside Latin words, mapped to Latin
     control_characters: int = 0  # C0/C1 control characters dropped
 
@@ -89,7 +89,9 @@ _PUNCTUATION = {
     "\u2026": "...",
 }
 _PUNCTUATION_RE = re.compile("[" + re.escape("".join(_PUNCTUATION)) + "]")
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Tag characters and text variation selectors anywhere; the emoji ones (FE0E, FE0F) inside words only.
+_INVISIBLE_RANGES = "\ufe00-\ufe0d\U000e0000-\U000e007f"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}{_INVISIBLE_RANGES}]|(?<=[^\\W_])[\ufe0e\ufe0f]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _CRLF_RE = re.compile(r"\r\n")
 _HSPACE_RE = re.compile(r"[^\S\n]+")

@@ -104,6 +104,40 @@ def tiny_detector(model_dir: str, synonym_pairs=(("admit", "confess"),)):
     return Detector(encoder=SentenceEncoder.load(model_dir), synonyms=SynonymTable.from_pairs(list(synonym_pairs)))
 
 
+class SlowDetector:
+    """Wraps a detector and sleeps per article, so that a subprocess can be killed mid-run."""
+
+    def __init__(self, detector, delay: float = 0.0):
+        self.detector = detector
+        self.delay = delay
+
+    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=()):
+        for report in self.detector.analyze_many(texts, index=index, batch_size=batch_size, exclude_ids=exclude_ids):
+            time.sleep(self.delay)
+            yield report
+
+
+def seed_articles(seed_texts: dict[str, str], count: int) -> list[dict]:
+    """`count` articles cut from the seeds: windows of six sentences, so verdicts vary."""
+    from detector.text import split_sentences
+
+    sentences = {key: [s.text for s in split_sentences(text)] for key, text in sorted(seed_texts.items())}
+    keys = sorted(sentences)
+    records = []
+    for n in range(count):
+        pool = sentences[keys[n % len(keys)]]
+        start = (n // len(keys)) * 2 % max(1, len(pool) - 6)
+        records.append({"id": f"s{n}", "text": " ".join(pool[start : start + 6])})
+    return records
+
+
+def wait_for_parts(process: subprocess.Popen, out: Path, parts: int, seconds: float = 120.0) -> None:
+    """Wait until `parts` chunks are committed in `out` (or the process ends, or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while len(list(out.glob("part-*"))) < parts and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+
+
 def article(number: int) -> str:
     kind = ("The alliance should not confess new participants. It said so.", "A verbatim copy. Word for word.",
             "An original story. Nothing like it.")[number % 3]
@@ -246,6 +280,104 @@ def test_kill_9_mid_run_then_rerun_gives_each_id_once_with_the_same_verdicts(tmp
     run_batch(path, tmp_path / "whole", detector=FakeDetector(), progress=False)
     assert sorted(rows_by_id(out)) == sorted(f"a{n}" for n in range(200))
     assert verdicts(out) == verdicts(tmp_path / "whole")
+
+
+TINY_KILLED_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_batch import SlowDetector, tiny_detector
+from detector.batch import run_batch
+detector = SlowDetector(tiny_detector({model!r}), delay=0.05)
+run_batch({input!r}, {output!r}, index={index!r}, detector=detector, batch_size=2, chunk_size=2, progress=False)
+"""
+
+
+def test_kill_9_with_the_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, seed_texts):
+    """Issue 4, done criterion 1: the real relation-only `Detector` (tiny model) against an index folder."""
+    pytest.importorskip("faiss")
+    from detector.index import SourceIndex
+
+    detector = tiny_detector(str(tiny_bert_dir))
+    SourceIndex.build([{"id": f"src-{k}", "text": seed_texts[k]} for k in ("003", "004")],
+                      encoder=detector.encoder).save(tmp_path / "index")
+    records = seed_articles(seed_texts, 24)
+    path = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out"
+    script = TINY_KILLED_RUN.format(tests=str(TESTS), model=str(tiny_bert_dir), input=str(path), output=str(out),
+                                    index=str(tmp_path / "index"))
+    process = subprocess.Popen([sys.executable, "-c", script])
+    wait_for_parts(process, out, 2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 0 < len(list(read_batch_output(out))) < 24
+    summary = run_batch(path, out, index=tmp_path / "index", detector=SlowDetector(detector), progress=False)
+    run_batch(path, tmp_path / "whole", index=tmp_path / "index", detector=detector, progress=False)
+    assert summary.resumed > 0 and summary.articles == 24
+    assert sorted(rows_by_id(out)) == sorted(r["id"] for r in records)
+    assert verdicts(out) == verdicts(tmp_path / "whole")
+    assert set(verdicts(out).values()) > {"original"}, "the sample should hold more than one verdict"
+
+
+CTRL_C_RUN = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_batch import FakeDetector
+from detector.cli.batch import batch_command
+batch_command.main({arguments!r}, prog_name="spin-detect batch", obj={{"detector": FakeDetector(delay=0.02)}})
+"""
+
+
+def test_ctrl_c_stops_the_command_cleanly_and_the_same_command_resumes(tmp_path, articles_jsonl):
+    """Issue 4: SIGINT (Ctrl-C) keeps the committed rows, exits 130 and says how to resume."""
+    out = tmp_path / "out"
+    arguments = [str(articles_jsonl), "--out", str(out), "--batch-size", "2", "--chunk-size", "4", "--no-progress"]
+    script = CTRL_C_RUN.format(tests=str(TESTS), arguments=arguments)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_parts(process, out, 2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr
+    done = len(list(read_batch_output(out)))
+    assert 0 < done < 40
+    result = CliRunner().invoke(batch_command, arguments, obj={"detector": FakeDetector()})
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"done by earlier runs +{done}\b", result.output)
+    run_batch(articles_jsonl, tmp_path / "whole", detector=FakeDetector(), progress=False)
+    assert verdicts(out) == verdicts(tmp_path / "whole")
+
+
+def test_ids_never_become_file_names(tmp_path):
+    """Issue 4: ids that look like paths stay values in the rows; nothing is written outside the output."""
+    hostile = ["../escape", "/etc/passwd", "a/../../b", "..", "con", "x\\..\\y", "part-00007.jsonl", "_manifest.json"]
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": key, "text": article(n)} for n, key in enumerate(hostile)])
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for output in ("out", "out.parquet"):
+        run_batch(path, tmp_path / output, detector=FakeDetector(), details=True, chunk_size=3, progress=False)
+        assert set(rows_by_id(tmp_path / output)) == set(hostile)
+        names = sorted(p.name for p in (tmp_path / output).iterdir())
+        suffix = Path(output).suffix.lstrip(".") or "jsonl"
+        assert names == [".lock", "_manifest.json", "_summary.json"] + [f"part-0000{n}.{suffix}" for n in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(before + ["out", "out.parquet"])
+
+
+class DetectorSettings:
+    """A plain object argument of a detector factory (its repr holds a memory address)."""
+
+
+def make_fake_detector_with(settings: DetectorSettings, delay: float = 0.0) -> FakeDetector:
+    return FakeDetector(delay=delay)
+
+
+def test_a_factory_with_object_arguments_resumes(tmp_path, articles_jsonl):
+    """A factory's object arguments are described by type, not by memory address, so a rerun resumes."""
+    run_batch(articles_jsonl, tmp_path / "out", detector=partial(make_fake_detector_with, DetectorSettings(), delay=0.0),
+              progress=False)
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["model"] == "test_batch.make_fake_detector_with(<DetectorSettings>, delay=0.0)"
+    again = run_batch(articles_jsonl, tmp_path / "out",
+                      detector=partial(make_fake_detector_with, DetectorSettings(), delay=0.0), progress=False)
+    assert again.scored == 0 and again.articles == 40
 
 
 def test_a_rerun_with_other_options_is_refused_unless_overwrite(tmp_path, articles_jsonl):

@@ -27,6 +27,7 @@ COMMANDS = {
     "index": ("detector.cli.index", "index", "Build or extend a source index."),
     "analyze": ("detector.cli.analyze", "analyze", "Analyse articles against a source index."),
     "batch": ("detector.cli.batch", "batch", "Analyse many articles: resumable, parallel."),
+    "evaluate": ("detector.cli.evaluate", "evaluate", "Evaluate verdicts and retrieval against the baselines."),
 }
 
 
