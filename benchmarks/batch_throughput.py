@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -134,9 +135,11 @@ def batch_rate(suspects_path: Path, index_dir: Path, out: Path, **settings) -> d
 
 
 # ------------------------------------------------------------------------------------ kill -9
-def batch_command(suspects_path: Path, index_dir: Path, out: Path) -> list[str]:
+def batch_command(suspects_path: Path, index_dir: Path, out: Path, chunk_size: int) -> list[str]:
+    """The `spin-detect batch` command line; units no larger than a chunk, so that chunks land one by one."""
     return [sys.executable, "-c", "from detector.cli import main; main()", "batch", str(suspects_path),
-            "--out", str(out), "--index", str(index_dir), "--chunk-size", "100", "--no-progress"]
+            "--out", str(out), "--index", str(index_dir), "--chunk-size", str(chunk_size),
+            "--batch-size", str(min(32, chunk_size)), "--no-progress"]
 
 
 def kill_and_resume(suspects_path: Path, index_dir: Path, work: Path, expected_ids: list[str]) -> dict:
@@ -144,17 +147,19 @@ def kill_and_resume(suspects_path: Path, index_dir: Path, work: Path, expected_i
     whole, resumed = work / "whole", work / "resumed"
     for folder in (whole, resumed):
         shutil.rmtree(folder, ignore_errors=True)
+    command = partial(batch_command, suspects_path, index_dir, chunk_size=max(1, min(100, len(expected_ids) // 10)))
     start = time.perf_counter()
-    subprocess.run(batch_command(suspects_path, index_dir, whole), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    subprocess.run(command(whole), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     whole_seconds = time.perf_counter() - start
-    process = subprocess.Popen(batch_command(suspects_path, index_dir, resumed), cwd=REPO, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command(resumed), cwd=REPO, stdout=subprocess.DEVNULL)
     while rows_in(resumed) < len(expected_ids) // 2 and process.poll() is None:
         time.sleep(0.5)
+    killed_mid_run = process.poll() is None
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     rows_at_kill = rows_in(resumed)
     start = time.perf_counter()
-    subprocess.run(batch_command(suspects_path, index_dir, resumed), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    subprocess.run(command(resumed), check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     rerun_seconds = time.perf_counter() - start
     final = list(read_batch_output(resumed))
     reference = {row["id"]: row["verdict"] for row in read_batch_output(whole)}
@@ -162,6 +167,7 @@ def kill_and_resume(suspects_path: Path, index_dir: Path, work: Path, expected_i
     differing = sorted(row["id"] for row in final if reference.get(row["id"]) != row["verdict"])
     return {
         "articles": len(expected_ids),
+        "killed_mid_run": killed_mid_run,
         "rows_committed_at_kill": rows_at_kill,
         "rows_after_rerun": len(final),
         "each_id_exactly_once": sorted(ids) == sorted(expected_ids) and set(ids.values()) == {1},

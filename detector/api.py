@@ -90,6 +90,9 @@ class Detector:
         articles_per_batch: articles whose sentences `analyze_many` scores together.
         candidates: sources retrieved per article; rerank: how many of them are aligned to pick
             the closest (the one with the largest summed alignment similarity).
+        related_min_score: retrieval score of the best candidate (0..1) from which an article with
+            no aligned sentence is `related` (same story, written independently) rather than
+            `original`; 0.2 sits above the best candidates of articles absent from the index.
         max_chars: longest article, in characters (default 200,000); what happens to a longer
             one is `on_oversize`'s choice.
         on_oversize: "reject" (default: a longer article raises `InputError`) or "truncate" (it is
@@ -113,6 +116,7 @@ class Detector:
         articles_per_batch: int = 32,
         candidates: int = 5,
         rerank: int = 3,
+        related_min_score: float = 0.2,
         max_chars: int = DEFAULT_MAX_CHARS,
         on_oversize: str = "reject",
         max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
@@ -127,6 +131,7 @@ class Detector:
         self.articles_per_batch = articles_per_batch
         self.candidates = candidates
         self.rerank = rerank
+        self.related_min_score = related_min_score
         self.max_chars = max_chars
         self.on_oversize = on_oversize
         self.max_sentence_chars = max_sentence_chars
@@ -347,7 +352,8 @@ class Detector:
         if best is not None:
             report.source_id, source_texts, alignments = best
             self._record_pairs(report, content, source_texts, alignments)
-        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=bool(report.candidates))
+        close = bool(report.candidates) and report.candidates[0][1] >= self.related_min_score
+        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=close)
 
     def _closest_source(self, texts, vectors, candidates, index):
         """(source id, its content sentences, alignments) of the candidate that aligns best."""

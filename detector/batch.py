@@ -106,8 +106,9 @@ _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
 def default_workers() -> int:
     """Worker processes when none are asked for: one process whose torch uses every core.
 
-    Measured by benchmarks/batch_throughput.py on 2 cores: one process with two intra-op threads
-    scored news articles faster than two processes with one thread each (see benchmarks/README.md).
+    benchmarks/batch_throughput.py times this against one process per core with one thread each
+    ("faster_workers" in benchmarks/results/batch_throughput.json); on 2 cores the one process was
+    faster (it loads one detector and index, not two, and torch's batched matrix work uses both cores).
     """
     return 1
 

@@ -222,7 +222,9 @@ def compare_pair(
     Thresholds (shares are 0..1):
 
     * copy: at least ``copy_min_overlap`` of the words kept in order both ways, or at most
-      ``copy_max_edits`` words added, dropped or changed and none of them a thesaurus swap;
+      ``copy_max_edits`` words added, dropped or changed, and none of the changes a thesaurus swap
+      (such a near-copy with thesaurus swaps is spun when the classifier flags the sentence: light
+      spinning changes only a word or two, and so does a human copy-editor);
     * spun: at least ``spun_min_skeleton`` of the source's function words, names and numbers and
       ``spun_min_overlap`` of all its words kept in order, and at least ``spun_min_strength`` of its
       content words swapped for thesaurus neighbours or spinner fillers (``spin_strength``). When the
@@ -249,6 +251,13 @@ def compare_pair(
 
     if not src.keys or not sus.keys:
         relation = "unrelated"
+    elif (
+        n_thesaurus
+        and spun_probability is not None
+        and spun_probability >= classifier_threshold
+        and min(measures.lexical_overlap, measures.suspect_overlap) >= copy_min_overlap
+    ):
+        relation = "spun"  # a copy but for thesaurus swaps that the classifier reads as spinning: light spin
     elif min(measures.lexical_overlap, measures.suspect_overlap) >= copy_min_overlap or (
         edits <= copy_max_edits and not n_thesaurus
     ):

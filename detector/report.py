@@ -157,7 +157,8 @@ def decide_verdict(
     Boilerplate sentences are left out. Parameters:
         source_given: an index was searched; without one the classifier alone decides: "spun"
             when at least `min_classifier_share` (0.3) of the sentences are flagged "spun" by it.
-        has_candidate: the index returned a candidate source for this article.
+        has_candidate: the index returned a candidate source close enough to be on the same story
+            (with no aligned sentence: "related" if so, else "original").
         min_matched (2), min_coverage (0.3): below either, few sentences align, so a candidate
             means "related" and no candidate (or no aligned sentence) means "original".
         min_spun_share (0.3): share of matched sentences that must be spun for "spun".
@@ -169,8 +170,8 @@ def decide_verdict(
         flagged = sum(f.relation == "spun" for f in content)
         return "spun" if content and flagged / len(content) >= min_classifier_share else "original"
     matched = [f for f in content if f.relation in MATCHED_RELATIONS]
-    if not has_candidate or not matched:
-        return "original"
+    if not matched:
+        return "related" if has_candidate else "original"
     if len(matched) < min_matched or len(matched) / len(content) < min_coverage:
         return "related"
     if sum(f.relation == "spun" for f in matched) / len(matched) >= min_spun_share:

@@ -315,7 +315,7 @@ def test_kill_9_with_the_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, 
     assert summary.resumed > 0 and summary.articles == 24
     assert sorted(rows_by_id(out)) == sorted(r["id"] for r in records)
     assert verdicts(out) == verdicts(tmp_path / "whole")
-    assert set(verdicts(out).values()) > {"original"}, "the sample should hold more than one verdict"
+    assert len(set(verdicts(out).values())) > 1, "the sample should hold more than one verdict"
 
 
 CTRL_C_RUN = """

@@ -301,6 +301,16 @@ def test_classifier_probability_moves_the_bar(table):
     assert pair.relation == "paraphrase" and pair.spun_probability == 0.9
 
 
+def test_light_spin_of_a_near_copy_is_spun_when_the_classifier_flags_it(table):
+    """A copy but for one thesaurus swap was `copy` whatever the classifier said (light spins were missed)."""
+    source = "The demand for NATO to stop expanding came after a meeting between President Vladimir Putin and Chinese leader Xi Jinping in Beijing on Friday."
+    suspect = "The demand for NATO to stop expanding came after a gathering between President Vladimir Putin and Chinese leader Xi Jinping in Beijing on Friday."
+    assert compare_pair(source, suspect, 0.97, table).relation == "copy"
+    assert compare_pair(source, suspect, 0.97, table, spun_probability=0.1).relation == "copy"
+    flagged = compare_pair(source, suspect, 0.97, table, spun_probability=0.9)
+    assert flagged.relation == "spun" and flagged.substitutions == [("meeting", "gathering")]
+
+
 def test_thresholds_are_parameters(table):
     source, suspect = "NATO should not admit new members.", "NATO should not confess new participants."
     assert compare_pair(source, suspect, 0.8, table).relation == "spun"

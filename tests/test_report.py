@@ -42,7 +42,6 @@ def verdict(findings, **options):
         ([SPUN, SPUN, COPY, COPY], "spun"),
         ([PARA, PARA, PARA, COPY], "paraphrased"),
         ([COPY, LONE, LONE, LONE, LONE, LONE, LONE], "related"),
-        ([LONE, LONE], "original"),
         ([SPUN, COPY, COPY, COPY, COPY], "copy"),
     ],
 )
@@ -50,12 +49,18 @@ def test_verdict_rules(findings, expected):
     assert verdict(findings) == expected
 
 
+def test_no_aligned_sentence_is_related_only_with_a_close_candidate():
+    """A same-story candidate with nothing aligned was `original` (issue 5's related suspects)."""
+    assert verdict([LONE, LONE]) == "related"
+    assert decide_verdict([LONE, LONE], source_given=True, has_candidate=False) == "original"
+
+
 def test_boilerplate_is_left_out_of_the_verdict():
     assert verdict([COPY, COPY] + [BOILER] * 10) == "copy"
 
 
-def test_no_candidate_means_original():
-    assert decide_verdict([COPY, COPY], source_given=True, has_candidate=False) == "original"
+def test_aligned_copies_outweigh_a_low_retrieval_score():
+    assert decide_verdict([COPY, COPY], source_given=True, has_candidate=False) == "copy"
 
 
 def test_without_source_the_classifier_flags_decide():
