@@ -131,7 +131,7 @@ def seed_articles(seed_texts: dict[str, str], count: int) -> list[dict]:
     return records
 
 
-def wait_for_parts(process: subprocess.Popen, out: Path, parts: int, seconds: float = 120.0) -> None:
+def wait_for_parts(process: subprocess.Popen, out: Path, parts: int, seconds: float = 300.0) -> None:
     """Wait until `parts` chunks are committed in `out` (or the process ends, or time runs out)."""
     deadline = time.monotonic() + seconds
     while len(list(out.glob("part-*"))) < parts and time.monotonic() < deadline and process.poll() is None:

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from detector.cli import main
+from detector.errors import InputError
 
 SOURCE = (
     "Beijing agreed with Moscow that the NATO alliance should not admit new members. "
@@ -108,6 +109,20 @@ def test_index_build_reads_jsonl_with_named_fields(run, files):
     result = run("index", "build", files / "docs.jsonl", "--out", files / "j", "--id-field", "key",
                  "--text-field", "body", "--no-progress")
     assert result.exit_code == 0 and "indexed 1 documents" in result.output
+
+
+def test_index_build_streams_in_chunks_and_refuses_a_late_duplicate(tiny, files):
+    from detector.cli.index import build_index
+    from detector.index import SourceIndex
+
+    rows = [{"id": f"d{i}", "text": f"Story {i} about the central bank. Rates rose by {i} points."} for i in range(5)]
+    (files / "docs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    summary = build_index([files / "docs.jsonl"], files / "s", encoder=tiny["encoder"], chunk_size=2)
+    assert summary["documents"] == 5 and SourceIndex.load(files / "s", encoder=tiny["encoder"]).ids == [r["id"] for r in rows]
+    (files / "dup.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*rows[:3], rows[0]]), encoding="utf-8")
+    with pytest.raises(InputError, match="d0"):
+        build_index([files / "dup.jsonl"], files / "dup-index", encoder=tiny["encoder"], chunk_size=2)
+    assert not (files / "dup-index").exists()
 
 
 def test_score_reads_stdin_and_prints_a_table_or_jsonl(run):

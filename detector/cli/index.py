@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -29,27 +29,34 @@ def build_index(
     text_field: str = "text",
     encoder=None,
     progress: bool = False,
+    chunk_size: int = 512,
 ) -> dict:
     """Index the documents of `sources` into the folder `out` (replaced, or extended with `append`).
 
-    Returns a summary: the folder, documents added, documents in the index, seconds taken.
+    Documents are read and indexed ``chunk_size`` at a time, so memory holds one chunk of text
+    (plus the index itself) whatever the input size. Returns a summary: the folder, documents
+    added, documents in the index, seconds taken.
     """
+    from tqdm.auto import tqdm
+
     from detector.documents import read_documents
     from detector.index import SourceIndex
 
     if not sources:
         raise InputError("no sources given: name .txt files, folders of .txt, JSON lines or Parquet files")
     start = time.perf_counter()
-    documents = list(itertools.chain.from_iterable(read_documents(s, id_field=id_field, text_field=text_field) for s in sources))
-    _check_unique([d.id for d in documents])
     out = Path(out)
     if append and out.exists():
         source_index = SourceIndex.load(out, encoder=encoder)
-        before = len(source_index)
-        source_index.add(documents, progress=progress)
     else:
-        before = 0
-        source_index = SourceIndex.build(documents, encoder=encoder, progress=progress)
+        source_index = SourceIndex.build([], encoder=encoder)
+    before = len(source_index)
+    stream = itertools.chain.from_iterable(read_documents(s, id_field=id_field, text_field=text_field) for s in sources)
+    with tqdm(desc="indexing sources", unit="doc", disable=not progress) as bar:
+        for chunk in _chunks(stream, chunk_size):
+            _check_unique([d.id for d in chunk], source_index)
+            source_index.add(chunk)
+            bar.update(len(chunk))
     source_index.save(out)
     return {
         "index": str(out),
@@ -59,10 +66,16 @@ def build_index(
     }
 
 
-def _check_unique(ids: list[str]) -> None:
+def _chunks(documents: Iterator, size: int) -> Iterator[list]:
+    """Lists of up to ``size`` documents: the input is read as it is indexed, never held whole."""
+    while chunk := list(itertools.islice(documents, size)):
+        yield chunk
+
+
+def _check_unique(ids: list[str], source_index) -> None:
     seen, repeated = set(), []
     for doc_id in ids:
-        if doc_id in seen:
+        if doc_id in seen or doc_id in source_index:
             repeated.append(doc_id)
         seen.add(doc_id)
     if repeated:
