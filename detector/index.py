@@ -379,6 +379,7 @@ class SourceIndex:
     def load(cls, path: str | Path, encoder: SentenceEncoder | None = None) -> SourceIndex:
         """Read an index folder; `IndexFormatError` if it is missing, corrupt, foreign or outdated."""
         folder = Path(path)
+        _recover_retired(folder)
         manifest = _read_manifest(folder)
         _verify_files(folder, manifest)
         try:
@@ -509,6 +510,15 @@ def _swap_in(staging: Path, target: Path) -> None:
         os.rename(retired, target)  # put the old index back before the error propagates
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _recover_retired(target: Path) -> None:
+    """Put back the old index that a save killed between its two renames left retired."""
+    if target.exists() or not target.parent.is_dir():
+        return
+    retired = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if retired and (retired[-1] / MANIFEST).is_file():
+        os.rename(retired[-1], target)
 
 
 def _sha256(path: Path) -> str:

@@ -305,3 +305,11 @@ def test_a_crash_while_swapping_folders_leaves_the_old_index_usable(parts, saved
     monkeypatch.undo()
     assert index_state(saved_index) == before
     assert sorted(p.name for p in saved_index.parent.iterdir()) == ["idx"]
+
+
+def test_a_kill_between_the_two_renames_is_recovered_on_load(saved_index):
+    """kill -9 after the old index was retired and before the new one moved in left no index at its path."""
+    before = index_state(saved_index)
+    saved_index.rename(saved_index.parent / f".{saved_index.name}.old-deadbeef")
+    assert index_state(saved_index) == before
+    assert sorted(p.name for p in saved_index.parent.iterdir()) == ["idx"]
