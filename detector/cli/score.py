@@ -42,13 +42,15 @@ def _read_lines(path: str) -> list[str]:
         raise InputError(f"{where} is not UTF-8 text (undecodable byte at offset {error.start}): save it as UTF-8") from None
 
 
-def score_sentences_in(path: str, detector=None, model: str | None = None) -> list[SentenceScore]:
+def score_sentences_in(
+    path: str, detector=None, model: str | None = None, quantize: bool = False
+) -> list[SentenceScore]:
     """Score the sentences of a file ('-' for stdin), one per line, with the classifier alone."""
     sentences = read_sentences(_read_lines(path))
     if detector is None:
         from detector.api import Detector
 
-        detector = Detector.load(model)
+        detector = Detector.load(model, quantize=quantize)
     return detector.score_sentences(sentences)
 
 
@@ -80,14 +82,16 @@ def format_jsonl(scores: list[SentenceScore]) -> str:
               help="table: probability, flag, top words and sentence; jsonl: one JSON object per sentence.")
 @click.option("--model", type=click.Path(), default=None,
               help="Trained classifier folder (default: $SPIN_DETECTOR_MODEL, else models/spin-classifier).")
+@click.option("--quantize", is_flag=True,
+              help="int8 CPU path: about 2x faster, 98% equal decisions, probabilities a little lower than fp32.")
 @click.pass_context
-def score(ctx: click.Context, file: str, output_format: str, model: str | None) -> None:
+def score(ctx: click.Context, file: str, output_format: str, model: str | None, quantize: bool) -> None:
     """Score sentences for spinning, with no source: the classifier alone.
 
     FILE holds one sentence per line (blank lines skipped); '-' or no FILE reads standard input.
     Needs a trained classifier.
     """
-    scores = score_sentences_in(file, detector=(ctx.obj or {}).get("detector"), model=model)
+    scores = score_sentences_in(file, detector=(ctx.obj or {}).get("detector"), model=model, quantize=quantize)
     text = format_table(scores) if output_format == "table" else format_jsonl(scores)
     if text:
         click.echo(text)
