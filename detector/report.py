@@ -185,14 +185,15 @@ def spin_score(
     *,
     verdict: str,
     strength_scale: float = 0.25,
-    classifier_weight: float = 0.3,
+    classifier_weight: float = 0.2,
 ) -> float:
     """How spun an article is, 0..1.
 
     From the source comparison: the share of matched sentences that are spun, each weighted by its
     spin strength s (share of content words swapped) as 1 - exp(-s / strength_scale) (0.25: a
     fifth of the content words swapped weighs 0.55, half of them 0.86). Combined with the classifier's mean spun probability over
-    the content sentences as (1 - classifier_weight) * source + classifier_weight * classifier.
+    the content sentences as (1 - classifier_weight) * source + classifier_weight * classifier
+    (0.2: the calibrated probability says whether a sentence is spun, the source says how much).
     With no matched source (verdicts "original" and "related"), the classifier alone; with no
     classifier, the source comparison alone; with neither, 0.
     """
