@@ -151,6 +151,7 @@ def decide_verdict(
     min_spun_share: float = 0.3,
     min_copy_share: float = 0.5,
     min_classifier_share: float = 0.3,
+    min_swapped_copy_share: float = 0.35,
 ) -> str:
     """One of `VERDICTS` for an article, from its findings against the closest source.
 
@@ -164,6 +165,9 @@ def decide_verdict(
         min_spun_share (0.3): share of matched sentences that must be spun for "spun".
         min_copy_share (0.5): share of matched sentences that must be copies for "copy";
             otherwise the matched sentences are rewrites: "paraphrased".
+        min_swapped_copy_share (0.35): a copy where at least this share of the matched sentences
+            carry a thesaurus swap is a light spin, "spun" (verbatim copies carry none; light
+            spinning at 10 % of the words touches most sentences).
     """
     content = [f for f in findings if not f.is_boilerplate]
     if not source_given:
@@ -177,7 +181,10 @@ def decide_verdict(
     if sum(f.relation == "spun" for f in matched) / len(matched) >= min_spun_share:
         return "spun"
     copies = sum(f.relation == "copy" for f in matched)
-    return "copy" if copies / len(matched) >= min_copy_share else "paraphrased"
+    if copies / len(matched) < min_copy_share:
+        return "paraphrased"
+    swapped = sum(f.relation in ("copy", "spun") and f.thesaurus_substitutions > 0 for f in matched)
+    return "spun" if swapped / len(matched) >= min_swapped_copy_share else "copy"
 
 
 def spin_score(

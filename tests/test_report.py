@@ -1,5 +1,6 @@
 """Article reports: verdict rules, spin score, and JSON / Markdown / HTML rendering (issue 2)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -57,6 +58,13 @@ def test_no_aligned_sentence_is_related_only_with_a_close_candidate():
 
 def test_boilerplate_is_left_out_of_the_verdict():
     assert verdict([COPY, COPY] + [BOILER] * 10) == "copy"
+
+
+def test_a_copy_with_thesaurus_swaps_in_many_sentences_is_a_light_spin():
+    """Light spins (10 % of words) were called `copy`: each sentence alone looks like a near-copy."""
+    swapped = dataclasses.replace(COPY, thesaurus_substitutions=1, substitutions=[("met", "encountered")])
+    assert verdict([swapped, swapped, COPY, COPY]) == "spun"
+    assert verdict([swapped, COPY, COPY, COPY]) == "copy"
 
 
 def test_aligned_copies_outweigh_a_low_retrieval_score():
