@@ -7,11 +7,6 @@ from training.evaluate import SEED_GAP, seed_sentences
 
 pytestmark = pytest.mark.shipped
 
-CONFESS_SENTENCE = (
-    "Russia won China's support in its standoff with the West over Ukraine on Friday, as Beijing agreed with "
-    "Moscow that the US-led NATO armed forces alliance should not confess new participants."
-)
-
 
 @pytest.fixture(scope="module")
 def det():
@@ -37,8 +32,10 @@ def test_both_spun_seeds_score_well_above_every_clean_seed(seed_means):
     assert seed_means["002"] - clean_top >= SEED_GAP, seed_means
 
 
-def test_confess_and_participants_are_top_scored_words(det):
-    (score,) = det.score_sentences([CONFESS_SENTENCE])
+def test_confess_and_participants_are_top_scored_words(det, shared_dir):
+    """The seed 000 sentence "...should not confess new participants", as written in the seed."""
+    (sentence,) = [s for s in seed_sentences(str(shared_dir))["000"] if "confess new participants" in s]
+    (score,) = det.score_sentences([sentence])
     assert score.is_spun
     top = {word for word, _ in sorted(score.word_scores, key=lambda pair: -pair[1])[:5]}
     assert {"confess", "participants"} <= top, score.word_scores
