@@ -159,6 +159,14 @@ def test_huge_article_is_refused(run, files, built):
     assert result.exit_code == 1 and "exceeds max_chars" in result.output
 
 
+def test_truncate_analyzes_a_huge_article_and_says_so(run, files, built):
+    """--truncate was ignored: the file reader refused the article before the detector could cut it."""
+    (files / "huge.txt").write_text("Spun words here. " * 20_000, encoding="utf-8")
+    result = run("analyze", files / "huge.txt", "--index", built, "--truncate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["truncation"]["article_chars_dropped"] > 0
+
+
 def test_missing_or_corrupt_index_exits_1(run, files, built):
     missing = run("analyze", files / "copy.txt", "--index", files / "nowhere")
     assert missing.exit_code == 1 and "Traceback" not in missing.output

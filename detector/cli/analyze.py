@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,22 +30,32 @@ def analyze_files(
     exclude_self: bool = True,
     detector=None,
     model: str | None = None,
+    truncate: bool = False,
 ) -> list[ArticleReport]:
     """Analyse every article in `files` against the index in `index_dir` (None: classifier alone).
 
     A .txt file is one article whose id is its file name without extension; JSON lines and Parquet
     files hold one article per record. With `exclude_self`, an indexed source whose id equals the
     article's id is never its candidate (so an article already in the index is not its own source).
+    With `truncate`, an article over the detector's size limit is cut and flagged instead of refused
+    (files are still read up to `detector.documents.DEFAULT_MAX_CHARS`).
     """
     from detector.api import DEFAULT_MAX_CHARS, Detector
+    from detector.documents import DEFAULT_MAX_CHARS as READ_LIMIT
     from detector.documents import read_documents
 
-    max_chars = detector.max_chars if detector is not None else DEFAULT_MAX_CHARS
+    if truncate:
+        max_chars = READ_LIMIT
+    else:
+        max_chars = detector.max_chars if detector is not None else DEFAULT_MAX_CHARS
     documents = [doc for file in files for doc in read_documents(file, max_chars=max_chars)]
     if index_dir is not None and not Path(index_dir).is_dir():
         raise IndexFormatError(f"no index folder at {str(index_dir)!r}: build one with `spin-detect index build`")
     if detector is None:
-        detector = Detector.load(model)
+        detector = Detector.load(model, on_oversize="truncate" if truncate else "reject")
+    elif truncate:
+        detector = copy.copy(detector)
+        detector.on_oversize = "truncate"
     source_index = None
     if index_dir is not None:
         from detector.index import SourceIndex
@@ -82,16 +93,19 @@ def render_reports(reports: Sequence[ArticleReport], output_format: str) -> str:
               help="Write the reports to this file instead of standard output.")
 @click.option("--model", type=click.Path(), default=None,
               help="Trained classifier folder (default: $SPIN_DETECTOR_MODEL, else models/spin-classifier if present).")
+@click.option("--truncate", is_flag=True,
+              help="Cut an article over the size limit (200,000 characters) at a word boundary and say so in "
+                   "its report, instead of refusing it.")
 @click.pass_context
 def analyze(ctx: click.Context, files: tuple[str, ...], index_dir: str | None, exclude_self: bool,
-            output_format: str, out: str | None, model: str | None) -> None:
+            output_format: str, out: str | None, model: str | None, truncate: bool) -> None:
     """Analyse FILES (articles: .txt, JSON lines or Parquet) for copying, spinning and paraphrase.
 
     Each article is compared with its closest source in --index: verdict (original, copy, spun,
     paraphrased, related), spin score, source, and the spun sentences with their substitutions.
     """
     reports = analyze_files(files, index_dir, exclude_self=exclude_self,
-                            detector=(ctx.obj or {}).get("detector"), model=model)
+                            detector=(ctx.obj or {}).get("detector"), model=model, truncate=truncate)
     text = render_reports(reports, output_format)
     if out is None:
         click.echo(text, nl=False)
