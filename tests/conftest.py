@@ -47,3 +47,21 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_parts(tiny_bert_dir):
+    """Detector parts on the tiny random model: encoder, a scorer at threshold 0.5, a two-pair synonym table."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from detector.classifier import Calibration, SpinClassifier, SpinScorer
+    from detector.encoder import SentenceEncoder
+    from detector.thesaurus import SynonymTable
+
+    torch.manual_seed(1)
+    scorer = SpinScorer(
+        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
+    )
+    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants")])
+    return {"encoder": SentenceEncoder.load(tiny_bert_dir), "scorer": scorer, "synonyms": synonyms}

@@ -17,25 +17,13 @@ COPY = " ".join(reversed([s.strip() + "." for s in SOURCE.split(".") if s.strip(
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_bert_dir):
-    import torch
-    from transformers import AutoTokenizer
-
+def tiny(tiny_parts):
     from detector.api import Detector
-    from detector.classifier import Calibration, SpinClassifier, SpinScorer
-    from detector.encoder import SentenceEncoder
-    from detector.thesaurus import SynonymTable
 
-    torch.manual_seed(1)
-    encoder = SentenceEncoder.load(tiny_bert_dir)
-    scorer = SpinScorer(
-        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
-    )
-    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants")])
     return {
-        "detector": Detector(encoder=encoder, scorer=scorer, synonyms=synonyms),
-        "bare": Detector(encoder=encoder, synonyms=synonyms),
-        "encoder": encoder,
+        "detector": Detector(**tiny_parts),
+        "bare": Detector(encoder=tiny_parts["encoder"], synonyms=tiny_parts["synonyms"]),
+        "encoder": tiny_parts["encoder"],
     }
 
 

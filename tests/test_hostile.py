@@ -51,32 +51,15 @@ FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthChe
 
 
 @pytest.fixture(scope="module")
-def parts(tiny_bert_dir):
-    import torch
-    from transformers import AutoTokenizer
-
-    from detector.classifier import Calibration, SpinClassifier, SpinScorer
-    from detector.encoder import SentenceEncoder
-    from detector.thesaurus import SynonymTable
-
-    torch.manual_seed(1)
-    scorer = SpinScorer(
-        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
-    )
-    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants")])
-    return {"encoder": SentenceEncoder.load(tiny_bert_dir), "scorer": scorer, "synonyms": synonyms}
+def det(tiny_parts):
+    return Detector(**tiny_parts)
 
 
 @pytest.fixture(scope="module")
-def det(parts):
-    return Detector(**parts)
-
-
-@pytest.fixture(scope="module")
-def index(parts):
+def index(tiny_parts):
     from detector.index import SourceIndex
 
-    return SourceIndex.build([{"id": "wire", "text": WIRE}], encoder=parts["encoder"])
+    return SourceIndex.build([{"id": "wire", "text": WIRE}], encoder=tiny_parts["encoder"])
 
 
 def assert_probability(value):
@@ -201,8 +184,8 @@ def test_a_10_mb_article_is_refused_by_default_with_the_way_out(det):
         det.analyze("word " * 2_100_000)
 
 
-def test_a_10_mb_article_is_truncated_and_flagged_on_request(parts, index):
-    truncating = Detector(**parts, max_chars=5_000, on_oversize="truncate")
+def test_a_10_mb_article_is_truncated_and_flagged_on_request(tiny_parts, index):
+    truncating = Detector(**tiny_parts, max_chars=5_000, on_oversize="truncate")
     article = (WIRE + "\n") * 40_000  # about 10 MB
     report = truncating.analyze(article, index=index)
     assert_sound_report(report)
@@ -219,9 +202,9 @@ def test_a_10_mb_article_is_truncated_and_flagged_on_request(parts, index):
         ({"max_sentence_chars": -5}, "max_sentence_chars=-5 must be a positive"),
     ],
 )
-def test_bad_limits_are_refused_with_the_options(parts, options, message):
+def test_bad_limits_are_refused_with_the_options(tiny_parts, options, message):
     with pytest.raises(InputError, match=message):
-        Detector(**parts, **options)
+        Detector(**tiny_parts, **options)
 
 
 # --- evasion ----------------------------------------------------------------------------------------

@@ -54,32 +54,15 @@ class Payload:
 
 
 @pytest.fixture(scope="module")
-def parts(tiny_bert_dir):
-    import torch
-    from transformers import AutoTokenizer
-
-    from detector.classifier import Calibration, SpinClassifier, SpinScorer
-    from detector.encoder import SentenceEncoder
-    from detector.thesaurus import SynonymTable
-
-    torch.manual_seed(1)
-    scorer = SpinScorer(
-        SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(threshold=0.5)
-    )
-    synonyms = SynonymTable.from_pairs([("admit", "confess"), ("members", "participants")])
-    return {"encoder": SentenceEncoder.load(tiny_bert_dir), "scorer": scorer, "synonyms": synonyms}
+def det(tiny_parts):
+    return Detector(**tiny_parts)
 
 
 @pytest.fixture(scope="module")
-def det(parts):
-    return Detector(**parts)
-
-
-@pytest.fixture(scope="module")
-def hostile_index(parts):
+def hostile_index(tiny_parts):
     from detector.index import SourceIndex
 
-    return SourceIndex.build([{"id": HOSTILE_ID, "text": HOSTILE_WIRE}], encoder=parts["encoder"])
+    return SourceIndex.build([{"id": HOSTILE_ID, "text": HOSTILE_WIRE}], encoder=tiny_parts["encoder"])
 
 
 # --- HTML report ------------------------------------------------------------------------------------
@@ -176,11 +159,11 @@ def test_classifier_base_with_pickled_weights_is_refused_without_running_them(ti
     assert not marker.exists()
 
 
-def test_model_folder_with_pickled_weights_is_refused_without_running_them(parts, tmp_path):
+def test_model_folder_with_pickled_weights_is_refused_without_running_them(tiny_parts, tmp_path):
     from detector.classifier import SpinScorer
 
     folder = tmp_path / "model"
-    parts["scorer"].save(folder)
+    tiny_parts["scorer"].save(folder)
     marker = tmp_path / "pwned"
     plant_pickled_weights(folder, marker)
     with pytest.raises(ModelFormatError, match="no model.safetensors"):
@@ -189,11 +172,11 @@ def test_model_folder_with_pickled_weights_is_refused_without_running_them(parts
 
 
 @pytest.fixture()
-def saved_index(parts, tmp_path):
+def saved_index(tiny_parts, tmp_path):
     from detector.index import SourceIndex
 
     folder = tmp_path / "idx"
-    SourceIndex.build([{"id": "wire", "text": WIRE}], encoder=parts["encoder"]).save(folder)
+    SourceIndex.build([{"id": "wire", "text": WIRE}], encoder=tiny_parts["encoder"]).save(folder)
     return folder
 
 
@@ -257,12 +240,12 @@ def index_state(folder: Path) -> tuple:
     return tuple(index.ids), tuple(seg.text for seg in index.source(index.ids[0]).segments)
 
 
-def test_a_crash_while_writing_leaves_the_old_index_usable(parts, saved_index, monkeypatch):
+def test_a_crash_while_writing_leaves_the_old_index_usable(tiny_parts, saved_index, monkeypatch):
     import detector.index as index_module
     from detector.index import SourceIndex
 
     before = index_state(saved_index)
-    bigger = SourceIndex.load(saved_index, encoder=parts["encoder"])
+    bigger = SourceIndex.load(saved_index, encoder=tiny_parts["encoder"])
     bigger.add([{"id": "other", "text": "The Bank of England raised interest rates on Thursday."}])
     calls = {"n": 0}
     real_save = np.save
@@ -283,12 +266,12 @@ def test_a_crash_while_writing_leaves_the_old_index_usable(parts, saved_index, m
     assert index_state(saved_index)[0] == ("wire", "other")
 
 
-def test_a_crash_while_swapping_folders_leaves_the_old_index_usable(parts, saved_index, monkeypatch):
+def test_a_crash_while_swapping_folders_leaves_the_old_index_usable(tiny_parts, saved_index, monkeypatch):
     import detector.index as index_module
     from detector.index import SourceIndex
 
     before = index_state(saved_index)
-    bigger = SourceIndex.load(saved_index, encoder=parts["encoder"])
+    bigger = SourceIndex.load(saved_index, encoder=tiny_parts["encoder"])
     bigger.add([{"id": "other", "text": "The Bank of England raised interest rates on Thursday."}])
     calls = {"n": 0}
     real_rename = index_module.os.rename
