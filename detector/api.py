@@ -148,7 +148,9 @@ class Detector:
 
         When no path is named and the default folder holds no trained classifier yet, the detector
         loads without one and every report says so; a named folder that is missing or broken raises
-        `ModelFormatError`. `options` go to the constructor.
+        `ModelFormatError`. ``quantize=True`` runs the classifier and the sentence encoder with int8
+        Linear layers on the CPU (about twice as fast; the classifier then uses its int8 calibration
+        when the model folder has one). `options` go to the constructor.
         """
         from detector.classifier import SpinScorer
         from detector.thesaurus import SynonymTable
@@ -162,7 +164,8 @@ class Detector:
             scorer = SpinScorer.load(folder, quantize=quantize)
         else:
             note = f"{NO_CLASSIFIER_NOTE} (none found at {folder})"
-        return cls(encoder=SentenceEncoder.load(), synonyms=SynonymTable.load(), scorer=scorer, model_note=note, **options)
+        encoder = SentenceEncoder.load().quantize() if quantize else SentenceEncoder.load()
+        return cls(encoder=encoder, synonyms=SynonymTable.load(), scorer=scorer, model_note=note, **options)
 
     def score_sentences(self, sentences: Sequence[str]) -> list[SentenceScore]:
         """The classifier's spun probability for each sentence, with word scores; no source needed."""
@@ -239,8 +242,12 @@ class Detector:
             articles.append(article)
             if article.scored:
                 sentences += [segment.text for segment in article.segments]
-        predictions = self._predict(sentences)
-        embeddings = self.encoder.encode(sentences, batch_size=self.batch_size) if index is not None and sentences else None
+        unique = list(dict.fromkeys(sentences))  # boilerplate and shared wire sentences repeat across a batch
+        row_of = {sentence: row for row, sentence in enumerate(unique)}
+        rows = [row_of[sentence] for sentence in sentences]
+        predictions = self._predict(unique)
+        predictions = [predictions[row] for row in rows] if predictions is not None else None
+        embeddings = self.encoder.encode(unique, batch_size=self.batch_size)[rows] if index is not None and unique else None
         for (position, _), article in zip(batch, articles):
             yield self._report(article, predictions, embeddings, index, exclusions(position))
 

@@ -206,7 +206,8 @@ class Calibration:
 
     ``method`` is ``"isotonic"`` (piecewise-linear through the ``x``/``y`` knots of a fitted
     sklearn IsotonicRegression, clipped at the ends), ``"platt"`` (``sigmoid(a * logit + b)``) or
-    ``"identity"`` (an uncalibrated model).
+    ``"identity"`` (an uncalibrated model). ``int8``, when fitted, is the calibration of the int8
+    quantised model (`SpinScorer.quantize`), whose raw probabilities sit a little lower.
     """
 
     method: str = "identity"
@@ -216,6 +217,7 @@ class Calibration:
     a: float = 1.0
     b: float = 0.0
     details: dict = field(default_factory=dict)  # how it was fitted: sizes, Brier scores, ...
+    int8: "Calibration | None" = None
 
     def __post_init__(self):
         if self.method not in CALIBRATION_METHODS:
@@ -241,12 +243,15 @@ class Calibration:
             data.update(x=self.x, y=self.y)
         if self.method == "platt":
             data.update(a=self.a, b=self.b)
+        if self.int8 is not None:
+            data["int8"] = self.int8.to_dict()
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         fields = ("method", "threshold", "x", "y", "a", "b", "details")
-        return cls(**{key: data[key] for key in fields if key in data})
+        int8 = cls.from_dict(data["int8"]) if isinstance(data.get("int8"), dict) else None
+        return cls(**{key: data[key] for key in fields if key in data}, int8=int8)
 
 
 class SpinScorer:
@@ -309,7 +314,8 @@ class SpinScorer:
         """Swap the encoder's Linear layers for int8 dynamically quantised ones (CPU inference only).
 
         The two small heads stay in fp32: they cost little and keep the word scores closest to
-        the full-precision model.
+        the full-precision model. The int8 calibration replaces the full-precision one when the
+        model folder has it, so that the threshold keeps its false-positive rate.
         """
         if self.device.type != "cpu":
             raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
@@ -322,6 +328,8 @@ class SpinScorer:
                 self.model.encoder, {nn.Linear}, dtype=torch.qint8
             )
         self.quantized = True
+        if self.calibration.int8 is not None:
+            self.calibration = self.calibration.int8
         return self
 
     def save(self, path: str | os.PathLike) -> None:

@@ -41,6 +41,7 @@ class SentenceEncoder:
         self.name = name
         self.max_length = max_length
         self.dim = int(model.config.hidden_size)
+        self.quantized = False
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, max_length: int = 128) -> SentenceEncoder:
@@ -63,6 +64,23 @@ class SentenceEncoder:
                 hf_logging.enable_progress_bar()
         name = DEFAULT_ENCODER_NAME if path is None else folder.name
         return cls(model, tokenizer, name=name, max_length=max_length)
+
+    def quantize(self) -> SentenceEncoder:
+        """Swap the Linear layers for int8 dynamically quantised ones: about twice the CPU speed.
+
+        Vectors move by a cosine of about 0.01, far less than what separates a source sentence from
+        a spun copy, so an index built at full precision still serves an int8 encoder.
+        """
+        import warnings
+
+        import torch
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
+            warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.quantized = True
+        return self
 
     def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:
         """Embed ``sentences`` as an ``(n, dim)`` float32 array of unit vectors, in input order."""
@@ -90,7 +108,8 @@ class SentenceEncoder:
         return pooled.float().numpy()
 
     def __repr__(self) -> str:
-        return f"SentenceEncoder(name={self.name!r}, dim={self.dim}, max_length={self.max_length})"
+        precision = ", int8" if self.quantized else ""
+        return f"SentenceEncoder(name={self.name!r}, dim={self.dim}, max_length={self.max_length}{precision})"
 
 
 def _check_model_folder(folder: Path) -> None:

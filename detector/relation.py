@@ -207,6 +207,7 @@ def compare_pair(
     *,
     copy_min_overlap: float = 0.9,
     copy_max_edits: int = 1,
+    copy_min_words_for_edits: int = 6,
     spun_min_skeleton: float = 0.6,
     spun_min_overlap: float = 0.35,
     spun_min_strength: float = 0.2,
@@ -222,7 +223,9 @@ def compare_pair(
     Thresholds (shares are 0..1):
 
     * copy: at least ``copy_min_overlap`` of the words kept in order both ways, or at most
-      ``copy_max_edits`` words added, dropped or changed, and none of the changes a thesaurus swap
+      ``copy_max_edits`` words added, dropped or changed in a sentence of at least
+      ``copy_min_words_for_edits`` words ("Arsenal v Stoke" is no copy of "Arsenal v Wolves"),
+      and none of the changes a thesaurus swap
       (such a near-copy with thesaurus swaps is spun when the classifier flags the sentence: light
       spinning changes only a word or two, and so does a human copy-editor);
     * spun: at least ``spun_min_skeleton`` of the source's function words, names and numbers and
@@ -259,7 +262,7 @@ def compare_pair(
     ):
         relation = "spun"  # a copy but for thesaurus swaps that the classifier reads as spinning: light spin
     elif min(measures.lexical_overlap, measures.suspect_overlap) >= copy_min_overlap or (
-        edits <= copy_max_edits and not n_thesaurus
+        edits <= copy_max_edits and not n_thesaurus and min(len(src.keys), len(sus.keys)) >= copy_min_words_for_edits
     ):
         relation = "copy"
     elif (

@@ -152,6 +152,8 @@ def decide_verdict(
     min_copy_share: float = 0.5,
     min_classifier_share: float = 0.3,
     min_swapped_copy_share: float = 0.35,
+    min_copied_coverage: float = 0.45,
+    min_paraphrased_coverage: float = 0.55,
 ) -> str:
     """One of `VERDICTS` for an article, from its findings against the closest source.
 
@@ -168,6 +170,10 @@ def decide_verdict(
         min_swapped_copy_share (0.35): a copy where at least this share of the matched sentences
             carry a thesaurus swap is a light spin, "spun" (verbatim copies carry none; light
             spinning at 10 % of the words touches most sentences).
+        min_copied_coverage (0.45), min_paraphrased_coverage (0.55): the share of all content
+            sentences that must be copies (for "copy") or aligned at all (for "paraphrased");
+            below it the article is "related": a follow-up story that reuses a few paragraphs of
+            an earlier one, as news desks do, is neither a copy nor a rewrite of it.
     """
     content = [f for f in findings if not f.is_boilerplate]
     if not source_given:
@@ -182,7 +188,9 @@ def decide_verdict(
         return "spun"
     copies = sum(f.relation == "copy" for f in matched)
     if copies / len(matched) < min_copy_share:
-        return "paraphrased"
+        return "paraphrased" if len(matched) / len(content) >= min_paraphrased_coverage else "related"
+    if copies / len(content) < min_copied_coverage:
+        return "related"
     swapped = sum(f.relation in ("copy", "spun") and f.thesaurus_substitutions > 0 for f in matched)
     return "spun" if swapped / len(matched) >= min_swapped_copy_share else "copy"
 

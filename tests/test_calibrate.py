@@ -54,3 +54,24 @@ def test_one_class_and_unknown_method_are_refused():
 
 def test_docstring_example_runs():
     assert doctest.testmod(training.calibrate).failed == 0
+
+
+def test_calibrate_model_fits_the_full_and_the_int8_model(tiny_bert_dir, tmp_path):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import torch
+    from transformers import AutoTokenizer
+
+    from detector.classifier import SpinClassifier, SpinScorer
+
+    torch.manual_seed(0)
+    SpinScorer(SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir)).save(tmp_path / "model")
+    texts = [f"Sentence number {i} says {'confess' if i % 2 else 'admit'} new members." for i in range(40)]
+    pq.write_table(pa.table({"text": texts, "label": [i % 2 for i in range(40)]}), tmp_path / "calibration.parquet")
+    training.calibrate.calibrate_model(tmp_path / "model", tmp_path / "calibration.parquet", max_false_positive_rate=0.5)
+    saved = json.loads((tmp_path / "model" / "calibration.json").read_text(encoding="utf-8"))
+    assert saved["method"] == "isotonic" and saved["int8"]["method"] == "isotonic"
+    assert saved["int8"]["details"]["rows"] == 40
+    assert SpinScorer.load(tmp_path / "model", quantize=True).threshold == saved["int8"]["threshold"]

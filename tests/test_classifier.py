@@ -125,6 +125,16 @@ def test_quantized_model_agrees_with_full_precision(model_dir):
         quantized.save(model_dir.parent / "never")
 
 
+def test_quantized_model_uses_its_own_calibration(tiny_scorer, tmp_path):
+    int8 = Calibration(method="platt", a=1.5, b=0.2, threshold=0.37)
+    full = Calibration(method="isotonic", x=[0.0, 1.0], y=[0.0, 1.0], threshold=0.42, int8=int8)
+    SpinScorer(tiny_scorer.model, tiny_scorer.tokenizer, full, base_model="tiny-bert").save(tmp_path / "model")
+    assert SpinScorer.load(tmp_path / "model").threshold == pytest.approx(0.42)
+    quantized = SpinScorer.load(tmp_path / "model", quantize=True)
+    assert quantized.threshold == pytest.approx(0.37) and quantized.calibration.method == "platt"
+    assert Calibration.from_dict(full.to_dict()) == full
+
+
 def test_calibration_maps_raw_probabilities():
     isotonic = Calibration(method="isotonic", x=[0.2, 0.8], y=[0.0, 1.0])
     assert isotonic.apply(np.array([0.0, 0.5, 1.0])).tolist() == pytest.approx([0.0, 0.5, 1.0])

@@ -30,6 +30,14 @@ def test_empty_list_and_truncation(encoder):
     assert encoder.encode(["word " * 500]).shape == (1, encoder.dim)
 
 
+def test_int8_encoder_stays_close_to_full_precision(tiny_bert_dir, encoder):
+    sentences = ["NATO met in Brussels.", "Russia won China's backing for its plan.", ""]
+    quantized = SentenceEncoder.load(tiny_bert_dir).quantize()
+    assert quantized.quantized and "int8" in repr(quantized)
+    cosines = np.sum(quantized.encode(sentences) * encoder.encode(sentences), axis=1)
+    assert np.all(cosines > 0.98)
+
+
 def test_bad_inputs(encoder, tmp_path):
     with pytest.raises(InputError, match="not one string"):
         encoder.encode("one sentence")

@@ -231,6 +231,11 @@ def test_trivial_edit_is_a_copy(table):
     assert one_swap.relation != "copy"  # a thesaurus swap is never a trivial edit
 
 
+def test_one_changed_word_of_a_short_line_is_no_copy(table):
+    fixture = compare_pair("Arsenal v Wolverhampton", "Arsenal v Stoke", 0.74, table)
+    assert fixture.relation == "paraphrase"  # a third of the line changed: BBC fixture lists are not copies
+
+
 def test_equal_length_block_is_split_word_by_word(table):
     pair = compare_pair("Russia and China also said they were worried.", "Russia and China likewise stated they were worried.", 0.9, table)
     assert pair.substitutions == [("also", "likewise"), ("said", "stated")]

@@ -67,6 +67,14 @@ def test_a_copy_with_thesaurus_swaps_in_many_sentences_is_a_light_spin():
     assert verdict([swapped, COPY, COPY, COPY]) == "copy"
 
 
+def test_a_follow_up_story_reusing_a_few_paragraphs_is_related():
+    """BBC follow-ups sharing a third of their sentences with an earlier story were `copy`/`paraphrased`."""
+    assert verdict([COPY] * 5 + [PARA] * 4 + [LONE] * 7) == "related"  # politics/294 against politics/069
+    assert verdict([COPY] * 2 + [PARA] * 6 + [LONE] * 7) == "related"  # business/374 against business/376
+    assert verdict([COPY] * 6 + [LONE] * 4) == "copy"  # a partial copy: most of the article copied
+    assert verdict([PARA] * 3 + [LONE] * 2) == "paraphrased"
+
+
 def test_aligned_copies_outweigh_a_low_retrieval_score():
     assert decide_verdict([COPY, COPY], source_given=True, has_candidate=False) == "copy"
 

@@ -118,17 +118,24 @@ def calibrate_model(
     max_false_positive_rate: float = 0.02,
     batch_size: int = 64,
 ) -> Calibration:
-    """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json."""
+    """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json.
+
+    Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin.
+    """
     import pyarrow.parquet as pq
 
     from detector.classifier import SpinScorer
     from detector.text import tokenize
 
-    scorer = SpinScorer.load(model_dir)
     table = pq.read_table(data, columns=["text", "label"])
     texts, labels = table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist())
-    raw, _ = scorer.raw_scores([tokenize(text) for text in texts], batch_size=batch_size)
-    calibration = fit_calibration(raw, labels, method=method, max_false_positive_rate=max_false_positive_rate)
+    tokens = [tokenize(text) for text in texts]
+    fitted = {}
+    for quantize in (False, True):
+        raw, _ = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
+        fitted[quantize] = fit_calibration(raw, labels, method=method, max_false_positive_rate=max_false_positive_rate)
+    calibration = fitted[False]
+    calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
     return calibration
 
@@ -146,6 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size)
     summary = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
+    summary["int8"] = {"threshold": calibration.int8.threshold, **calibration.int8.details}
     print(json.dumps(summary, indent=2))
     return summary
 

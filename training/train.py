@@ -96,6 +96,7 @@ class TrainConfig:
     command: str = ""  # the command line that started the run, for the model card
     freeze_embeddings: bool = False  # keep the word-embedding table fixed: faster CPU steps, unseen words keep their vectors
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
+    init: str | None = None  # a fine-tuned model folder to continue from (encoder and both heads)
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -112,6 +113,7 @@ class TrainConfig:
             "max_train",
             "seed",
             "freeze_embeddings",
+            "init",
         )
         return {key: getattr(self, key) for key in keys}
 
@@ -372,7 +374,7 @@ def train(config: TrainConfig) -> dict:
         t0 = time.time()
         splits[name] = load_split(data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed)
         LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
-    model = SpinClassifier.from_base(config.base, dropout=config.dropout).to(device)
+    model = initial_model(config).to(device)
     if config.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
     scorer = SpinScorer(model, tokenizer, max_length=config.max_length, base_model=base_model_name(config.base))
@@ -391,6 +393,15 @@ def train(config: TrainConfig) -> dict:
     write_record(Path(config.out), record)
     LOG.info("model folder written to %s (%.0f s)", config.out, record["wall_seconds"])
     return record
+
+
+def initial_model(config: TrainConfig) -> SpinClassifier:
+    """The base encoder with fresh heads, or, with ``--init``, a shipped model to train further."""
+    if not config.init:
+        return SpinClassifier.from_base(config.base, dropout=config.dropout)
+    model = SpinScorer.load(config.init).model.float()  # keeps the dropout it was trained with
+    LOG.info("continuing from the model folder %s", config.init)
+    return model
 
 
 def checkpoint_for(config: TrainConfig) -> Checkpoint:
@@ -686,7 +697,7 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 
 ## Training
 
-{record["history"][-1]["epoch"] if record["history"] else 0} epoch(s) on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
+{record["history"][-1]["epoch"] if record["history"] else 0} epoch(s){f" continuing the model `{args['init']}`" if args.get("init") else ""} on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
 batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
 word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
 wall time {record.get("wall_seconds", 0) / 60:.1f} min. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
@@ -750,6 +761,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--calibration", choices=("isotonic", "platt"), default=defaults.calibration)
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda, cuda:1, ...")
     parser.add_argument("--checkpoint-dir", help="where epoch checkpoints go (default build/checkpoints/<out name>)")
+    parser.add_argument(
+        "--init", help="continue training a fine-tuned model folder (e.g. models/spin-classifier) instead of the base"
+    )
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     parser.add_argument(
         "--freeze-embeddings",
