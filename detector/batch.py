@@ -124,6 +124,7 @@ class BatchOptions:
     details: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
     exclude_self: bool = True
+    quantize: bool = False  # int8 classifier and encoder (`Detector.load(quantize=True)`)
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
@@ -314,14 +315,15 @@ class ArticleScorer:
 
 @dataclass(frozen=True)
 class DetectorLoader:
-    """Loads the detector in a worker process or Ray actor: `Detector.load(model)` (picklable)."""
+    """Loads the detector in a worker process or Ray actor: `Detector.load(model, quantize=...)` (picklable)."""
 
     model: str | None = None
+    quantize: bool = False
 
     def __call__(self):
         from detector.api import Detector
 
-        return Detector.load(self.model)
+        return Detector.load(self.model, quantize=self.quantize)
 
 
 @dataclass(frozen=True)
@@ -675,6 +677,7 @@ def run_batch(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
+    quantize: bool = False,
     workers: int | None = None,
     threads: int | None = None,
     batch_size: int = 32,
@@ -698,6 +701,7 @@ def run_batch(
         details: add the full report as JSON in a "report" column.
         max_chars: longer articles go to the errors file; exclude_self: an indexed source whose id
             equals the article's is never its candidate.
+        quantize: load the model (when `detector` is not given) with int8 classifier and encoder.
         workers: processes scoring in parallel (default `default_workers()`); threads: torch
             intra-op threads per worker (default: the cores shared out between the workers).
         batch_size: articles per `analyze_many` call; chunk_size / commit_seconds: a chunk is
@@ -712,12 +716,12 @@ def run_batch(
         return run_batch_ray(
             input, output, index=index, detector=detector, model=model, id_field=id_field, text_field=text_field,
             output_format=output_format, details=details, max_chars=max_chars, exclude_self=exclude_self,
-            batch_size=batch_size, chunk_size=chunk_size, commit_seconds=commit_seconds, overwrite=overwrite,
+            quantize=quantize, batch_size=batch_size, chunk_size=chunk_size, commit_seconds=commit_seconds, overwrite=overwrite,
             progress=progress, **engine_options,
         )
     if engine != "local" or engine_options:
         raise InputError(f"engine={engine!r} with options {sorted(engine_options)}: use engine 'local' (no options) or 'ray'")
-    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self)
+    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, quantize)
     workers = _checked_workers(workers, index, detector)
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
@@ -836,7 +840,7 @@ def worker_spec(index, detector, model, options: BatchOptions, threads: int | No
 
     Paths are made absolute, since a worker (a Ray actor above all) may start in another folder.
     """
-    factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model))
+    factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model), options.quantize)
     return WorkerSpec(factory, _absolute(index) if isinstance(index, (str, Path)) else None, options, threads)
 
 

@@ -57,6 +57,7 @@ def run_batch_ray(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
+    quantize: bool = False,
     batch_size: int = 32,
     chunk_size: int = 500,
     commit_seconds: float = 30.0,
@@ -81,7 +82,7 @@ def run_batch_ray(
         raise InputError("the ray engine loads the index in every actor: pass the index folder path, not a loaded SourceIndex")
     if batch_size < 1:
         raise InputError(f"batch_size={batch_size} must be a positive number of articles")
-    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self)
+    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, quantize)
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
                       chunk_size=chunk_size, commit_seconds=commit_seconds)

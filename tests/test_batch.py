@@ -468,3 +468,12 @@ def test_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, seed_texts):
     assert summary.articles == 5 and set(rows) == set(seed_texts)
     expected = {key: detector.analyze(text, index=index).verdict for key, text in seed_texts.items()}
     assert {key: row["verdict"] for key, row in rows.items()} == expected
+
+
+def test_quantize_reaches_the_workers_and_the_manifest(tmp_path):
+    from detector.batch import DetectorLoader, job_manifest, worker_spec
+
+    options = BatchOptions(quantize=True)
+    spec = worker_spec(None, None, tmp_path / "model", options)
+    assert spec.detector_factory == DetectorLoader(str((tmp_path / "model").absolute()), True)
+    assert job_manifest(tmp_path / "in.jsonl", None, None, None, options)["options"]["quantize"] is True
