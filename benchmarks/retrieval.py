@@ -1,15 +1,17 @@
 """Retrieval at scale: query latency, memory and recall of the FAISS indexes `SourceIndex` uses.
 
 For 10k, 100k and 1M source sentences (dim 384, the MiniLM size), it builds the exact inner-product
-index (`IndexFlatIP`, the baseline and ground truth) and the HNSW graph over fp16 vectors
-(`IndexHNSWSQ`, what `SourceIndex` switches to beyond `IndexSettings.hnsw_threshold`), then times
-single-sentence queries (k=10, one thread, after a warm-up) and measures recall@10 of HNSW against the exact
-search (for efSearch 32 to 256; `SourceIndex` uses 64), and how often the query's original sentence is among the results (exact and HNSW).
+index (`IndexFlatIP`, the baseline and ground truth) and the inverted-file index over fp16 vectors
+(`detector.index.ivf_index`, what `SourceIndex` switches to beyond `IndexSettings.ann_threshold`), then
+times single-sentence queries (k=10, one thread, after a warm-up) and measures recall@10 of IVF
+against the exact search (for nprobe 16 to 128; `SourceIndex` uses `IndexSettings.ivf_probe`), and how
+often the query's original sentence is among the results (exact and IVF). With ``--hnsw`` it also
+builds the HNSW graph (M=16, efConstruction=40) that earlier versions used, for comparison.
 The vectors are synthetic but shaped like sentence embeddings: sentences cluster around
 their article's topic, and each query is a perturbed copy of an indexed sentence (cosine ~0.9, like a
 spun sentence against its source). Results go to benchmarks/results/retrieval.json.
 
-Run: ``python benchmarks/retrieval.py`` (a few minutes on 2 cores; ``--sizes 10000 100000`` for less).
+Run: ``python benchmarks/retrieval.py`` (about ten minutes on 2 cores; ``--sizes 10000 100000`` for less).
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from detector.index import IndexSettings
+from detector.index import IndexSettings, ivf_index, ivf_lists
 
 DIM = 384
 SENTENCES_PER_ARTICLE = 30
-EF_SEARCH_SWEEP = (32, 64, 128, 256)
+NPROBE_SWEEP = (16, 32, 64, 128)
+EF_SEARCH_SWEEP = (64, 256)
 RESULTS = Path(__file__).resolve().parent / "results" / "retrieval.json"
 
 
@@ -99,7 +102,7 @@ def timed_build(make, vectors: np.ndarray):
     return index, time.perf_counter() - start
 
 
-def measure(n: int, settings: IndexSettings, n_queries: int, k: int, rng: np.random.Generator) -> dict:
+def measure(n: int, n_queries: int, k: int, rng: np.random.Generator, hnsw: bool = False) -> dict:
     vectors = synthetic_sentences(n, rng)
     queries, origins = spun_queries(vectors, n_queries, rng)
     flat, flat_build = timed_build(lambda: faiss.IndexFlatIP(DIM), vectors)
@@ -112,22 +115,39 @@ def measure(n: int, settings: IndexSettings, n_queries: int, k: int, rng: np.ran
     }
     del flat
 
-    def make_hnsw():
-        index = faiss.IndexHNSWSQ(DIM, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = settings.ef_construction
-        return index
+    ivf, ivf_build = timed(lambda: ivf_index(vectors))
+    ivf_row = {"build_s": ivf_build, "bytes": index_bytes(ivf), "lists": ivf_lists(n), "by_nprobe": {}}
+    for nprobe in NPROBE_SWEEP:
+        ivf.nprobe = nprobe
+        ivf_row["by_nprobe"][nprobe] = search_quality(ivf, queries, truth, origins, k)
+    row = {"sentences": n, "flat": flat_row, "ivf_sq_fp16": ivf_row}
+    del ivf
+    if hnsw:
+        graph, graph_build = timed_build(make_hnsw, vectors)
+        row["hnsw_sq_fp16"] = {"build_s": graph_build, "bytes": index_bytes(graph), "by_ef_search": {}}
+        for ef_search in EF_SEARCH_SWEEP:
+            graph.hnsw.efSearch = ef_search
+            row["hnsw_sq_fp16"]["by_ef_search"][ef_search] = search_quality(graph, queries, truth, origins, k)
+    return row
 
-    hnsw, hnsw_build = timed_build(make_hnsw, vectors)
-    hnsw_row = {"build_s": hnsw_build, "bytes": index_bytes(hnsw), "by_ef_search": {}}
-    for ef_search in EF_SEARCH_SWEEP:
-        hnsw.hnsw.efSearch = ef_search
-        _, found = hnsw.search(queries, k)
-        hnsw_row["by_ef_search"][ef_search] = {
-            f"recall_at_{k}": recall_at_k(found, truth),
-            f"source_found_at_{k}": origin_found(found, origins),
-            **latencies_ms(hnsw, queries, k),
-        }
-    return {"sentences": n, "flat": flat_row, "hnsw_sq_fp16": hnsw_row}
+
+def make_hnsw():
+    """The HNSW graph over fp16 vectors of earlier versions (M=16, efConstruction=40)."""
+    index = faiss.IndexHNSWSQ(DIM, faiss.ScalarQuantizer.QT_fp16, 16, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 40
+    return index
+
+
+def search_quality(index, queries: np.ndarray, truth: np.ndarray, origins: np.ndarray, k: int) -> dict:
+    _, found = index.search(queries, k)
+    return {f"recall_at_{k}": recall_at_k(found, truth), f"source_found_at_{k}": origin_found(found, origins),
+            **latencies_ms(index, queries, k)}
+
+
+def timed(make):
+    start = time.perf_counter()
+    result = make()
+    return result, time.perf_counter() - start
 
 
 def main() -> None:
@@ -136,12 +156,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--hnsw", action="store_true", help="also build the HNSW graph of earlier versions")
     args = parser.parse_args()
     settings = IndexSettings()
     rng = np.random.default_rng(0)
     rows = []
     for n in args.sizes:
-        row = measure(n, settings, args.queries, args.k, rng)
+        row = measure(n, args.queries, args.k, rng, args.hnsw)
         rows.append(row)
         print(json.dumps(row))
     report = {
@@ -156,7 +177,7 @@ def main() -> None:
         "faiss_version": faiss.__version__,
         "dim": DIM,
         "k": args.k,
-        "hnsw": {"M": settings.hnsw_m, "efConstruction": settings.ef_construction, "efSearch": settings.ef_search},
+        "ivf": {"lists": "4 * sqrt(n), at least 39 vectors per list", "nprobe_used_by_SourceIndex": settings.ivf_probe},
         "target": "median single-sentence query <= 5 ms at 1M sentences",
         "results": rows,
     }

@@ -2,8 +2,9 @@
 
 Each source is split into sentences; every sentence is embedded (the vectors are kept, float16, for
 alignment) and the non-boilerplate ones go into FAISS: an exact inner-product index while small, an
-HNSW graph over fp16 vectors once it passes `IndexSettings.hnsw_threshold`, so that a query stays in
-milliseconds at a million sentences. Beside the vectors, each source's immutables (names, numbers,
+inverted-file index over fp16 vectors (IVF, k-means cells of which a query scans `ivf_probe`) once
+it passes `IndexSettings.ann_threshold`, so that a query stays around a millisecond at a million
+sentences. The cells are re-trained whenever the index has grown fourfold since they were drawn. Beside the vectors, each source's immutables (names, numbers,
 rare words; see `detector.fingerprint`) are MinHashed into an LSH table.
 
 `search` ranks sources by two kinds of evidence, so that it survives spinning and shuffling:
@@ -67,10 +68,8 @@ _HASH_BLOCK = 1 << 20
 class IndexSettings:
     """How the index stores vectors and scores candidates (saved in the manifest)."""
 
-    hnsw_threshold: int = 50_000      # vectors beyond which the exact flat index becomes HNSW
-    hnsw_m: int = 16                  # HNSW graph degree
-    ef_construction: int = 40
-    ef_search: int = 64
+    ann_threshold: int = 50_000       # vectors beyond which the exact flat index becomes IVF
+    ivf_probe: int = 64               # IVF cells a query scans (of about 4 * sqrt(vectors))
     neighbours: int = 10              # nearest source sentences fetched per suspect sentence
     dense_floor: float = 0.5          # cosine below which a match casts no vote
     dense_weight: float = 0.5         # share of dense votes in the score; the rest is immutables
@@ -211,9 +210,10 @@ class SourceIndex:
         if self._vectors is None:
             self._vectors = faiss.IndexFlatIP(dim)
         total = self._vectors.ntotal + len(vectors)
-        if isinstance(self._vectors, faiss.IndexFlat) and total > self.settings.hnsw_threshold:
-            existing = self._vectors.reconstruct_n(0, self._vectors.ntotal) if self._vectors.ntotal else vectors[:0]
-            self._vectors = _hnsw_index(dim, self.settings, np.concatenate([existing, vectors]))
+        flat = isinstance(self._vectors, faiss.IndexFlat)
+        if total > self.settings.ann_threshold and (flat or ivf_lists(total) >= 2 * faiss.extract_index_ivf(self._vectors).nlist):
+            existing = self._embeddings[self._vector_rows].astype(np.float32) if self._vectors.ntotal else vectors[:0]
+            self._vectors = ivf_index(np.concatenate([existing, vectors]))
         else:
             self._vectors.add(vectors)
 
@@ -276,13 +276,15 @@ class SourceIndex:
         import faiss
 
         count = min(self.settings.neighbours, self._vectors.ntotal)
-        hnsw = not isinstance(self._vectors, faiss.IndexFlat)
-        kwargs = {"efSearch": max(self.settings.ef_search, count)} if hnsw else {}
+        kwargs, parameters = {}, faiss.SearchParameters
+        if isinstance(self._vectors, faiss.IndexIVF):
+            kwargs, parameters = {"nprobe": self.settings.ivf_probe}, faiss.SearchParametersIVF
+        elif isinstance(self._vectors, faiss.IndexHNSW):  # indexes saved before the IVF switch
+            kwargs, parameters = {"efSearch": max(64, count)}, faiss.SearchParametersHNSW
         if excluded:
             vector_ids = np.concatenate([np.arange(*self._vector_span(row)) for row in excluded])
             kwargs["sel"] = faiss.IDSelectorNot(faiss.IDSelectorBatch(vector_ids.astype(np.int64)))
-        params = (faiss.SearchParametersHNSW if hnsw else faiss.SearchParameters)(**kwargs)
-        return self._vectors.search(embeddings, count, params=params)
+        return self._vectors.search(embeddings, count, params=parameters(**kwargs))
 
     def _vector_span(self, row: int) -> tuple[int, int]:
         begin, end = self._offsets[row], self._offsets[row + 1]
@@ -396,7 +398,7 @@ class SourceIndex:
         import faiss
         import pyarrow.parquet as pq
 
-        index = cls(settings=IndexSettings(**manifest["settings"]))
+        index = cls(settings=_settings_from(manifest["settings"]))
         index._encoder_info = manifest["encoder"]
         docs = pq.read_table(folder / "documents.parquet").to_pydict()
         index._documents = [Document(id=i, text=t, meta=json.loads(m)) for i, t, m in zip(docs["id"], docs["text"], docs["meta"])]
@@ -441,14 +443,36 @@ def _checked_encoder(encoder: SentenceEncoder, built_with: dict | None) -> dict:
 
 
 # ---------------------------------------------------------------------- vectors and fingerprints
-def _hnsw_index(dim: int, settings: IndexSettings, vectors: np.ndarray):
-    """HNSW graph over fp16 vectors (inner product): milliseconds per query at a million vectors."""
+def _settings_from(saved: dict) -> IndexSettings:
+    """The manifest's settings; those of indexes saved before the IVF switch (HNSW keys) map over."""
+    saved = dict(saved)
+    if "hnsw_threshold" in saved:
+        saved["ann_threshold"] = saved.pop("hnsw_threshold")
+    known = {f.name for f in dataclasses.fields(IndexSettings)}
+    return IndexSettings(**{key: value for key, value in saved.items() if key in known})
+
+
+def ivf_lists(vectors: int) -> int:
+    """IVF cells for an index of `vectors` vectors: 4 * sqrt(n) (FAISS's rule of thumb), with at
+    least 39 vectors per cell to train on (fewer, and k-means places cells badly)."""
+    return max(1, min(int(4 * np.sqrt(vectors)), vectors // 39))
+
+
+def ivf_index(vectors: np.ndarray, seed: int = 1234):
+    """Inverted-file index over fp16 vectors (inner product), its k-means cells drawn from `vectors`.
+
+    k-means runs 10 iterations on at most 64 vectors per cell: enough to place the cells, a few
+    minutes at a million vectors on two cores.
+    """
     import faiss
 
-    index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_fp16, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = settings.ef_construction
-    index.hnsw.efSearch = settings.ef_search
-    index.train(vectors)
+    lists = ivf_lists(len(vectors))
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+    )
+    index.cp.niter, index.cp.seed = 10, seed
+    sample = np.random.default_rng(seed).permutation(len(vectors))[: 64 * lists]
+    index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
     index.add(vectors)
     return index
 

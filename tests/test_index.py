@@ -10,7 +10,7 @@ from detector.documents import Document
 from detector.encoder import SentenceEncoder
 from detector.errors import IndexFormatError, InputError
 from detector.fingerprint import load_common_words
-from detector.index import IndexSettings, SourceIndex
+from detector.index import IndexSettings, SourceIndex, _settings_from
 from detector.text import split_sentences
 
 
@@ -92,15 +92,39 @@ def test_add_after_load_and_duplicates(encoder, seed_texts, tmp_path):
     assert SourceIndex.load(tmp_path / "idx").ids == ["003", "004"]
 
 
-def test_hnsw_beyond_threshold_round_trips(encoder, seed_texts, tmp_path):
-    settings = IndexSettings(hnsw_threshold=40)
+def test_ivf_beyond_threshold_round_trips(encoder, seed_texts, tmp_path):
+    settings = IndexSettings(ann_threshold=40)
     index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder, settings=settings)
     index.add([("004", seed_texts["004"])])
-    assert type(index._vectors).__name__ == "IndexHNSWSQ"
+    assert type(index._vectors).__name__ == "IndexIVFScalarQuantizer"
     sentences, embeddings = query(encoder, seed_texts["004"])
     assert index.search(sentences, embeddings, k=1)[0][0] == "004"
     index.save(tmp_path / "idx")
     assert SourceIndex.load(tmp_path / "idx").search(sentences, embeddings) == index.search(sentences, embeddings)
+
+
+def test_ivf_cells_are_redrawn_when_the_index_has_grown_fourfold(encoder):
+    import faiss
+
+    def story(i):
+        return (f"story-{i}", " ".join(f"Reporter {i} filed line {j} on the harbour strike number {i * 7 + j}." for j in range(5)))
+
+    index = SourceIndex.build([story(0), story(1)], encoder=encoder, settings=IndexSettings(ann_threshold=8))
+    first = faiss.extract_index_ivf(index._vectors).nlist
+    index.add([story(i) for i in range(2, 5)])
+    assert faiss.extract_index_ivf(index._vectors).nlist == first  # 25 vectors: the cells stay
+    index.add([story(i) for i in range(5, 40)])
+    assert faiss.extract_index_ivf(index._vectors).nlist >= 2 * first
+    assert index._vectors.ntotal == 200
+    sentences, embeddings = query(encoder, story(33)[1])
+    assert index.search(sentences, embeddings, k=1)[0][0] == "story-33"
+
+
+def test_an_index_saved_with_hnsw_settings_still_loads(saved):
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    old = {**manifest["settings"], "hnsw_threshold": 1234, "hnsw_m": 16, "ef_construction": 40, "ef_search": 64}
+    del old["ann_threshold"], old["ivf_probe"]
+    assert _settings_from(old) == IndexSettings(ann_threshold=1234)
 
 
 def test_search_edge_cases(encoder, seed_index):
