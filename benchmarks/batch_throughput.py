@@ -97,9 +97,9 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def build_index(sources_path: Path, work: Path) -> tuple[Path, float | None]:
     """The source index folder (built once, then reused), and its build time when built now."""
-    folder = work / "index"
+    folder, timing = work / "index", work / "index-build.json"
     if folder.is_dir():
-        return folder, None
+        return folder, json.loads(timing.read_text(encoding="utf-8"))["seconds"] if timing.is_file() else None
     from detector.documents import read_documents
     from detector.encoder import SentenceEncoder
     from detector.index import SourceIndex
@@ -107,7 +107,9 @@ def build_index(sources_path: Path, work: Path) -> tuple[Path, float | None]:
     start = time.perf_counter()
     index = SourceIndex.build(read_documents(sources_path), encoder=SentenceEncoder.load(), progress=True)
     index.save(folder)
-    return folder, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timing.write_text(json.dumps({"seconds": seconds}), encoding="utf-8")
+    return folder, seconds
 
 
 # ------------------------------------------------------------------------------------ throughput
@@ -120,10 +122,10 @@ def naive_rate(texts: list[str], index_dir: Path) -> dict:
     index = SourceIndex.load(index_dir, encoder=detector.encoder)
     detector.analyze(texts[0], index=index)
     start = time.perf_counter()
-    verdicts = Counter(detector.analyze(text, index=index).verdict for text in texts)
+    each = [detector.analyze(text, index=index).verdict for text in texts]
     seconds = time.perf_counter() - start
     return {"articles": len(texts), "seconds": round(seconds, 2), "articles_per_second": round(len(texts) / seconds, 3),
-            "verdicts": dict(verdicts), "classifier_loaded": detector.scorer is not None}
+            "verdicts": dict(Counter(each)), "classifier_loaded": detector.scorer is not None, "each": each}
 
 
 def batch_rate(suspects_path: Path, index_dir: Path, out: Path, **settings) -> dict:
@@ -131,7 +133,8 @@ def batch_rate(suspects_path: Path, index_dir: Path, out: Path, **settings) -> d
     shutil.rmtree(out, ignore_errors=True)
     summary = run_batch(suspects_path, out, index=index_dir, progress=False, **settings)
     return {"settings": settings, "articles": summary.scored, "seconds": summary.wall_seconds,
-            "articles_per_second": summary.articles_per_second, "verdicts": summary.verdicts}
+            "articles_per_second": summary.articles_per_second, "verdicts": summary.verdicts,
+            "each": {row["id"]: row["verdict"] for row in read_batch_output(out)}}
 
 
 # ------------------------------------------------------------------------------------ kill -9
@@ -205,7 +208,7 @@ def main() -> None:
     sample_path = work / f"sample-{len(sample)}.jsonl"
     write_jsonl(sample_path, sample)
     results = {"machine": machine(), "corpus": corpus_facts(args.sources, suspects, sample, index_seconds)}
-    results.update(throughput([r["text"] for r in sample], sample_path, index_dir, work))
+    results.update(throughput(sample, sample_path, index_dir, work))
     print(json.dumps(results, indent=2), flush=True)
     if not args.skip_kill:
         results["kill_and_resume"] = kill_and_resume(suspects_path, index_dir, work, [r["id"] for r in suspects])
@@ -225,15 +228,22 @@ def corpus_facts(sources: int, suspects: list[dict], sample: list[dict], index_s
             "throughput_articles": len(sample), "index_build_seconds": index_seconds and round(index_seconds, 1)}
 
 
-def throughput(texts: list[str], sample_path: Path, index_dir: Path, work: Path) -> dict:
-    """The naive loop, the default batch path, and the two ways of using every core, on the same articles."""
+def throughput(sample: list[dict], sample_path: Path, index_dir: Path, work: Path) -> dict:
+    """The naive loop, the default batch path (int8), the batch path at fp32, and the two ways of
+    using every core, on the same articles; each batch run's verdicts are compared with the naive loop's."""
     n = cores()
     rates = {
-        "naive_loop": naive_rate(texts, index_dir),
+        "naive_loop": naive_rate([row["text"] for row in sample], index_dir),
         "batch_default": batch_rate(sample_path, index_dir, work / "bench-default"),
+        "batch_full_precision": batch_rate(sample_path, index_dir, work / "bench-fp32", quantize=False),
         "one_process_all_threads": batch_rate(sample_path, index_dir, work / "bench-threads", workers=1, threads=n),
         "processes_one_thread_each": batch_rate(sample_path, index_dir, work / "bench-procs", workers=n, threads=1),
     }
+    naive_verdicts = dict(zip((row["id"] for row in sample), rates["naive_loop"].pop("each")))
+    for name, rate in rates.items():
+        if name != "naive_loop":
+            each = rate.pop("each")
+            rate["verdicts_equal_to_naive"] = round(sum(each.get(i) == v for i, v in naive_verdicts.items()) / len(sample), 4)
     naive = rates["naive_loop"]["articles_per_second"]
     threads, processes = (rates[k]["articles_per_second"] for k in ("one_process_all_threads", "processes_one_thread_each"))
     faster = 1 if threads >= processes else n
@@ -243,6 +253,7 @@ def throughput(texts: list[str], sample_path: Path, index_dir: Path, work: Path)
         "faster_workers": faster,
         "default_is_the_faster": default_workers() == faster,
         "speedup_default_over_naive": round(rates["batch_default"]["articles_per_second"] / naive, 2),
+        "speedup_full_precision_over_naive": round(rates["batch_full_precision"]["articles_per_second"] / naive, 2),
         "speedup_best_over_naive": round(max(threads, processes) / naive, 2),
     }
 

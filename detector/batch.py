@@ -124,7 +124,7 @@ class BatchOptions:
     details: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
     exclude_self: bool = True
-    quantize: bool = False  # int8 classifier and encoder (`Detector.load(quantize=True)`)
+    quantize: bool = True  # int8 classifier and encoder (`Detector.load(quantize=True)`)
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
@@ -318,7 +318,7 @@ class DetectorLoader:
     """Loads the detector in a worker process or Ray actor: `Detector.load(model, quantize=...)` (picklable)."""
 
     model: str | None = None
-    quantize: bool = False
+    quantize: bool = True
 
     def __call__(self):
         from detector.api import Detector
@@ -677,7 +677,7 @@ def run_batch(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
-    quantize: bool = False,
+    quantize: bool = True,
     workers: int | None = None,
     threads: int | None = None,
     batch_size: int = 32,
@@ -701,7 +701,8 @@ def run_batch(
         details: add the full report as JSON in a "report" column.
         max_chars: longer articles go to the errors file; exclude_self: an indexed source whose id
             equals the article's is never its candidate.
-        quantize: load the model (when `detector` is not given) with int8 classifier and encoder.
+        quantize: load the model (when `detector` is not given) with int8 classifier and encoder,
+            about twice as fast on the CPU, with the model's int8 calibration (False: fp32).
         workers: processes scoring in parallel (default `default_workers()`); threads: torch
             intra-op threads per worker (default: the cores shared out between the workers).
         batch_size: articles per `analyze_many` call; chunk_size / commit_seconds: a chunk is

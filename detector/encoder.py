@@ -78,7 +78,9 @@ class SentenceEncoder:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
             warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}, dtype=torch.qint8
+            )
         self.quantized = True
         return self
 

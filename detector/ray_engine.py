@@ -57,7 +57,7 @@ def run_batch_ray(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
-    quantize: bool = False,
+    quantize: bool = True,
     batch_size: int = 32,
     chunk_size: int = 500,
     commit_seconds: float = 30.0,
