@@ -68,8 +68,9 @@ class SentenceEncoder:
     def quantize(self) -> SentenceEncoder:
         """Swap the Linear layers for int8 dynamically quantised ones: about twice the CPU speed.
 
-        Vectors move by a cosine of about 0.01, far less than what separates a source sentence from
-        a spun copy, so an index built at full precision still serves an int8 encoder.
+        Vectors move by a cosine of about 0.03, less than what separates a source sentence from a
+        spun copy, so an index built at full precision still serves an int8 encoder (the batch
+        benchmark's verdicts agree with fp32 on 99.5% of the articles).
         """
         import warnings
 

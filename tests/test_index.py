@@ -207,3 +207,11 @@ def test_bundled_minilm_finds_the_wire_text_for_the_spun_seed(seed_texts):
     index = SourceIndex.build([Document(k, t) for k, t in seed_texts.items() if k != "000"], encoder=encoder)
     results = index.search(*query(encoder, seed_texts["000"]), k=4)
     assert results[0][0] in {"003", "004"} and results[0][1] > 0.5 > results[2][1]
+
+
+@pytest.mark.shipped
+def test_an_int8_copy_of_the_building_encoder_is_no_other_encoder(tmp_path, recwarn):
+    """The batch job's int8 encoder warned that the fp32-built index "embeds differently"."""
+    SourceIndex.build([("004", "NATO should not admit new members, Russia said.")], encoder=SentenceEncoder.load()).save(tmp_path / "idx")
+    SourceIndex.load(tmp_path / "idx", encoder=SentenceEncoder.load().quantize())
+    assert not [w for w in recwarn if "embeds differently" in str(w.message)]
