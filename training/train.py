@@ -687,7 +687,8 @@ sentence probability is calibrated ({calibration["method"]}) on a held-out split
 called spun when its calibrated probability is at least the threshold {calibration["threshold"]:.4f}.
 
 Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
-`SpinScorer.load(path, quantize=True)` gives the int8 CPU path.
+`SpinScorer.load(path, quantize=True)` gives the int8 CPU path, with its own calibration once
+`training.calibrate` has fitted one (`calibration.json`, key `int8`).
 
 ## Training data
 
