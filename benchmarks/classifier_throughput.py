@@ -4,8 +4,8 @@ Paths, each measured in a fresh process (so that peak memory is its own) on the 
 
 - ``fp32``: the plain transformers model in full precision (`SpinScorer.load`);
 - ``int8``: the same weights with int8 dynamically quantised Linear layers (`SpinScorer.load(quantize=True)`,
-  `Detector.load(quantize=True)`, `spin-detect ... --quantize`): the fast CPU path. ``Detector.load()``
-  keeps fp32 by default because int8 shifts the calibrated probability (see the agreement figures).
+  `Detector.load(quantize=True)`, `spin-detect ... --quantize`, the batch job's default): the fast CPU
+  path, with the int8 calibration of the model folder. ``Detector.load()`` keeps fp32.
 
 Agreement of int8 with fp32: share of equal spun/not-spun decisions at the model's threshold, mean
 and largest absolute difference of the calibrated probability, and Pearson correlation.

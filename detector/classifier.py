@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -41,6 +40,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from detector.errors import InputError, ModelFormatError
+from detector.quantize import int8_linear_layers
 from detector.text import Token, tokenize
 
 __all__ = [
@@ -319,14 +319,7 @@ class SpinScorer:
         """
         if self.device.type != "cpu":
             raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", DeprecationWarning
-            )  # torch.ao.quantization: works, slated to move to torchao
-            warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-            self.model.encoder = torch.ao.quantization.quantize_dynamic(
-                self.model.encoder, {nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}, dtype=torch.qint8
-            )  # one scale per output row: closer to fp32 than one per matrix, and no slower
+        self.model.encoder = int8_linear_layers(self.model.encoder)
         self.quantized = True
         if self.calibration.int8 is not None:
             self.calibration = self.calibration.int8

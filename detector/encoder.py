@@ -72,16 +72,9 @@ class SentenceEncoder:
         spun copy, so an index built at full precision still serves an int8 encoder (the batch
         benchmark's verdicts agree with fp32 on 99.5% of the articles).
         """
-        import warnings
+        from detector.quantize import int8_linear_layers
 
-        import torch
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization: works, slated to move to torchao
-            warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
-            self.model = torch.ao.quantization.quantize_dynamic(
-                self.model, {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}, dtype=torch.qint8
-            )
+        self.model = int8_linear_layers(self.model)
         self.quantized = True
         return self
 

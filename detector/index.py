@@ -4,8 +4,9 @@ Each source is split into sentences; every sentence is embedded (the vectors are
 alignment) and the non-boilerplate ones go into FAISS: an exact inner-product index while small, an
 inverted-file index over fp16 vectors (IVF, k-means cells of which a query scans `ivf_probe`) once
 it passes `IndexSettings.ann_threshold`, so that a query stays around a millisecond at a million
-sentences. The cells are re-trained whenever the index has grown fourfold since they were drawn. Beside the vectors, each source's immutables (names, numbers,
-rare words; see `detector.fingerprint`) are MinHashed into an LSH table.
+sentences. The cells are re-trained whenever the index has grown fourfold since they were drawn.
+Beside the vectors, each source's immutables (names, numbers, rare words; see
+`detector.fingerprint`) are MinHashed into an LSH table.
 
 `search` ranks sources by two kinds of evidence, so that it survives spinning and shuffling:
 (a) dense votes: each suspect sentence's nearest source sentences vote for their documents, the
