@@ -247,9 +247,19 @@ class Detector:
         rows = [row_of[sentence] for sentence in sentences]
         predictions = self._predict(unique)
         predictions = [predictions[row] for row in rows] if predictions is not None else None
-        embeddings = self.encoder.encode(unique, batch_size=self.batch_size)[rows] if index is not None and unique else None
+        embeddings = self._embed(unique, index)[rows] if index is not None and unique else None
         for (position, _), article in zip(batch, articles):
             yield self._report(article, predictions, embeddings, index, exclusions(position))
+
+    def _embed(self, sentences: list[str], index) -> np.ndarray:
+        """Sentence vectors: the index's stored vector for a sentence it holds verbatim, else the encoder's."""
+        found, stored = index.stored_vectors(sentences)
+        vectors = np.empty((len(sentences), self.encoder.dim), dtype=np.float32)
+        vectors[found] = stored
+        missing = np.setdiff1d(np.arange(len(sentences)), found)
+        if len(missing):
+            vectors[missing] = self.encoder.encode([sentences[i] for i in missing], batch_size=self.batch_size)
+        return vectors
 
     def _check_article(self, text, name: str) -> None:
         _check_text(text, name, self.max_chars if self.on_oversize == "reject" else None)

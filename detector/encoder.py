@@ -79,23 +79,28 @@ class SentenceEncoder:
         return self
 
     def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:
-        """Embed ``sentences`` as an ``(n, dim)`` float32 array of unit vectors, in input order."""
+        """Embed ``sentences`` as an ``(n, dim)`` float32 array of unit vectors, in input order.
+
+        Batches are sorted by subword count, not characters: one number-heavy sentence among
+        64 of similar character length would pad the whole batch to its length.
+        """
         sentences = _checked_sentences(sentences)
         if batch_size < 1:
             raise InputError(f"batch_size={batch_size} must be a positive integer")
         out = np.zeros((len(sentences), self.dim), dtype=np.float32)
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]), reverse=True)
+        if not sentences:
+            return out
+        ids = self.tokenizer(sentences, truncation=True, max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(sentences)), key=lambda i: len(ids[i]), reverse=True)
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
-            out[rows] = self._embed_batch([sentences[i] for i in rows])
+            out[rows] = self._embed_batch([ids[i] for i in rows])
         return out
 
-    def _embed_batch(self, batch: list[str]) -> np.ndarray:
+    def _embed_batch(self, ids: list[list[int]]) -> np.ndarray:
         import torch
 
-        inputs = self.tokenizer(
-            batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
+        inputs = self.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
         with torch.inference_mode():
             hidden = self.model(**inputs).last_hidden_state
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)

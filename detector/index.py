@@ -105,6 +105,7 @@ class SourceIndex:
         self._shingle_counts = np.zeros(0, dtype=np.int64)
         self._vectors = None
         self._lsh = _new_lsh(self.settings)
+        self._sentence_table: tuple[np.ndarray, np.ndarray] | None = None  # (sorted text hashes, segment rows)
 
     @classmethod
     def build(
@@ -203,6 +204,7 @@ class SourceIndex:
         self._signatures = np.concatenate([self._signatures, signatures])
         self._shingle_counts = np.concatenate([self._shingle_counts, counts])
         _insert_lsh(self._lsh, signatures, first_row, self.settings)
+        self._sentence_table = None
 
     def _add_vectors(self, vectors: np.ndarray) -> None:
         import faiss
@@ -297,6 +299,40 @@ class SourceIndex:
         if not len(self):
             return set()
         return set(self._lsh.query(LeanMinHash(seed=FINGERPRINT_SEED, hashvalues=signature, scheme=FINGERPRINT_SCHEME)))
+
+    # ------------------------------------------------------------------ stored vectors
+    def stored_vectors(self, sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of ``sentences`` found verbatim among the indexed sentences, and their stored vectors.
+
+        A sentence copied word for word from a source need not be encoded again: the detector looks
+        it up here first. The lookup is a sorted table of text hashes over every indexed sentence
+        (16 bytes a sentence), built on first use; each hit is checked against the stored text.
+        """
+        dim = self._encoder_info["dim"] if self._encoder_info else 0
+        if not len(sentences) or self._embeddings is None or not len(self._embeddings):
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+        hashes, rows = self._sentences_by_hash()
+        query = np.fromiter((hash(sentence) for sentence in sentences), dtype=np.int64, count=len(sentences))
+        at = np.minimum(np.searchsorted(hashes, query), len(hashes) - 1)
+        positions = [
+            (i, int(rows[at[i]])) for i in np.flatnonzero(hashes[at] == query)
+            if self._segment_text(int(rows[at[i]])) == sentences[i]
+        ]
+        found = np.array([i for i, _ in positions], dtype=np.int64)
+        vectors = np.asarray(self._embeddings[[row for _, row in positions]], dtype=np.float32).reshape(len(found), dim)
+        return found, vectors
+
+    def _sentences_by_hash(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._sentence_table is None:
+            texts = (segment.text for segments in self._segments for segment in segments)
+            hashes = np.fromiter((hash(text) for text in texts), dtype=np.int64, count=int(self._offsets[-1]))
+            order = np.argsort(hashes, kind="stable")
+            self._sentence_table = (hashes[order], order)
+        return self._sentence_table
+
+    def _segment_text(self, row: int) -> str:
+        document = int(np.searchsorted(self._offsets, row, side="right")) - 1
+        return self._segments[document][row - int(self._offsets[document])].text
 
     # ------------------------------------------------------------------ sources
     def source(self, doc_id: str) -> IndexedSource:

@@ -155,6 +155,9 @@ def test_analyze_many_encodes_a_whole_batch_at_once(parts, index):
             calls.append(len(sentences))
             return parts["encoder"].encode(sentences, batch_size)
 
+    from detector.index import SourceIndex
+
+    index = SourceIndex.build([{"id": "rates", "text": OTHER}], encoder=parts["encoder"])  # the wire's sentences are new
     counting = Detector(encoder=CountingEncoder(), synonyms=parts["synonyms"], scorer=parts["scorer"])
     reports = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE, OTHER], index=index, batch_size=4))
     assert len(reports) == 4 and len(calls) == 1
@@ -163,6 +166,24 @@ def test_analyze_many_encodes_a_whole_batch_at_once(parts, index):
     assert calls[1] == calls[0]  # the repeated article's sentences are encoded once
     assert [r.to_dict() for r in reports[:3]] == [r.to_dict() for r in alone]
     assert reports[3].to_dict() == reports[1].to_dict()
+
+
+def test_sentences_the_index_holds_verbatim_are_not_encoded_again(parts, index):
+    encoded = []
+
+    class RecordingEncoder:
+        dim = parts["encoder"].dim
+
+        def encode(self, sentences, batch_size=64):
+            encoded.extend(sentences)
+            return parts["encoder"].encode(sentences, batch_size)
+
+    spun = WIRE.replace("admit new members", "confess new participants")
+    recording = Detector(encoder=RecordingEncoder(), synonyms=parts["synonyms"], scorer=parts["scorer"])
+    report = recording.analyze(spun, index=index)
+    assert encoded == ["Beijing agreed with Moscow that the NATO alliance should not confess new participants."]
+    assert report.source_id == "wire" and [s.relation for s in report.sentences].count("copy") == 3
+    assert report.to_dict() == Detector(**parts).analyze(spun, index=index).to_dict()
 
 
 def test_analyze_many_takes_one_exclusion_list_per_article(det, index):

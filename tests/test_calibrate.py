@@ -40,6 +40,15 @@ def test_threshold_keeps_the_false_positive_rate_under_the_cap(overconfident):
         assert chosen["recall"] == pytest.approx(predicted[labels == 1].mean())
 
 
+def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(overconfident):
+    raw, labels = overconfident
+    finest = choose_threshold(raw, labels, 0.03)[1]
+    calibration = fit_calibration(raw, labels, method="isotonic", max_false_positive_rate=0.03)
+    assert np.all(np.diff(calibration.x) > 0) and np.all(np.diff(calibration.y) > 0)
+    assert calibration.details["false_positive_rate"] == pytest.approx(finest["false_positive_rate"], abs=0.002)
+    assert calibration.details["f1"] == pytest.approx(finest["f1"], abs=0.003)
+
+
 def test_separable_data_gets_a_threshold_between_the_classes():
     threshold, chosen = choose_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]), 0.0)
     assert 0.2 < threshold <= 0.7 and chosen["f1"] == 1.0

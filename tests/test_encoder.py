@@ -25,6 +25,17 @@ def test_batches_sorted_by_length_keep_input_order(encoder):
     np.testing.assert_allclose(together, alone, atol=1e-5)
 
 
+def test_batches_are_sorted_by_subword_count_not_characters(encoder, monkeypatch):
+    sentences = ["1,234,567.89 / 3.14 = 393,179", "A plain sentence of many more characters.", "Short one here.", "Hi."]
+    batches = []
+    embed = encoder._embed_batch
+    monkeypatch.setattr(encoder, "_embed_batch", lambda ids: batches.append([len(row) for row in ids]) or embed(ids))
+    encoder.encode(sentences, batch_size=2)
+    lengths = [length for batch in batches for length in batch]
+    assert lengths == sorted(lengths, reverse=True)
+    assert lengths[0] == len(encoder.tokenizer(sentences[0])["input_ids"])
+
+
 def test_empty_list_and_truncation(encoder):
     assert encoder.encode([]).shape == (0, encoder.dim)
     assert encoder.encode(["word " * 500]).shape == (1, encoder.dim)

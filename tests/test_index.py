@@ -92,6 +92,24 @@ def test_add_after_load_and_duplicates(encoder, seed_texts, tmp_path):
     assert SourceIndex.load(tmp_path / "idx").ids == ["003", "004"]
 
 
+def test_stored_vectors_are_those_of_sentences_held_verbatim(encoder, seed_texts):
+    index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder)
+    source = index.source("003")
+    held = [source.segments[1].text, source.segments[0].text]
+    found, vectors = index.stored_vectors([held[0], held[0].lower(), "Not in the index.", held[1]])
+    assert found.tolist() == [0, 3] and vectors.dtype == np.float32
+    np.testing.assert_array_equal(vectors, source.embeddings[[1, 0]])
+    assert SourceIndex(encoder).stored_vectors(held)[0].size == 0
+
+
+def test_stored_vectors_see_sources_added_later(encoder, seed_texts):
+    index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder)
+    sentence = split_sentences(seed_texts["004"])[2].text
+    assert index.stored_vectors([sentence])[0].size == 0
+    index.add([("004", seed_texts["004"])])
+    assert index.stored_vectors([sentence])[0].tolist() == [0]
+
+
 def test_ivf_beyond_threshold_round_trips(encoder, seed_texts, tmp_path):
     settings = IndexSettings(ann_threshold=40)
     index = SourceIndex.build([("003", seed_texts["003"])], encoder=encoder, settings=settings)
