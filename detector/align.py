@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -131,11 +132,17 @@ def _key_matrix(sentences: Sequence[str], vocabulary: dict[str, int]) -> csr_mat
     """Binary sentence x word-key matrix; grows ``vocabulary`` in place."""
     indptr, indices = [0], []
     for sentence in sentences:
-        keys = {word_key(w) for w in words(sentence)}
-        indices.extend(vocabulary.setdefault(k, len(vocabulary)) for k in keys)
+        indices.extend(vocabulary.setdefault(k, len(vocabulary)) for k in _sentence_keys(sentence))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
     return csr_matrix((data, indices, indptr), shape=(len(sentences), max(len(vocabulary), 1)))
+
+
+@lru_cache(maxsize=8192)
+def _sentence_keys(sentence: str) -> frozenset[str]:
+    """The set of word keys of a sentence, cached: a suspect sentence meets several candidate
+    sources, and a popular source meets many suspects."""
+    return frozenset(word_key(w) for w in words(sentence))
 
 
 def _checked_embeddings(embeddings: np.ndarray, n: int, name: str) -> np.ndarray:

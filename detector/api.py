@@ -383,6 +383,8 @@ class Detector:
             weight = sum(a.similarity for a in alignments)
             if weight > best_weight:
                 best, best_weight = (doc_id, source_texts, alignments), weight
+            if best_weight >= len(texts):  # every sentence matched verbatim: no candidate can do better
+                break
         return best
 
     def _record_pairs(self, report: ArticleReport, content: list[int], source_texts: list[str], alignments) -> None:

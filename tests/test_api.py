@@ -186,6 +186,17 @@ def test_sentences_the_index_holds_verbatim_are_not_encoded_again(parts, index):
     assert report.to_dict() == Detector(**parts).analyze(spun, index=index).to_dict()
 
 
+def test_a_verbatim_copy_is_aligned_with_its_source_only(det, index, monkeypatch):
+    import detector.api
+
+    aligned_with = []
+    align = detector.api.align_sentences
+    monkeypatch.setattr(detector.api, "align_sentences", lambda *args: aligned_with.append(args[2]) or align(*args))
+    report = det.analyze(SHUFFLED_COPY, index=index)
+    assert report.verdict == "copy" and report.source_id == "wire"
+    assert len(report.candidates) == 2 and len(aligned_with) == 1
+
+
 def test_analyze_many_takes_one_exclusion_list_per_article(det, index):
     reports = list(det.analyze_many([WIRE, WIRE], index=index, exclude_ids=[["wire"], []]))
     assert reports[0].source_id != "wire" and reports[1].source_id == "wire"
