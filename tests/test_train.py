@@ -109,6 +109,33 @@ def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert
     assert "# Spin classifier" in (out / "README.md").read_text()
 
 
+def test_recalibration_rewrites_the_card_and_keeps_its_evaluation(dataset_dir, tiny_bert_dir, tmp_path):
+    from training.calibrate import main as calibrate
+
+    out = tmp_path / "model"
+    main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "1", "--max-fpr", "0.5"))
+    card = out / "README.md"
+    card.write_text(card.read_text() + "\n<!-- evaluation:begin -->\n## Evaluation\nkept\n<!-- evaluation:end -->\n")
+    calibrate(["--model", str(out), "--data", str(dataset_dir / "calibration.parquet"), "--max-fpr", "0.25"])
+    record, text = json.loads((out / "training.json").read_text()), card.read_text()
+    assert record["calibration"]["max_false_positive_rate"] == 0.25 and "int8_calibration" in record
+    assert record["validation_at_threshold"]["threshold"] == record["calibration"]["threshold"]
+    assert f"threshold {record['calibration']['threshold']:.4f}" in text and "--max-fpr 0.25" in text
+    assert f"threshold {record['int8_calibration']['threshold']:.4f}, F1" in text
+    assert text.count("<!-- evaluation:begin -->") == 1 and text.rstrip().endswith("kept\n<!-- evaluation:end -->")
+
+
+def test_continuing_a_model_records_how_that_model_was_made(dataset_dir, tiny_bert_dir, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
+    main(_args(dataset_dir, tiny_bert_dir, second, "--epochs", "1", "--max-steps", "1", "--init", str(first),
+               "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
+    earlier = json.loads((first / "training.json").read_text())
+    record = json.loads((second / "training.json").read_text())
+    assert record["init_record"]["command"] == earlier["args"]["command"] and record["init_record"]["init_record"] is None
+    assert f"continuing the model `{first}` (itself made by `{earlier['args']['command']}`" in (second / "README.md").read_text()
+
+
 def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):
     out = tmp_path / "model"
     first = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "2", "--max-train", "16"))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,10 +127,12 @@ def calibrate_model(
     method: str = "isotonic",
     max_false_positive_rate: float = 0.02,
     batch_size: int = 64,
+    command: str | None = None,
 ) -> Calibration:
     """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json.
 
-    Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin.
+    Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin;
+    training.json and the model card (README.md) follow when the folder has them.
     """
     import pyarrow.parquet as pq
 
@@ -146,7 +149,37 @@ def calibrate_model(
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
+    update_model_card(Path(model_dir), calibration, Path(data).with_name("validation.parquet"), batch_size, command)
     return calibration
+
+
+def update_model_card(
+    folder: Path, calibration: Calibration, validation: Path, batch_size: int = 64, command: str | None = None
+) -> None:
+    """Put the new calibration into training.json and rewrite the model card from it.
+
+    The validation decisions at the new threshold are scored again when the validation split lies
+    beside the calibration split; the card's evaluation section (`training.evaluate --card`) is kept.
+    """
+    record_path, card = folder / "training.json", folder / "README.md"
+    if not record_path.is_file():
+        return
+    from detector.classifier import SpinScorer
+    from training.evaluate import CARD_BEGIN
+    from training.train import decisions_at_threshold, load_split, model_card
+
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record["calibration"] = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
+    record["int8_calibration"] = {"threshold": calibration.int8.threshold, **calibration.int8.details}
+    record["calibration_command"] = command
+    if validation.is_file():
+        scorer = SpinScorer.load(folder)
+        split = load_split(validation, scorer.tokenizer, scorer.max_length)
+        record["validation_at_threshold"] = decisions_at_threshold(scorer, split, batch_size)
+    record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    old = card.read_text(encoding="utf-8") if card.is_file() else ""
+    evaluation = old[old.index(CARD_BEGIN):] if CARD_BEGIN in old else ""
+    card.write_text(model_card(record) + (f"\n{evaluation}" if evaluation else ""), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -160,7 +193,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
-    calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size)
+    command = "python -m training.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
+    calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size, command)
     summary = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
     summary["int8"] = {"threshold": calibration.int8.threshold, **calibration.int8.details}
     print(json.dumps(summary, indent=2))

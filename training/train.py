@@ -606,6 +606,20 @@ def finish(
             **scorer.calibration.details,
         },
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
+        "init_record": init_record(config.init),
+    }
+
+
+def init_record(init: str | None) -> dict | None:
+    """How the model that training continued was itself made (from its training.json), for the card."""
+    path = Path(init) / "training.json" if init else None
+    if path is None or not path.is_file():
+        return None
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        "command": earlier.get("args", {}).get("command"),
+        "wall_seconds": earlier.get("training_seconds_all_runs") or earlier.get("wall_seconds"),
+        "init_record": earlier.get("init_record"),
     }
 
 
@@ -687,8 +701,7 @@ sentence probability is calibrated ({calibration["method"]}) on a held-out split
 called spun when its calibrated probability is at least the threshold {calibration["threshold"]:.4f}.
 
 Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
-`SpinScorer.load(path, quantize=True)` gives the int8 CPU path, with its own calibration once
-`training.calibrate` has fitted one (`calibration.json`, key `int8`).
+`SpinScorer.load(path, quantize=True)` gives the int8 CPU path (one scale per output channel), {_int8_note(record)}
 
 ## Training data
 
@@ -698,10 +711,10 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 
 ## Training
 
-{record["history"][-1]["epoch"] if record["history"] else 0} epoch(s){f" continuing the model `{args['init']}`" if args.get("init") else ""} on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
+{record["history"][-1]["epoch"] if record["history"] else 0} epoch(s){_continued(record)} on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
 batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
 word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
-wall time {record.get("wall_seconds", 0) / 60:.1f} min. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
+{_wall_time(record)}. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
 
 ## Validation (best epoch, raw probability at 0.5)
 
@@ -722,7 +735,7 @@ the threshold, where precision {decided.get("precision", float("nan")):.4f}, rec
 {calibration.get("brier_before", float("nan")):.4f} before, {calibration.get("brier_after", float("nan")):.4f} after. Threshold
 {calibration["threshold"]:.4f} (best F1 with a false-positive rate at most {calibration.get("max_false_positive_rate", 0)}):
 F1 {calibration.get("f1", float("nan")):.4f}, precision {calibration.get("precision", float("nan")):.4f},
-recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.
+recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.{_calibration_command(record)}
 
 ## Limitations
 
@@ -731,6 +744,40 @@ tortured phrases; real spinners with other thesauri, other languages and other d
 lower. One sentence is little evidence: article verdicts should rest on many sentences and, where
 possible, on the comparison with a source.
 """
+
+
+def _int8_note(record: dict) -> str:
+    int8, full = record.get("int8_calibration"), record["calibration"]
+    if not int8:
+        return "with its own calibration once\n`training.calibrate` has fitted one (`calibration.json`, key `int8`)."
+    return (
+        f"with its own calibration (`calibration.json`, key `int8`:\nthreshold {int8['threshold']:.4f}, F1 "
+        f"{int8.get('f1', float('nan')):.3f} against {full.get('f1', float('nan')):.3f} at fp32 on the calibration split, "
+        "at the same false-positive cap)."
+    )
+
+
+def _continued(record: dict) -> str:
+    if not record["args"].get("init"):
+        return ""
+    text, earlier = f" continuing the model `{record['args']['init']}`", record.get("init_record")
+    while earlier:
+        text += f" (itself made by `{earlier['command']}`, {(earlier['wall_seconds'] or 0) / 60:.0f} min"
+        earlier = earlier.get("init_record")
+    return text + ")" * text.count(" (itself")
+
+
+def _wall_time(record: dict) -> str:
+    last = f"wall time {record.get('wall_seconds', 0) / 60:.1f} min"
+    every = record.get("training_seconds_all_runs")
+    if every and every > record.get("wall_seconds", 0) + 60:
+        return f"{last} for the last run, {every / 60:.0f} min of training over all runs (interrupted and resumed)"
+    return last
+
+
+def _calibration_command(record: dict) -> str:
+    command = record.get("calibration_command")
+    return f"\nRe-calibrated by `{command}`." if command else ""
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
