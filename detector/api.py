@@ -173,7 +173,10 @@ class Detector:
         scorer = self._require_scorer()
         predictions = scorer.predict(sentences, batch_size=self.batch_size) if sentences else []
         return [
-            SentenceScore(text, float(p), bool(p >= scorer.threshold), [(w, float(s)) for w, s in words])
+            SentenceScore(
+                text, float(p), bool(p >= scorer.threshold), [(w, float(s)) for w, s in words],
+                [w for w, s in words if s >= scorer.word_threshold],
+            )
             for text, (p, words) in zip(sentences, predictions)
         ]
 

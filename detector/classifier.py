@@ -206,12 +206,15 @@ class Calibration:
 
     ``method`` is ``"isotonic"`` (piecewise-linear through the ``x``/``y`` knots of a fitted
     sklearn IsotonicRegression, clipped at the ends), ``"platt"`` (``sigmoid(a * logit + b)``) or
-    ``"identity"`` (an uncalibrated model). ``int8``, when fitted, is the calibration of the int8
-    quantised model (`SpinScorer.quantize`), whose raw probabilities sit a little lower.
+    ``"identity"`` (an uncalibrated model). ``word_threshold`` is where a word's substitution
+    probability calls it swapped (the best word F1 on the calibration split's spun sentences).
+    ``int8``, when fitted, is the calibration of the int8 quantised model (`SpinScorer.quantize`),
+    whose raw probabilities sit a little lower.
     """
 
     method: str = "identity"
     threshold: float = 0.5
+    word_threshold: float = 0.5
     x: list[float] = field(default_factory=list)
     y: list[float] = field(default_factory=list)
     a: float = 1.0
@@ -224,8 +227,9 @@ class Calibration:
             raise ValueError(f"calibration method {self.method!r} is unknown; use one of {CALIBRATION_METHODS}")
         if self.method == "isotonic" and (len(self.x) < 1 or len(self.x) != len(self.y)):
             raise ValueError(f"isotonic calibration needs matching x/y knots, got {len(self.x)} and {len(self.y)}")
-        if not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"calibration threshold {self.threshold!r} is outside [0, 1]")
+        for name in ("threshold", "word_threshold"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"calibration {name} {getattr(self, name)!r} is outside [0, 1]")
 
     def apply(self, raw_probability: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw sentence probabilities (any shape)."""
@@ -238,7 +242,7 @@ class Calibration:
         return raw
 
     def to_dict(self) -> dict:
-        data = {"method": self.method, "threshold": self.threshold, "details": self.details}
+        data = {"method": self.method, "threshold": self.threshold, "word_threshold": self.word_threshold, "details": self.details}
         if self.method == "isotonic":
             data.update(x=self.x, y=self.y)
         if self.method == "platt":
@@ -249,7 +253,7 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
-        fields = ("method", "threshold", "x", "y", "a", "b", "details")
+        fields = ("method", "threshold", "word_threshold", "x", "y", "a", "b", "details")
         int8 = cls.from_dict(data["int8"]) if isinstance(data.get("int8"), dict) else None
         return cls(**{key: data[key] for key in fields if key in data}, int8=int8)
 
@@ -284,6 +288,11 @@ class SpinScorer:
     def threshold(self) -> float:
         """Decision threshold on the calibrated probability (spun when probability >= threshold)."""
         return self.calibration.threshold
+
+    @property
+    def word_threshold(self) -> float:
+        """Threshold on a word's substitution probability (swapped when probability >= it)."""
+        return self.calibration.word_threshold
 
     @property
     def device(self) -> torch.device:

@@ -48,6 +48,7 @@ class SentenceScore:
     spun_probability: float
     is_spun: bool
     word_scores: list[tuple[str, float]] = field(default_factory=list)
+    swapped_words: list[str] = field(default_factory=list)  # words at or above the model's word threshold
 
 
 @dataclass

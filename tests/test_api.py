@@ -59,6 +59,7 @@ def test_score_sentences_gives_one_score_per_sentence(det):
     for s in scores:
         assert 0.0 <= s.spun_probability <= 1.0 and s.is_spun == (s.spun_probability >= det.scorer.threshold)
         assert [w for w, _ in s.word_scores][:2] in (["Beijing", "agreed"], ["NATO", "should"])
+        assert s.swapped_words == [w for w, p in s.word_scores if p >= det.scorer.word_threshold]
     assert det.score_sentences([]) == []
 
 

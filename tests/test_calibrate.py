@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import training.calibrate
-from training.calibrate import choose_threshold, fit_calibration
+from training.calibrate import choose_threshold, choose_word_threshold, fit_calibration
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,14 @@ def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(ove
     assert calibration.details["f1"] == pytest.approx(finest["f1"], abs=0.003)
 
 
+def test_word_threshold_is_the_best_word_f1_not_a_fixed_half():
+    labels = [[0, 1, 0, 1], [1, 0, 0], None, [0, 0, 1]]
+    scores = [[0.1, 0.4, 0.2, 0.35], [0.45, 0.3, 0.05], [0.9, 0.9], [0.2, 0.1, 0.6]]
+    threshold, chosen = choose_word_threshold(labels, scores)
+    assert 0.3 < threshold <= 0.35 and chosen["f1"] == 1.0 and chosen["words"] == 10
+    assert choose_word_threshold([[0, 0]], [[0.2, 0.7]]) == (0.5, {})
+
+
 def test_separable_data_gets_a_threshold_between_the_classes():
     threshold, chosen = choose_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]), 0.0)
     assert 0.2 < threshold <= 0.7 and chosen["f1"] == 1.0
@@ -78,9 +86,13 @@ def test_calibrate_model_fits_the_full_and_the_int8_model(tiny_bert_dir, tmp_pat
     torch.manual_seed(0)
     SpinScorer(SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir)).save(tmp_path / "model")
     texts = [f"Sentence number {i} says {'confess' if i % 2 else 'admit'} new members." for i in range(40)]
-    pq.write_table(pa.table({"text": texts, "label": [i % 2 for i in range(40)]}), tmp_path / "calibration.parquet")
+    word_labels = [[0, 0, 0, 0, i % 2, 0, 0] for i in range(40)]
+    table = pa.table({"text": texts, "label": [i % 2 for i in range(40)], "word_labels": word_labels})
+    pq.write_table(table, tmp_path / "calibration.parquet")
     training.calibrate.calibrate_model(tmp_path / "model", tmp_path / "calibration.parquet", max_false_positive_rate=0.5)
     saved = json.loads((tmp_path / "model" / "calibration.json").read_text(encoding="utf-8"))
     assert saved["method"] == "isotonic" and saved["int8"]["method"] == "isotonic"
     assert saved["int8"]["details"]["rows"] == 40
     assert SpinScorer.load(tmp_path / "model", quantize=True).threshold == saved["int8"]["threshold"]
+    assert saved["details"]["word"]["words"] == 20 * 7
+    assert SpinScorer.load(tmp_path / "model").word_threshold == saved["word_threshold"] != 0.5

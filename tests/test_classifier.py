@@ -126,12 +126,14 @@ def test_quantized_model_agrees_with_full_precision(model_dir):
 
 
 def test_quantized_model_uses_its_own_calibration(tiny_scorer, tmp_path):
-    int8 = Calibration(method="platt", a=1.5, b=0.2, threshold=0.37)
-    full = Calibration(method="isotonic", x=[0.0, 1.0], y=[0.0, 1.0], threshold=0.42, int8=int8)
+    int8 = Calibration(method="platt", a=1.5, b=0.2, threshold=0.37, word_threshold=0.31)
+    full = Calibration(method="isotonic", x=[0.0, 1.0], y=[0.0, 1.0], threshold=0.42, word_threshold=0.33, int8=int8)
     SpinScorer(tiny_scorer.model, tiny_scorer.tokenizer, full, base_model="tiny-bert").save(tmp_path / "model")
     assert SpinScorer.load(tmp_path / "model").threshold == pytest.approx(0.42)
+    assert SpinScorer.load(tmp_path / "model").word_threshold == pytest.approx(0.33)
     quantized = SpinScorer.load(tmp_path / "model", quantize=True)
     assert quantized.threshold == pytest.approx(0.37) and quantized.calibration.method == "platt"
+    assert quantized.word_threshold == pytest.approx(0.31)
     assert Calibration.from_dict(full.to_dict()) == full
 
 
@@ -143,6 +145,9 @@ def test_calibration_maps_raw_probabilities():
     assert platt.apply(np.array([0.75]))[0] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="'magic' is unknown"):
         Calibration(method="magic")
+    with pytest.raises(ValueError, match="word_threshold 1.5 is outside"):
+        Calibration(word_threshold=1.5)
+    assert Calibration.from_dict({"method": "identity", "threshold": 0.6}).word_threshold == 0.5  # older folders
 
 
 def test_predict_rejects_a_bare_string_and_non_strings(tiny_scorer):

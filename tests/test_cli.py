@@ -118,6 +118,7 @@ def test_score_reads_stdin_and_prints_a_table_or_jsonl(run):
     assert table.exit_code == 0 and "p(spun)" in table.output and "Second sentence here." in table.output
     lines = run("score", "-", "--format", "jsonl", input="One.\nTwo.\n").output.splitlines()
     assert [json.loads(line)["text"] for line in lines] == ["One.", "Two."]
+    assert all(isinstance(json.loads(line)["swapped_words"], list) for line in lines)
 
 
 def test_score_without_classifier_exits_1_with_one_line(run):

@@ -61,7 +61,7 @@ def tiny_data(tmp_path_factory):
 def tiny_model(tiny_bert_dir, tmp_path_factory):
     torch.manual_seed(0)
     scorer = SpinScorer(SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir),
-                        Calibration(threshold=0.5), base_model="tiny-bert")
+                        Calibration(threshold=0.5, word_threshold=0.4), base_model="tiny-bert")
     path = tmp_path_factory.mktemp("model") / "spin-classifier"
     scorer.save(path)
     return path
@@ -79,6 +79,7 @@ def test_evaluate_writes_every_section(tiny_data, tiny_model, shared_dir, tmp_pa
     assert model["threshold"] == 0.5
     assert {"value", "low", "high", "n"} <= set(model["news_spun_20_40"]["sentence_f1"])
     assert 0.0 <= model["news_spun_20_40"]["word_f1"]["value"] <= 1.0
+    assert model["news_spun_20_40"]["word_threshold"] == 0.4  # the model's calibrated word threshold, not 0.5
     assert model["false_positives"]["paraphrase_human"]["rows"] == 4
     assert set(model["seeds"]["mean_probability"]) == {"000", "001", "002", "003", "004"}
     assert model["tortured_pairs"]["pairs"] == 4

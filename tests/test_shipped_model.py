@@ -39,6 +39,7 @@ def test_confess_and_participants_are_top_scored_words(det, shared_dir):
     assert score.is_spun
     top = {word for word, _ in sorted(score.word_scores, key=lambda pair: -pair[1])[:5]}
     assert {"confess", "participants"} <= top, score.word_scores
+    assert {"confess", "participants"} <= set(score.swapped_words), score.word_scores
 
 
 def test_quantised_path_agrees_with_full_precision(shared_dir):

@@ -33,7 +33,7 @@ from sklearn.metrics import brier_score_loss, roc_curve
 
 from detector.classifier import CALIBRATION_FILE, Calibration
 
-__all__ = ["fit_calibration", "choose_threshold", "calibrate_model", "main"]
+__all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "calibrate_model", "main"]
 
 
 def fit_calibration(
@@ -121,6 +121,21 @@ def choose_threshold(
     return min(max(threshold, 0.0), 1.0), chosen
 
 
+def choose_word_threshold(word_labels, word_scores) -> tuple[float, dict]:
+    """Threshold on word substitution probabilities with the best pooled word F1 (0.5 without data).
+
+    ``word_labels`` holds one 0/1 list per sentence (None: unknown) aligned with ``word_scores``;
+    pass the spun sentences only, as the evaluation's word F1 counts them.
+    """
+    kept = [(np.asarray(labels), np.asarray(scores)) for labels, scores in zip(word_labels, word_scores)
+            if labels is not None and len(labels) == len(scores)]
+    truth = np.concatenate([labels for labels, _ in kept]).astype(np.int64) if kept else np.zeros(0, np.int64)
+    if len(np.unique(truth)) != 2:
+        return 0.5, {}
+    threshold, chosen = choose_threshold(np.concatenate([scores for _, scores in kept]), truth, max_false_positive_rate=1.0)
+    return threshold, {"words": int(truth.size), **chosen}
+
+
 def calibrate_model(
     model_dir: str | Path,
     data: str | Path,
@@ -131,21 +146,27 @@ def calibrate_model(
 ) -> Calibration:
     """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json.
 
-    Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin;
-    training.json and the model card (README.md) follow when the folder has them.
+    Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin, each
+    with the word threshold of the best word F1 when the split has word labels; training.json and
+    the model card (README.md) follow when the folder has them.
     """
     import pyarrow.parquet as pq
 
     from detector.classifier import SpinScorer
     from detector.text import tokenize
 
-    table = pq.read_table(data, columns=["text", "label"])
+    table = pq.read_table(data)
     texts, labels = table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist())
+    spun = np.flatnonzero(labels == 1)
+    word_labels = table.column("word_labels").to_pylist() if "word_labels" in table.column_names else [None] * len(texts)
     tokens = [tokenize(text) for text in texts]
     fitted = {}
     for quantize in (False, True):
-        raw, _ = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
+        raw, words = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
         fitted[quantize] = fit_calibration(raw, labels, method=method, max_false_positive_rate=max_false_positive_rate)
+        threshold, chosen = choose_word_threshold([word_labels[i] for i in spun], [words[i] for i in spun])
+        fitted[quantize].word_threshold = threshold
+        fitted[quantize].details["word"] = chosen
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
@@ -169,8 +190,10 @@ def update_model_card(
     from training.train import decisions_at_threshold, load_split, model_card
 
     record = json.loads(record_path.read_text(encoding="utf-8"))
-    record["calibration"] = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
-    record["int8_calibration"] = {"threshold": calibration.int8.threshold, **calibration.int8.details}
+    record["calibration"] = {"method": calibration.method, "threshold": calibration.threshold,
+                             "word_threshold": calibration.word_threshold, **calibration.details}
+    record["int8_calibration"] = {"threshold": calibration.int8.threshold, "word_threshold": calibration.int8.word_threshold,
+                                  **calibration.int8.details}
     record["calibration_command"] = command
     if validation.is_file():
         scorer = SpinScorer.load(folder)
@@ -195,8 +218,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     command = "python -m training.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
     calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size, command)
-    summary = {"method": calibration.method, "threshold": calibration.threshold, **calibration.details}
-    summary["int8"] = {"threshold": calibration.int8.threshold, **calibration.int8.details}
+    summary = {"method": calibration.method, "threshold": calibration.threshold,
+               "word_threshold": calibration.word_threshold, **calibration.details}
+    summary["int8"] = {"threshold": calibration.int8.threshold, "word_threshold": calibration.int8.word_threshold,
+                       **calibration.int8.details}
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -83,6 +83,7 @@ class Scorer:
     name: str
     threshold: float
     predict: Callable[[list[str]], tuple[np.ndarray, list[np.ndarray] | None]]  # sentence probs, word probs or None
+    word_threshold: float = 0.5
     cache: dict = field(default_factory=dict, repr=False)
 
     def score(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
@@ -103,7 +104,7 @@ def model_scorer(path: str | os.PathLike, name: str = "model", batch_size: int =
         results = spin_scorer.predict(texts, batch_size=batch_size)
         return np.array([p for p, _ in results]), [np.array([w for _, w in words]) for _, words in results]
 
-    return Scorer(name, spin_scorer.threshold, predict)
+    return Scorer(name, spin_scorer.threshold, predict, spin_scorer.word_threshold)
 
 
 def _estimator_scorer(name: str, estimator) -> Scorer:
@@ -166,12 +167,15 @@ def spun_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> d
     if words is not None:
         spun = [i for i, label in enumerate(labels) if label]
         word_labels, word_scores = [rows["word_labels"][i] for i in spun], [words[i] for i in spun]
-        pooled = metrics.word_precision_recall_f1(word_labels, word_scores)
+        cut = scorer.word_threshold
+        pooled = metrics.word_precision_recall_f1(word_labels, word_scores, cut)
+        word_f1 = lambda labels, scores: metrics.word_f1_score(labels, scores, cut)  # noqa: E731
         section.update({
+            "word_threshold": cut,
             "word_precision": pooled.precision,
             "word_recall": pooled.recall,
-            "word_f1": _interval(metrics.word_f1_score, word_labels, word_scores, config=config),
-            "word_f1_all_rows": metrics.word_f1_score(rows["word_labels"], words),
+            "word_f1": _interval(word_f1, word_labels, word_scores, config=config),
+            "word_f1_all_rows": metrics.word_f1_score(rows["word_labels"], words, cut),
         })
     return section
 

@@ -49,7 +49,7 @@ from transformers import AutoTokenizer
 from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
 from detector.errors import InputError
 from detector.text import tokenize
-from training.calibrate import fit_calibration
+from training.calibrate import choose_word_threshold, fit_calibration
 
 __all__ = ["TrainConfig", "SplitData", "load_split", "evaluate", "train", "main"]
 
@@ -584,10 +584,12 @@ def finish(
 ) -> dict:
     """Calibrate the best model, save the folder, and return the training record."""
     scorer.model.half().float().eval()  # the fp16 rounding of the saved weights, scored in fp32 like on load
-    raw, _ = scorer.score_subwords(splits["calibration"].inputs, config.eval_batch_size)
-    scorer.calibration = fit_calibration(
-        raw, splits["calibration"].labels.astype(int), config.calibration, config.max_fpr
-    )
+    calibration = splits["calibration"]
+    raw, words = scorer.score_subwords(calibration.inputs, config.eval_batch_size)
+    scorer.calibration = fit_calibration(raw, calibration.labels.astype(int), config.calibration, config.max_fpr)
+    spun = np.flatnonzero(calibration.labels == 1)
+    word_threshold, chosen = choose_word_threshold([calibration.word_labels[i] for i in spun], [words[i] for i in spun])
+    scorer.calibration.word_threshold, scorer.calibration.details["word"] = word_threshold, chosen
     at_threshold = decisions_at_threshold(scorer, splits["validation"], config.eval_batch_size)
     scorer.model.to("cpu")
     scorer.save(config.out)
@@ -603,6 +605,7 @@ def finish(
         "calibration": {
             "method": scorer.calibration.method,
             "threshold": scorer.calibration.threshold,
+            "word_threshold": scorer.calibration.word_threshold,
             **scorer.calibration.details,
         },
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
@@ -735,7 +738,7 @@ the threshold, where precision {decided.get("precision", float("nan")):.4f}, rec
 {calibration.get("brier_before", float("nan")):.4f} before, {calibration.get("brier_after", float("nan")):.4f} after. Threshold
 {calibration["threshold"]:.4f} (best F1 with a false-positive rate at most {calibration.get("max_false_positive_rate", 0)}):
 F1 {calibration.get("f1", float("nan")):.4f}, precision {calibration.get("precision", float("nan")):.4f},
-recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.{_calibration_command(record)}
+recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.{_word_threshold(calibration)}{_calibration_command(record)}
 
 ## Limitations
 
@@ -773,6 +776,17 @@ def _wall_time(record: dict) -> str:
     if every and every > record.get("wall_seconds", 0) + 60:
         return f"{last} for the last run, {every / 60:.0f} min of training over all runs (interrupted and resumed)"
     return last
+
+
+def _word_threshold(calibration: dict) -> str:
+    word = calibration.get("word")
+    if not word:
+        return ""
+    return (
+        f"\nA word is called swapped at substitution probability {calibration['word_threshold']:.4f} or more: the best word F1 "
+        f"on the spun calibration sentences ({word['words']} words: F1 {word['f1']:.4f}, precision {word['precision']:.4f}, "
+        f"recall {word['recall']:.4f})."
+    )
 
 
 def _calibration_command(record: dict) -> str:

@@ -69,7 +69,7 @@ def format_jsonl(scores: list[SentenceScore]) -> str:
     return "\n".join(
         json.dumps(
             {"text": s.text, "spun_probability": s.spun_probability, "is_spun": s.is_spun,
-             "word_scores": [list(pair) for pair in s.word_scores]},
+             "word_scores": [list(pair) for pair in s.word_scores], "swapped_words": s.swapped_words},
             ensure_ascii=False,
         )
         for s in scores
