@@ -33,7 +33,7 @@ from sklearn.metrics import brier_score_loss, roc_curve
 
 from detector.classifier import CALIBRATION_FILE, Calibration
 
-__all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "calibrate_model", "main"]
+__all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "calibration_summary", "calibrate_model", "main"]
 
 
 def fit_calibration(
@@ -41,10 +41,14 @@ def fit_calibration(
     labels: np.ndarray,
     method: str = "isotonic",
     max_false_positive_rate: float = 0.02,
+    word_labels: list | None = None,
+    word_scores: list | None = None,
 ) -> Calibration:
     """Fit `Calibration` (isotonic or Platt) and its threshold on held-out raw probabilities.
 
-    ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate.
+    ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate. With per-row
+    ``word_labels`` and ``word_scores``, the word threshold is fitted on the spun rows too
+    (`choose_word_threshold`); without them it stays 0.5.
     """
     raw = np.asarray(raw_probability, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
@@ -69,7 +73,18 @@ def fit_calibration(
         "max_false_positive_rate": max_false_positive_rate,
         **chosen,
     }
+    if word_labels is not None and word_scores is not None:
+        spun = np.flatnonzero(y == 1)
+        calibration.word_threshold, calibration.details["word"] = choose_word_threshold(
+            [word_labels[i] for i in spun], [word_scores[i] for i in spun]
+        )
     return calibration
+
+
+def calibration_summary(calibration: Calibration) -> dict:
+    """Method, thresholds and fitting details of a calibration (no knots): for training.json and logs."""
+    return {"method": calibration.method, "threshold": calibration.threshold,
+            "word_threshold": calibration.word_threshold, **calibration.details}
 
 
 def _fit_isotonic(raw: np.ndarray, y: np.ndarray) -> Calibration:
@@ -157,16 +172,12 @@ def calibrate_model(
 
     table = pq.read_table(data)
     texts, labels = table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist())
-    spun = np.flatnonzero(labels == 1)
-    word_labels = table.column("word_labels").to_pylist() if "word_labels" in table.column_names else [None] * len(texts)
+    word_labels = table.column("word_labels").to_pylist() if "word_labels" in table.column_names else None
     tokens = [tokenize(text) for text in texts]
     fitted = {}
     for quantize in (False, True):
         raw, words = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
-        fitted[quantize] = fit_calibration(raw, labels, method=method, max_false_positive_rate=max_false_positive_rate)
-        threshold, chosen = choose_word_threshold([word_labels[i] for i in spun], [words[i] for i in spun])
-        fitted[quantize].word_threshold = threshold
-        fitted[quantize].details["word"] = chosen
+        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words)
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
@@ -190,10 +201,8 @@ def update_model_card(
     from training.train import decisions_at_threshold, load_split, model_card
 
     record = json.loads(record_path.read_text(encoding="utf-8"))
-    record["calibration"] = {"method": calibration.method, "threshold": calibration.threshold,
-                             "word_threshold": calibration.word_threshold, **calibration.details}
-    record["int8_calibration"] = {"threshold": calibration.int8.threshold, "word_threshold": calibration.int8.word_threshold,
-                                  **calibration.int8.details}
+    record["calibration"] = calibration_summary(calibration)
+    record["int8_calibration"] = calibration_summary(calibration.int8)
     record["calibration_command"] = command
     if validation.is_file():
         scorer = SpinScorer.load(folder)
@@ -218,10 +227,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     command = "python -m training.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
     calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size, command)
-    summary = {"method": calibration.method, "threshold": calibration.threshold,
-               "word_threshold": calibration.word_threshold, **calibration.details}
-    summary["int8"] = {"threshold": calibration.int8.threshold, "word_threshold": calibration.int8.word_threshold,
-                       **calibration.int8.details}
+    summary = {**calibration_summary(calibration), "int8": calibration_summary(calibration.int8)}
     print(json.dumps(summary, indent=2))
     return summary
 

@@ -49,7 +49,7 @@ from transformers import AutoTokenizer
 from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
 from detector.errors import InputError
 from detector.text import tokenize
-from training.calibrate import choose_word_threshold, fit_calibration
+from training.calibrate import calibration_summary, fit_calibration
 
 __all__ = ["TrainConfig", "SplitData", "load_split", "evaluate", "train", "main"]
 
@@ -586,10 +586,9 @@ def finish(
     scorer.model.half().float().eval()  # the fp16 rounding of the saved weights, scored in fp32 like on load
     calibration = splits["calibration"]
     raw, words = scorer.score_subwords(calibration.inputs, config.eval_batch_size)
-    scorer.calibration = fit_calibration(raw, calibration.labels.astype(int), config.calibration, config.max_fpr)
-    spun = np.flatnonzero(calibration.labels == 1)
-    word_threshold, chosen = choose_word_threshold([calibration.word_labels[i] for i in spun], [words[i] for i in spun])
-    scorer.calibration.word_threshold, scorer.calibration.details["word"] = word_threshold, chosen
+    scorer.calibration = fit_calibration(
+        raw, calibration.labels.astype(int), config.calibration, config.max_fpr, calibration.word_labels, words
+    )
     at_threshold = decisions_at_threshold(scorer, splits["validation"], config.eval_batch_size)
     scorer.model.to("cpu")
     scorer.save(config.out)
@@ -602,12 +601,7 @@ def finish(
         "history": history,
         "validation": next((m for m in history if m["epoch"] == best_epoch), {}),
         "validation_at_threshold": at_threshold,
-        "calibration": {
-            "method": scorer.calibration.method,
-            "threshold": scorer.calibration.threshold,
-            "word_threshold": scorer.calibration.word_threshold,
-            **scorer.calibration.details,
-        },
+        "calibration": calibration_summary(scorer.calibration),
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
         "init_record": init_record(config.init),
     }
