@@ -71,13 +71,31 @@ def test_past_participle_after_auxiliary(small_thesaurus):
     assert labelled_words(spun) == ["sworn", "enforce"]
 
 
-def test_names_numbers_acronyms_and_quotes_untouched(small_thesaurus):
+def test_names_numbers_and_acronyms_untouched(small_thesaurus):
     spinner = Spinner(small_thesaurus, rate=1.0, seed=1, fillers=False)
-    sentence = 'Putin sent 100,000 troops as NATO said "members have a role" in security.'
+    sentence = "Putin sent 100,000 troops as NATO said it had a role in security."
     spun = spinner.spin(sentence)
-    for kept in ("Putin", "100,000", "NATO", '"members have a role"'):
+    for kept in ("Putin", "100,000", "NATO"):
         assert kept in spun.text
     assert "safety" in spun.text and "soldiers" in spun.text
+
+
+def test_quoted_speech_is_spun_like_the_rest(small_thesaurus):
+    """Both spun seeds rewrite their quotes; a spinner that left quotes alone taught the model that
+    quoted sentences are clean (seed 002's quoted sentences scored 0.00-0.36)."""
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=1, fillers=False)
+    spun = spinner.spin('"The alliance should not admit new members," he said.')
+    assert "participants" in spun.text or "fellow members" in spun.text
+    assert spun.text.startswith('"The alliance')
+
+
+def test_opening_connectors_are_rewritten(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=0)
+    spun = spinner.spin('"But, as we know from history, a common threat unites countries," Babich said.')
+    assert not spun.text.startswith('"But')
+    opening = spun.swaps[0]
+    assert opening[0] == "But" and spun.text.startswith('"' + opening[1] + ",")
+    assert labelled_words(spun)[: len(opening[1].split())] == opening[1].split()
 
 
 def test_phrases_swap_both_ways(small_thesaurus):
@@ -153,3 +171,13 @@ def test_real_wordnet_spins_seed_sentence(shared_dir):
     assert all(len(s.labels) == word_count(s.text) for s in spun)
     assert sum(bool(s.swaps) for s in spun) >= 15
     assert all("Beijing" in s.text and "NATO" in s.text for s in spun)
+
+
+def test_connectives_rewritten_like_paraphrasing_tools(small_thesaurus):
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=2)
+    spun = spinner.spin("It will attack if the talks fail because the alliance grew.")
+    originals = [original for original, _ in spun.swaps]
+    assert "if" in originals and "because" in originals
+    for original, replacement in spun.swaps:
+        if original in ("if", "because"):
+            assert all(word in labelled_words(spun) for word in replacement.split())

@@ -3,8 +3,10 @@
 Bulk spinners (Spin Rewriter, WordAI and the like) walk through a text and replace words and short
 phrases by any thesaurus neighbour, whatever the sense ("admit new members" -> "confess new
 participants", "role" -> "function", "security" -> "safety", "military" -> "armed forces"), keep the
-inflection and the capitals, leave names, numbers and function words alone, and pad the text with
-fillers ("and" -> "as well as" / "and also", "have vowed" -> "have actually sworn"). `Spinner` does
+inflection and the capitals, leave names and numbers alone, spin quoted speech like the rest, pad
+the text with fillers ("and" -> "as well as" / "and also", "have vowed" -> "have actually sworn")
+and rewrite connectives the way paraphrasing tools do ("if" -> "on the off chance that", an opening
+"But" -> "Be that as it may", "between" -> "among"). `Spinner` does
 the same from a `training.thesauri.Thesaurus`, with a seeded random generator, and labels each word
 token of the output (as cut by `detector.text.tokenize`) 1 when the spinner wrote it.
 
@@ -54,8 +56,30 @@ STOP_WORDS = frozenset(
 
 _AUXILIARIES = frozenset("have has had having be been being is are was were get gets got gotten".split())
 _FILLER_ADVERBS = ("actually", "really", "in fact")
-_ALSO_SWAPS = ("additionally", "likewise", "in addition", "furthermore")
+_FUNCTION_SWAPS = {  # the function-word rewrites of paraphrasing tools ("if" -> "on the off chance that")
+    "also": ("additionally", "likewise", "in addition", "furthermore"),
+    "if": ("assuming", "in the event that", "on the off chance that", "provided that"),
+    "because": ("since", "on the grounds that", "considering that"),
+    "although": ("despite the fact that", "albeit", "even though"),
+    "despite": ("in spite of", "regardless of", "notwithstanding"),
+    "very": ("exceptionally", "extremely", "incredibly", "truly"),
+    "many": ("numerous", "various", "a lot of"),
+    "some": ("a few", "certain", "a couple of"),
+    "about": ("around", "approximately", "regarding", "concerning"),
+    "between": ("among", "amid"),
+    "before": ("prior to", "preceding"),
+    "after": ("following", "subsequent to"),
+    "but": ("yet", "however", "nonetheless"),
+    "however": ("nonetheless", "be that as it may", "in any case"),
+    "often": ("frequently", "regularly", "commonly"),
+    "almost": ("practically", "nearly", "just about"),
+}
 _AND_SWAPS = ("as well as", "and also")
+_OPENING_SWAPS = {  # sentence connectors as paraphrasing tools rewrite them ("But, as we know" -> "Be that as it may, ...")
+    "But": ("Be that as it may", "Yet", "Nevertheless", "However"),
+    "However": ("In any case", "Be that as it may", "Nonetheless", "All things considered"),
+    "Also": ("Additionally", "Likewise", "Furthermore", "In addition"),
+}
 _UPOS_POS = {"NOUN": "noun", "VERB": "verb", "ADJ": "adj", "ADV": "adv"}
 _TAGS = {
     "NOUN": ("NN", "NNS"),
@@ -66,7 +90,6 @@ _TAGS = {
 _BASE_TAGS = frozenset({"NN", "VB", "JJ", "RB"})
 _TERM_RE = re.compile(r"^[a-z]+(?:[ '-][a-z]+)*$")
 _SPINNER_RELATIONS = ("synonym", "broader")  # a spinner swaps to synonyms and generic terms, never to narrower ones
-_QUOTES = '"\u201c\u201d'
 _CACHE_LIMIT = 200_000
 
 
@@ -132,7 +155,7 @@ class Spinner:
         """Spin one sentence at ``rate`` (default: the spinner's rate, drawn from its range)."""
         rate = self._draw_rate() if rate is None else _check_rate(rate)
         tokens = tokenize(sentence)
-        frozen = self._frozen_tokens(sentence, tokens)
+        frozen = self._frozen_tokens(tokens)
         edits = self._filler_edits(tokens, frozen, rate) if self.fillers else []
         busy = {i for edit in edits for i in range(edit.first, edit.last + 1)}
         edits += self._swap_edits(tokens, frozen | busy, rate)
@@ -156,18 +179,16 @@ class Spinner:
     # --- what may change -------------------------------------------------------------------------
 
     @staticmethod
-    def _frozen_tokens(sentence: str, tokens: list[Token]) -> set[int]:
-        """Tokens never swapped: punctuation, quoted text, names and acronyms, numbers, possessives."""
+    def _frozen_tokens(tokens: list[Token]) -> set[int]:
+        """Tokens never swapped: punctuation, names and acronyms, numbers, possessives. Quoted speech
+        is spun like the rest, as bulk spinners do (both spun seeds rewrite their quotes)."""
         frozen = set()
-        inside_quote = False
-        position = 0
+        opening = _first_word(tokens)
         for i, token in enumerate(tokens):
-            inside_quote ^= sum(sentence.count(q, position, token.start) for q in _QUOTES) % 2 == 1
-            position = token.start
             text = token.text
-            if not token.is_word or inside_quote or not text.isascii() or "'" in text:
+            if not token.is_word or not text.isascii() or "'" in text:
                 frozen.add(i)
-            elif any(c.isdigit() for c in text) or (not text.islower() and not _is_opening_adverb(i, text)):
+            elif any(c.isdigit() for c in text) or (not text.islower() and not (i == opening and _is_adverb(text))):
                 frozen.add(i)
         return frozen
 
@@ -274,19 +295,25 @@ class Spinner:
     # --- fillers ---------------------------------------------------------------------------------
 
     def _filler_edits(self, tokens: list[Token], frozen: set[int], rate: float) -> list[_Edit]:
-        """ "and" -> "as well as" / "and also", "also" -> "additionally", "have vowed" -> "have actually vowed"."""
+        """ "and" -> "as well as" / "and also", "if" -> "on the off chance that", "also" -> "additionally",
+        "have vowed" -> "have actually vowed", an opening "But" -> "Be that as it may"."""
         edits = []
+        opening = _first_word(tokens)
         for i, token in enumerate(tokens):
             word = token.text.lower()
-            if i == 0 or i in frozen or self._rng.random() >= rate:
+            if i == opening and token.text in _OPENING_SWAPS and self._rng.random() < rate:
+                choice = self._rng.choice(_OPENING_SWAPS[token.text])
+                edits.append(_Edit(i, i, choice, ((0, len(choice)),)))
+                continue
+            if i == opening or i in frozen or self._rng.random() >= rate:
                 continue
             nxt = tokens[i + 1].text.lower() if i + 1 < len(tokens) else ""
             if word == "and" and token.text == word and nxt not in ("also", "as", ""):
                 choice = self._rng.choice(_AND_SWAPS)
                 changed = ((0, len(choice)),) if choice == "as well as" else ((4, len(choice)),)
                 edits.append(_Edit(i, i, choice, changed))
-            elif word == "also" and token.text == word:
-                choice = self._rng.choice(_ALSO_SWAPS)
+            elif token.text in _FUNCTION_SWAPS:
+                choice = self._rng.choice(_FUNCTION_SWAPS[token.text])
                 edits.append(_Edit(i, i, choice, ((0, len(choice)),)))
             elif (
                 word in _AUXILIARIES
@@ -307,9 +334,14 @@ def _check_rate(rate: float | tuple[float, float]) -> float | tuple[float, float
     return (float(low), float(high)) if isinstance(rate, tuple) else float(rate)
 
 
-def _is_opening_adverb(i: int, text: str) -> bool:
-    """A capitalised first word that is an ordinary adverb ("Unfortunately"), not a name."""
-    return i == 0 and text[1:].islower() and set(_lemmas(text.lower())) == {"ADV"}
+def _first_word(tokens: list[Token]) -> int | None:
+    """Index of the sentence's first word token (after any opening quote or bracket)."""
+    return next((i for i, token in enumerate(tokens) if token.is_word), None)
+
+
+def _is_adverb(text: str) -> bool:
+    """A capitalised word that is an ordinary adverb ("Unfortunately"), not a name."""
+    return text[1:].islower() and set(_lemmas(text.lower())) == {"ADV"}
 
 
 def _after_auxiliary(tokens: list[Token], i: int) -> bool:
