@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -52,7 +53,7 @@ def tiny_data(tmp_path_factory):
         _row(c.replace("fourth", "artificial intelligence"), 0, "clean", pair_id=f"p{i}", source="pps"),
         _row(c.replace("fourth", "counterfeit consciousness"), 1, "tortured", {"counterfeit", "consciousness"}, f"p{i}", "pps"))]
     _write(data / "eval" / "tortured_pairs.parquet", tortured, EVAL_FEATURES)
-    for split in ("train", "test"):
+    for split in ("train", "calibration", "test"):
         _write(data / f"{split}.parquet", spun_set * 3, FEATURES)
     return data
 
@@ -91,6 +92,23 @@ def test_evaluate_writes_every_section(tiny_data, tiny_model, shared_dir, tmp_pa
     assert set(report["targets"]) >= {"news_spun_20_40.sentence_f1", "seeds.order_holds"}
     table = summary_table(report)
     assert "spun 20-40% sentence F1" in table and "LOTO without ppdb" in table
+
+
+def test_baseline_thresholds_are_chosen_like_the_models(tiny_data, tiny_model, shared_dir, tmp_path):
+    """A fixed 0.5 let the baselines flag a third of clean news, so their F1 was not comparable with the model's."""
+    from training.baselines import TfidfLogisticBaseline
+    from training.calibrate import choose_threshold
+
+    config = EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "c.json"), baselines=("tfidf",),
+                        bootstrap=5, shared=str(shared_dir), max_fpr=0.25)
+    report = evaluate(config)
+    train = pq.read_table(tiny_data / "train.parquet").to_pydict()
+    calibration = pq.read_table(tiny_data / "calibration.parquet").to_pydict()
+    scores = TfidfLogisticBaseline().fit(train["text"], train["label"]).predict_proba(calibration["text"])[:, 1]
+    threshold, chosen = choose_threshold(scores, np.asarray(calibration["label"]), 0.25)
+    assert report["systems"]["tfidf"]["threshold"] == pytest.approx(threshold)
+    assert chosen["false_positive_rate"] <= 0.25
+    assert report["config"]["max_fpr"] == 0.25
 
 
 def test_cli_runs_without_baselines(tiny_data, tiny_model, shared_dir, tmp_path, capsys):
