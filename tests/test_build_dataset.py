@@ -157,6 +157,21 @@ def test_build_is_deterministic(built, tiny_shared, tmp_path):
     assert pq.read_table(tmp_path / "train.parquet").equals(pq.read_table(out / "train.parquet"))
 
 
+def test_a_fresh_draw_changes_only_the_training_split(built, tiny_shared, tmp_path):
+    out, _ = built
+    build_dataset(BuildConfig(out=str(tmp_path), size=300, seed=0, eval_size=20, num_proc=1, shared=str(tiny_shared), draw=1))
+    for split in ("validation", "calibration", "test"):
+        assert pq.read_table(tmp_path / f"{split}.parquet").equals(pq.read_table(out / f"{split}.parquet")), split
+    for path in sorted((out / "eval").glob("*.parquet")):
+        assert pq.read_table(tmp_path / "eval" / path.name).equals(pq.read_table(path)), path.name
+    fresh = set(pq.read_table(tmp_path / "train.parquet").column("text").to_pylist())
+    standard = set(pq.read_table(out / "train.parquet").column("text").to_pylist())
+    assert len(fresh & standard) < 0.8 * len(standard)
+    train_articles = {r["article_id"] for r in _read(out / "train.parquet")} | {r["article_id"] for r in _read(tmp_path / "train.parquet")}
+    held_out = {r["article_id"] for split in ("validation", "calibration", "test") for r in _read(out / f"{split}.parquet")}
+    assert not train_articles & held_out
+
+
 def test_helpers():
     assert usable_sentence("The firm said on Friday that profits rose sharply.")
     assert not usable_sentence("SHARES OF THE FIRM ROSE SHARPLY ON FRIDAY AFTERNOON.")

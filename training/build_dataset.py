@@ -33,7 +33,9 @@ Design decisions:
 
 Spinning and word labelling run in ``datasets.map`` with ``num_proc`` workers; the thesaurus is
 loaded once in the parent and shared with the forked workers; a build is reproducible for a given
-``--seed`` and ``--num-proc``.
+``--seed`` and ``--num-proc``. ``--draw n`` keeps the splits and every held-out set but draws a
+fresh training split (other sentences of the same training articles, other spins), so that a
+further epoch of an existing model sees new data instead of repeating the old.
 
 Command line::
 
@@ -126,6 +128,7 @@ class BuildConfig:
     eval_size: int = 2_000
     num_proc: int = field(default_factory=lambda: os.cpu_count() or 1)
     shared: str | None = None
+    draw: int = 0  # 0: the standard training split; n > 0: fresh training sentences and spins, all else unchanged
 
     def split_sizes(self) -> dict[str, int]:
         """Rows wanted per split: train = ``size``, validation and calibration 5 %, test 10 %."""
@@ -526,7 +529,10 @@ def build_dataset(config: BuildConfig) -> dict:
     _log(started, "pools: " + ", ".join(f"{s} {len(pools.news[s])} news" for s in SPLITS))
     card = {"config": {**asdict(config), "sources": list(config.sources)}, "mix": MIX, "train_rates": list(TRAIN_RATES), "splits": {}, "eval": {}}
     for split, rows in config.split_sizes().items():
-        table = materialise(split_groups(pools, split, rows, "+".join(config.sources), rng), config, FEATURES, split)
+        groups = split_groups(pools, split, rows, "+".join(config.sources), rng)  # advances rng as draw 0 does
+        if split == "train" and config.draw:
+            groups = split_groups(pools, split, rows, "+".join(config.sources), random.Random(f"{config.seed}/draw-{config.draw}"))
+        table = materialise(groups, config, FEATURES, split)
         card["splits"][split] = {**describe(table), "bytes": write_parquet(table, out / f"{split}.parquet")}
         _log(started, f"{split}: {len(table)} rows")
     for name, groups in eval_groups(pools, config, rng).items():
@@ -551,9 +557,12 @@ def parse_args(argv: list[str] | None = None) -> BuildConfig:
     parser.add_argument("--eval-size", type=int, default=2_000, help="sentences per evaluation set")
     parser.add_argument("--num-proc", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--shared", default=None, help="shared data folder (default ../shared or $SPIN_DETECTOR_SHARED)")
+    parser.add_argument("--draw", type=int, default=0,
+                        help="n > 0 draws fresh training sentences and spins from the same training articles (a further "
+                             "epoch on new data); validation, calibration, test and eval sets stay those of draw 0")
     args = parser.parse_args(argv)
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
-    return BuildConfig(args.out, args.size, args.seed, sources, args.eval_size, args.num_proc, args.shared)
+    return BuildConfig(args.out, args.size, args.seed, sources, args.eval_size, args.num_proc, args.shared, args.draw)
 
 
 def main(argv: list[str] | None = None) -> dict:
