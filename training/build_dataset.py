@@ -528,10 +528,11 @@ def build_dataset(config: BuildConfig) -> dict:
     pools = collect_pools(config)
     _log(started, "pools: " + ", ".join(f"{s} {len(pools.news[s])} news" for s in SPLITS))
     card = {"config": {**asdict(config), "sources": list(config.sources)}, "mix": MIX, "train_rates": list(TRAIN_RATES), "splits": {}, "eval": {}}
+    sources = "+".join(config.sources)
     for split, rows in config.split_sizes().items():
-        groups = split_groups(pools, split, rows, "+".join(config.sources), rng)  # advances rng as draw 0 does
+        groups = split_groups(pools, split, rows, sources, rng)  # advances rng as draw 0 does
         if split == "train" and config.draw:
-            groups = split_groups(pools, split, rows, "+".join(config.sources), random.Random(f"{config.seed}/draw-{config.draw}"))
+            groups = split_groups(pools, split, rows, sources, random.Random(f"{config.seed}/draw-{config.draw}"))
         table = materialise(groups, config, FEATURES, split)
         card["splits"][split] = {**describe(table), "bytes": write_parquet(table, out / f"{split}.parquet")}
         _log(started, f"{split}: {len(table)} rows")

@@ -280,8 +280,10 @@ def train_baselines(config: EvalConfig, data: Path) -> list[Scorer]:
     """Fit the chosen baselines on a subsample of the training split; thresholds from the calibration split."""
     from training.baselines import FrozenEmbeddingBaseline, TfidfLogisticBaseline, TorturedPhraseLookup
 
+    if not config.baselines:
+        return []
     train = _sample_split(data / "train.parquet", config.baseline_train, config.seed)
-    calibration = _sample_split(data / "calibration.parquet", config.baseline_train, config.seed) if config.baselines else {}
+    calibration = _sample_split(data / "calibration.parquet", config.baseline_train, config.seed)
     scorers = []
     for name in config.baselines:
         started = time.time()
