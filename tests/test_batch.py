@@ -323,7 +323,7 @@ import sys
 sys.path.insert(0, {tests!r})
 from test_batch import FakeDetector
 from detector.cli.batch import batch_command
-batch_command.main({arguments!r}, prog_name="spin-detect batch", obj={{"detector": FakeDetector(delay=0.02)}})
+batch_command.main({arguments!r}, prog_name="spin-detect batch", obj={{"detector": FakeDetector(delay=0.1)}})
 """
 
 
