@@ -319,11 +319,12 @@ def test_kill_9_with_the_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, 
 
 
 CTRL_C_RUN = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, even when started from a background job
 sys.path.insert(0, {tests!r})
 from test_batch import FakeDetector
 from detector.cli.batch import batch_command
-batch_command.main({arguments!r}, prog_name="spin-detect batch", obj={{"detector": FakeDetector(delay=0.1)}})
+batch_command.main({arguments!r}, prog_name="spin-detect batch", obj={{"detector": FakeDetector(delay=0.02)}})
 """
 
 
