@@ -133,7 +133,9 @@ def test_continuing_a_model_records_how_that_model_was_made(dataset_dir, tiny_be
     earlier = json.loads((first / "training.json").read_text())
     record = json.loads((second / "training.json").read_text())
     assert record["init_record"]["command"] == earlier["args"]["command"] and record["init_record"]["init_record"] is None
-    assert f"continuing the model `{first}` (itself made by `{earlier['args']['command']}`" in (second / "README.md").read_text()
+    card = (second / "README.md").read_text()
+    assert f"continuing the model `{first}` (its runs are listed below)" in card
+    assert f"| 1 | `{earlier['args']['command']}` |" in card and "| 2 |" not in card
 
 
 def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):

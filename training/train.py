@@ -711,7 +711,7 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 {record["history"][-1]["epoch"] if record["history"] else 0} epoch(s){_continued(record)} on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
 batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
 word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
-{_wall_time(record)}. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.
+{_wall_time(record)}. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.{_earlier_runs(record)}
 
 ## Validation (best epoch, raw probability at 0.5)
 
@@ -755,13 +755,23 @@ def _int8_note(record: dict) -> str:
 
 
 def _continued(record: dict) -> str:
-    if not record["args"].get("init"):
-        return ""
-    text, earlier = f" continuing the model `{record['args']['init']}`", record.get("init_record")
+    init = record["args"].get("init")
+    return f" continuing the model `{init}` (its runs are listed below)" if init else ""
+
+
+def _earlier_runs(record: dict) -> str:
+    """The chain of runs this model continued, oldest first, as a table: one row per `--init` step."""
+    runs, earlier = [], record.get("init_record")
     while earlier:
-        text += f" (itself made by `{earlier['command']}`, {(earlier['wall_seconds'] or 0) / 60:.0f} min"
+        runs.append(earlier)
         earlier = earlier.get("init_record")
-    return text + ")" * text.count(" (itself")
+    if not runs:
+        return ""
+    rows = "\n".join(
+        f"| {number} | `{run['command']}` | {(run['wall_seconds'] or 0) / 60:.0f} min |"
+        for number, run in enumerate(reversed(runs), start=1)
+    )
+    return f"\n\nThe runs before this one, oldest first, each continuing the one above it:\n\n| run | command | wall time |\n|---|---|---|\n{rows}"
 
 
 def _wall_time(record: dict) -> str:
