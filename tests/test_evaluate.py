@@ -14,7 +14,7 @@ from detector.classifier import Calibration, SpinClassifier, SpinScorer
 from detector.errors import InputError
 from detector.text import words
 from training.build_dataset import EVAL_FEATURES, FEATURES
-from training.evaluate import EvalConfig, evaluate, main, summary_table
+from training.evaluate import EvalConfig, evaluate, main, recall_by_swapped_words, summary_table
 
 CLEAN = [
     "The company said profits rose in the fourth quarter.",
@@ -81,6 +81,9 @@ def test_evaluate_writes_every_section(tiny_data, tiny_model, shared_dir, tmp_pa
     assert {"value", "low", "high", "n"} <= set(model["news_spun_20_40"]["sentence_f1"])
     assert 0.0 <= model["news_spun_20_40"]["word_f1"]["value"] <= 1.0
     assert model["news_spun_20_40"]["word_threshold"] == 0.4  # the model's calibrated word threshold, not 0.5
+    by_count = model["news_spun_20_40"]["recall_by_swapped_words"]
+    assert by_count["1-2"]["rows"] == model["news_spun_20_40"]["spun_rows"]  # each tiny spun sentence swaps two words
+    assert by_count["5+"] == {"rows": 0, "share_of_spun_rows": 0.0, "recall": None}
     assert model["false_positives"]["paraphrase_human"]["rows"] == 4
     assert set(model["seeds"]["mean_probability"]) == {"000", "001", "002", "003", "004"}
     assert model["tortured_pairs"]["pairs"] == 4
@@ -92,6 +95,16 @@ def test_evaluate_writes_every_section(tiny_data, tiny_model, shared_dir, tmp_pa
     assert set(report["targets"]) >= {"news_spun_20_40.sentence_f1", "seeds.order_holds"}
     table = summary_table(report)
     assert "spun 20-40% sentence F1" in table and "LOTO without ppdb" in table
+
+
+def test_recall_by_swapped_words_groups_the_spun_rows_by_their_word_labels():
+    labels = np.array([0, 1, 1, 1, 1])
+    probabilities = np.array([0.9, 0.2, 0.8, 0.7, 0.9])
+    word_labels = [[0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1], [1, 1, 1, 1, 1, 1]]
+    groups = recall_by_swapped_words(labels, probabilities, word_labels, threshold=0.5)
+    assert groups["1-2"] == {"rows": 2, "share_of_spun_rows": 0.5, "recall": 0.5}
+    assert groups["3-4"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
+    assert groups["5+"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
 
 
 def test_baseline_thresholds_are_chosen_like_the_models(tiny_data, tiny_model, shared_dir, tmp_path):

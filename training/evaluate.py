@@ -172,6 +172,7 @@ def spun_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> d
         "roc_auc": _interval(metrics.sentence_roc_auc_score, labels, probabilities, config=config),
         "average_precision": _interval(metrics.sentence_average_precision_score, labels, probabilities, config=config),
         "recall_at_threshold": float(np.mean(probabilities[labels == 1] >= threshold)) if labels.any() else None,
+        "recall_by_swapped_words": recall_by_swapped_words(labels, probabilities, rows["word_labels"], threshold),
     }
     if words is not None:
         spun = [i for i, label in enumerate(labels) if label]
@@ -187,6 +188,27 @@ def spun_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> d
             "word_f1_all_rows": metrics.word_f1_score(rows["word_labels"], words, cut),
         })
     return section
+
+
+SWAP_COUNT_GROUPS = {"1-2": (1, 2), "3-4": (3, 4), "5+": (5, None)}
+
+
+def recall_by_swapped_words(
+    labels: np.ndarray, probabilities: np.ndarray, word_labels: list, threshold: float
+) -> dict[str, dict]:
+    """Recall at the threshold of the spun rows grouped by how many words were swapped: where the misses are."""
+    spun = labels == 1
+    counts = np.array([int(np.sum(row)) for row in word_labels])[spun]
+    found = probabilities[spun] >= threshold
+    groups = {}
+    for name, (low, high) in SWAP_COUNT_GROUPS.items():
+        member = (counts >= low) & (counts <= (high or np.inf))
+        groups[name] = {
+            "rows": int(member.sum()),
+            "share_of_spun_rows": float(member.mean()) if spun.any() else None,
+            "recall": float(found[member].mean()) if member.any() else None,
+        }
+    return groups
 
 
 def false_positive_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> dict:
@@ -364,6 +386,9 @@ SUMMARY_ROWS = (
     ("spun 20-40% sentence F1", "news_spun_20_40.sentence_f1"),
     ("spun 20-40% ROC AUC", "news_spun_20_40.roc_auc"),
     ("spun 20-40% word F1", "news_spun_20_40.word_f1"),
+    ("spun 20-40% recall, 1-2 words swapped", "news_spun_20_40.recall_by_swapped_words.1-2.recall"),
+    ("spun 20-40% recall, 3-4 words swapped", "news_spun_20_40.recall_by_swapped_words.3-4.recall"),
+    ("spun 20-40% recall, 5+ words swapped", "news_spun_20_40.recall_by_swapped_words.5+.recall"),
     ("spun 5-10% sentence F1", "news_spun_05_10.sentence_f1"),
     ("spun 5-10% ROC AUC", "news_spun_05_10.roc_auc"),
     ("spun 5-10% word F1", "news_spun_05_10.word_f1"),
