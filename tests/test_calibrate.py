@@ -40,6 +40,21 @@ def test_threshold_keeps_the_false_positive_rate_under_the_cap(overconfident):
         assert chosen["recall"] == pytest.approx(predicted[labels == 1].mean())
 
 
+def test_the_cap_holds_for_each_kind_of_negative_not_only_pooled():
+    # 10 clean sentences, one scoring high, and 30 paraphrases scoring low: pooled, flagging the high clean one is
+    # 1 of 40 false positives (2.5%), under a 5% cap, but it is 10% of the clean sentences.
+    clean, paraphrase, spun = [0.1] * 9 + [0.8], [0.05] * 30, [0.6, 0.7, 0.9, 0.95]
+    raw = np.array(clean + paraphrase + spun)
+    labels = np.array([0] * 40 + [1] * 4)
+    kinds = ["clean"] * 10 + ["paraphrase"] * 30 + ["spun"] * 4
+    pooled_threshold, _ = choose_threshold(raw, labels, 0.05)
+    threshold, chosen = choose_threshold(raw, labels, 0.05, kinds)
+    assert pooled_threshold <= 0.8 < threshold
+    assert chosen["worst_kind_false_positive_rate"] == 0.0 and chosen["recall"] == 0.5
+    calibration = fit_calibration(raw, labels, method="platt", max_false_positive_rate=0.05, kinds=kinds)
+    assert calibration.apply(np.array([0.8]))[0] < calibration.threshold
+
+
 def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(overconfident):
     raw, labels = overconfident
     finest = choose_threshold(raw, labels, 0.03)[1]

@@ -3,8 +3,9 @@
 The fine-tuned model's raw probabilities are pushed around by class balancing and by training to
 low loss; a centred isotonic regression (or Platt scaling) fitted on the calibration split maps
 them to probabilities that mean what they say. The threshold is the one with the best F1 on the
-calibration split among those whose false-positive rate on the negative rows (clean sentences and
-human paraphrase) stays within ``max_false_positive_rate``.
+calibration split among those whose false-positive rate stays within ``max_false_positive_rate``
+on every kind of negative row (clean sentences, human paraphrase) taken on its own: pooled, the
+rarely flagged paraphrases would let clean news run over the cap.
 
 Example:
     >>> import numpy as np
@@ -43,10 +44,12 @@ def fit_calibration(
     max_false_positive_rate: float = 0.02,
     word_labels: list | None = None,
     word_scores: list | None = None,
+    kinds: list[str] | None = None,
 ) -> Calibration:
     """Fit `Calibration` (isotonic or Platt) and its threshold on held-out raw probabilities.
 
-    ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate. With per-row
+    ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate, which with
+    per-row ``kinds`` must stay within the cap for each kind of 0 row (`choose_threshold`). With per-row
     ``word_labels`` and ``word_scores``, the word threshold is fitted on the spun rows too
     (`choose_word_threshold`); without them it stays 0.5.
     """
@@ -63,7 +66,7 @@ def fit_calibration(
     else:
         raise ValueError(f"calibration method {method!r} is unknown; use 'isotonic' or 'platt'")
     calibrated = calibration.apply(raw)
-    threshold, chosen = choose_threshold(calibrated, y, max_false_positive_rate)
+    threshold, chosen = choose_threshold(calibrated, y, max_false_positive_rate, kinds)
     calibration.threshold = threshold
     calibration.details = {
         "rows": int(len(y)),
@@ -108,10 +111,15 @@ def _fit_platt(raw: np.ndarray, y: np.ndarray) -> Calibration:
 
 
 def choose_threshold(
-    probability: np.ndarray, labels: np.ndarray, max_false_positive_rate: float = 0.02
+    probability: np.ndarray,
+    labels: np.ndarray,
+    max_false_positive_rate: float = 0.02,
+    kinds: list[str] | None = None,
 ) -> tuple[float, dict]:
     """Threshold with the best F1 whose false-positive rate is at most ``max_false_positive_rate``.
 
+    With per-row ``kinds``, the rate must stay within the cap on the negative rows of each kind
+    alone (the rate of the worst kind is returned), not only on all negative rows pooled.
     Spun means ``probability >= threshold``. The threshold sits halfway between the chosen score
     and the next lower one, so that tiny numeric differences (fp16 weights) do not flip a decision.
     Returns the threshold and its F1, precision, recall and false-positive rate.
@@ -122,7 +130,8 @@ def choose_threshold(
     f1 = np.divide(
         2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0
     )
-    f1[fpr > max_false_positive_rate] = -1.0
+    worst_fpr = fpr if kinds is None else _worst_kind_false_positive_rate(probability, labels, kinds, thresholds)
+    f1[worst_fpr > max_false_positive_rate] = -1.0
     best = int(np.argmax(f1))
     lower = thresholds[best + 1] if best + 1 < len(thresholds) else 0.0
     threshold = 1.0 if not np.isfinite(thresholds[best]) else float((thresholds[best] + lower) / 2)
@@ -133,7 +142,24 @@ def choose_threshold(
         "recall": float(tpr[best]),
         "false_positive_rate": float(fpr[best]),
     }
+    if kinds is not None:
+        chosen["worst_kind_false_positive_rate"] = float(worst_fpr[best])
     return min(max(threshold, 0.0), 1.0), chosen
+
+
+def _worst_kind_false_positive_rate(
+    probability: np.ndarray, labels: np.ndarray, kinds: list[str], thresholds: np.ndarray
+) -> np.ndarray:
+    """At each threshold, the highest false-positive rate among the kinds of negative row."""
+    kinds = np.asarray(kinds)
+    if kinds.shape != labels.shape:
+        raise ValueError(f"kinds {kinds.shape} and labels {labels.shape} must have the same length")
+    worst = np.zeros(len(thresholds))
+    for kind in np.unique(kinds[labels == 0]):
+        negatives = np.sort(probability[(labels == 0) & (kinds == kind)])
+        flagged = negatives.size - np.searchsorted(negatives, thresholds, side="left")
+        worst = np.maximum(worst, flagged / negatives.size)
+    return worst
 
 
 def choose_word_threshold(word_labels, word_scores) -> tuple[float, dict]:
@@ -173,11 +199,12 @@ def calibrate_model(
     table = pq.read_table(data)
     texts, labels = table.column("text").to_pylist(), np.asarray(table.column("label").to_pylist())
     word_labels = table.column("word_labels").to_pylist() if "word_labels" in table.column_names else None
+    kinds = table.column("kind").to_pylist() if "kind" in table.column_names else None
     tokens = [tokenize(text) for text in texts]
     fitted = {}
     for quantize in (False, True):
         raw, words = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
-        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words)
+        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words, kinds)
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
@@ -221,7 +248,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data", required=True, help="calibration split (Parquet with text and label)")
     parser.add_argument("--method", choices=("isotonic", "platt"), default="isotonic")
     parser.add_argument(
-        "--max-fpr", type=float, default=0.02, help="largest false-positive rate allowed at the threshold"
+        "--max-fpr", type=float, default=0.02,
+        help="largest false-positive rate allowed at the threshold, on each kind of negative row (column kind)",
     )
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)

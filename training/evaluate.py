@@ -116,7 +116,9 @@ def _estimator_scorer(name: str, estimator, calibration: dict[str, list], max_fp
     from training.calibrate import choose_threshold
 
     predict = lambda texts: (estimator.predict_proba(texts)[:, 1], None)  # noqa: E731
-    threshold, _ = choose_threshold(predict(calibration["text"])[0], np.asarray(calibration["label"]), max_fpr)
+    threshold, _ = choose_threshold(
+        predict(calibration["text"])[0], np.asarray(calibration["label"]), max_fpr, calibration.get("kind")
+    )
     return Scorer(name, threshold, predict)
 
 

@@ -587,7 +587,8 @@ def finish(
     calibration = splits["calibration"]
     raw, words = scorer.score_subwords(calibration.inputs, config.eval_batch_size)
     scorer.calibration = fit_calibration(
-        raw, calibration.labels.astype(int), config.calibration, config.max_fpr, calibration.word_labels, words
+        raw, calibration.labels.astype(int), config.calibration, config.max_fpr, calibration.word_labels, words,
+        calibration.kinds,
     )
     at_threshold = decisions_at_threshold(scorer, splits["validation"], config.eval_batch_size)
     scorer.model.to("cpu")
@@ -730,9 +731,9 @@ the threshold, where precision {decided.get("precision", float("nan")):.4f}, rec
 
 {calibration["method"]} on {calibration.get("rows", 0)} calibration sentences: Brier score
 {calibration.get("brier_before", float("nan")):.4f} before, {calibration.get("brier_after", float("nan")):.4f} after. Threshold
-{calibration["threshold"]:.4f} (best F1 with a false-positive rate at most {calibration.get("max_false_positive_rate", 0)}):
+{calibration["threshold"]:.4f} (best F1 with a false-positive rate at most {calibration.get("max_false_positive_rate", 0)}{_per_kind(calibration)}):
 F1 {calibration.get("f1", float("nan")):.4f}, precision {calibration.get("precision", float("nan")):.4f},
-recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}.{_word_threshold(calibration)}{_calibration_command(record)}
+recall {calibration.get("recall", float("nan")):.4f}, false-positive rate {calibration.get("false_positive_rate", float("nan")):.4f}{_worst_kind(calibration)}.{_word_threshold(calibration)}{_calibration_command(record)}
 
 ## Limitations
 
@@ -780,6 +781,15 @@ def _wall_time(record: dict) -> str:
     if every and every > record.get("wall_seconds", 0) + 60:
         return f"{last} for the last run, {every / 60:.0f} min of training over all runs (interrupted and resumed)"
     return last
+
+
+def _per_kind(calibration: dict) -> str:
+    return " on each kind of negative sentence" if "worst_kind_false_positive_rate" in calibration else ""
+
+
+def _worst_kind(calibration: dict) -> str:
+    worst = calibration.get("worst_kind_false_positive_rate")
+    return f" ({worst:.4f} on the kind flagged most)" if worst is not None else ""
 
 
 def _word_threshold(calibration: dict) -> str:
