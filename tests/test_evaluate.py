@@ -137,11 +137,12 @@ def test_card_gets_one_evaluation_section(tiny_data, tiny_model, shared_dir, tmp
     shutil.copytree(tiny_model, model)
     (model / "README.md").write_text("# Spin classifier\n")
     args = ["--model", str(model), "--data", str(tiny_data), "--out", str(tmp_path / "r.json"), "--baselines", "none",
-            "--bootstrap", "5", "--shared", str(shared_dir), "--card"]
+            "--bootstrap", "5", "--shared", str(shared_dir), "--card", "--max-fpr", "0.027"]
     main(args)
     main(args)
     card = (model / "README.md").read_text()
     assert card.startswith("# Spin classifier") and card.count("## Evaluation") == 1
+    assert "at most 2.7% false positives on each kind of negative" in card  # was rounded to 3%
     assert "| spun 20-40% sentence F1 |" in card and "python -m training.evaluate --model" in card
 
 

@@ -461,8 +461,8 @@ def update_model_card(card: Path, report: dict, command: str) -> None:
         text = text[: text.index(CARD_BEGIN)] + text[text.index(CARD_END) + len(CARD_END) :].lstrip("\n")
     section = (
         f"{CARD_BEGIN}\n## Evaluation\n\nHeld-out sets (never trained on), bootstrap 95 % intervals in brackets; "
-        f"every system at its own threshold for at most {report['config']['max_fpr']:.0%} false positives on the "
-        f"calibration split. Produced by `{command}` in {report['wall_seconds']:.0f} s.\n\n"
+        f"every system at its own threshold for at most {report['config']['max_fpr'] * 100:g}% false positives on "
+        f"each kind of negative (clean, paraphrase) of the calibration split. Produced by `{command}` in {report['wall_seconds']:.0f} s.\n\n"
         f"{markdown_summary(report)}\n{CARD_END}\n"
     )
     card.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
