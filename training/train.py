@@ -94,7 +94,7 @@ class TrainConfig:
     workers: int | None = None  # batch-building processes; default 2 on CUDA, 0 on the CPU
     max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
     command: str = ""  # the command line that started the run, for the model card
-    freeze_embeddings: bool = False  # keep the word-embedding table fixed: faster CPU steps, unseen words keep their vectors
+    freeze_embeddings: bool = False  # keep the word-embedding table fixed: words unseen in training keep their vectors
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
     init: str | None = None  # a fine-tuned model folder to continue from (encoder and both heads)
 
@@ -844,7 +844,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument(
         "--freeze-embeddings",
         action="store_true",
-        help="keep the word-embedding table fixed (faster on the CPU; words unseen in training keep their vectors)",
+        help="keep the word-embedding table fixed (words unseen in training keep their pretrained vectors)",
     )
     command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     return TrainConfig(**vars(parser.parse_args(argv)), command=command)
