@@ -8,13 +8,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from sklearn.metrics import f1_score
 from transformers import AutoTokenizer
 
 from detector.classifier import Calibration, SpinClassifier, SpinScorer
 from detector.errors import InputError
 from detector.text import words
 from training.build_dataset import EVAL_FEATURES, FEATURES
-from training.evaluate import EvalConfig, evaluate, main, recall_by_swapped_words, summary_table
+from training.evaluate import EvalConfig, Scorer, at_clean_fpr_section, evaluate, main, recall_by_swapped_words, summary_table
 
 CLEAN = [
     "The company said profits rose in the fourth quarter.",
@@ -105,6 +106,53 @@ def test_recall_by_swapped_words_groups_the_spun_rows_by_their_word_labels():
     assert groups["1-2"] == {"rows": 2, "share_of_spun_rows": 0.5, "recall": 0.5}
     assert groups["3-4"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
     assert groups["5+"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
+
+
+def test_f1_at_clean_fpr_sets_each_threshold_on_clean_news_scores():
+    """Two systems are compared at the rate of clean news they flag, not at thresholds calibrated elsewhere."""
+    clean = np.linspace(0.0, 0.99, 100)  # 0.00, 0.01, ... 0.99
+    spun_texts = [f"s{i}" for i in range(8)]
+    spun_probabilities = np.array([0.1, 0.5, 0.975, 0.985, 0.2, 0.3, 0.96, 0.99])
+    spun_labels = [0, 0, 1, 1, 0, 0, 1, 1]
+    table = dict(zip([f"c{i}" for i in range(100)], clean)) | dict(zip(spun_texts, spun_probabilities)) | {"p0": 0.5, "p1": 0.98}
+    scorer = Scorer("fixed", 0.5, lambda texts: (np.array([table[t] for t in texts]), None))
+    spun = {"text": spun_texts, "label": spun_labels}
+    sets = {"news_clean": {"text": [f"c{i}" for i in range(100)]}, "paraphrase_human": {"text": ["p0", "p1"]},
+            "news_spun_20_40": spun, "news_spun_05_10": spun}
+    levels = at_clean_fpr_section(scorer, sets, EvalConfig(clean_fpr_levels=(0.02, 0.05)))
+    assert [level["clean_fpr"] for level in levels] == [0.02, 0.05]
+    two = levels[0]
+    assert two["threshold"] == pytest.approx(np.quantile(clean, 0.98))  # 0.9702: clean 0.98 and 0.99 lie above it
+    assert two["news_clean_false_positive_rate"] == pytest.approx(0.02)
+    assert two["paraphrase_false_positive_rate"] == 0.5
+    assert two["news_spun_20_40"]["recall"] == 0.75  # 0.96 is under the threshold
+    assert two["news_spun_20_40"]["sentence_f1"] == pytest.approx(f1_score(spun_labels, spun_probabilities >= two["threshold"]))
+    assert levels[1]["news_spun_20_40"]["recall"] == 1.0
+
+
+def test_reference_model_is_scored_beside_the_model(tiny_data, tiny_model, shared_dir, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    main(["--model", str(tiny_model), "--reference", str(tiny_model), "--data", str(tiny_data), "--out", str(out),
+          "--baselines", "none", "--bootstrap", "5", "--shared", str(shared_dir), "--at-clean-fpr", "0.25,0.5"])
+    report = json.loads(out.read_text())
+    assert list(report["systems"]) == ["model", "reference"]
+    assert report["systems"]["model"]["at_clean_fpr"] == report["systems"]["reference"]["at_clean_fpr"]
+    assert [level["clean_fpr"] for level in report["systems"]["model"]["at_clean_fpr"]] == [0.25, 0.5]
+    assert "spun 20-40% sentence F1 at 25.0% clean-news FPR" in capsys.readouterr().out
+
+
+def test_clean_fpr_levels_are_checked(tiny_data, tiny_model, tmp_path):
+    with pytest.raises(InputError, match="strictly between 0 and 1"):
+        evaluate(EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "x.json"), clean_fpr_levels=(0.02, 3.0)))
+    with pytest.raises(SystemExit):
+        main(["--at-clean-fpr", "2%"])
+
+
+def test_summary_table_reads_a_report_written_before_the_clean_fpr_section(tiny_data, tiny_model, shared_dir, tmp_path):
+    report = evaluate(EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "r.json"), baselines=(),
+                                 bootstrap=5, shared=str(shared_dir)))
+    del report["config"]["clean_fpr_levels"]
+    assert "clean-news FPR" not in summary_table(report) and "spun 20-40% sentence F1" in summary_table(report)
 
 
 def test_baseline_thresholds_are_chosen_like_the_models(tiny_data, tiny_model, shared_dir, tmp_path):

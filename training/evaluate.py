@@ -12,7 +12,11 @@ Reads the eval sets that ``training.build_dataset`` writes (``<data>/eval/*.parq
    002 > 000 > each of 001/003/004 with gaps of at least 0.2;
 5. per-thesaurus spun news (one set per source), and with ``--loto-models`` the models trained
    without one thesaurus, each on the set spun with the thesaurus it never saw;
-6. calibration on a sample of the test split: Brier score and reliability curve.
+6. calibration on a sample of the test split: Brier score and reliability curve;
+7. sentence F1 at thresholds that flag a fixed share of held-out clean news (``--at-clean-fpr``):
+   each system's own threshold lands at its own false-positive rate, so comparing two models at
+   their thresholds can reward a threshold rather than a better ranking. With ``--reference`` a
+   second model (the one shipped, say) is scored in the same run for that comparison.
 
 Baselines (`training.baselines`) are trained on a subsample of the same training split, and their
 decision thresholds are chosen on the calibration split by the model's own rule (best F1 with at
@@ -24,6 +28,9 @@ Command line::
 
     python -m training.evaluate --model models/spin-classifier --data build/dataset \\
         --out benchmarks/results/classifier.json [--loto-models models/loto]
+
+    python -m training.evaluate --model build/models/candidate --reference models/spin-classifier \\
+        --baselines none --out candidate.json
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ TARGETS = {  # metric path -> (comparison, target) for the model
 }
 SEED_GAP = 0.2
 BASELINES = ("lookup", "tfidf", "embedding")
+CLEAN_FPR_LEVELS = (0.02, 0.025, 0.03)
 THESAURI = ("mythes", "wordnet", "ppdb")
 
 
@@ -78,6 +86,8 @@ class EvalConfig:
     max_rows: int | None = None  # per eval set (smoke runs)
     card: bool = False  # write the evaluation table into the model folder's README.md
     max_fpr: float = 0.03  # false-positive cap of the baselines' thresholds, as the model's calibration uses
+    clean_fpr_levels: tuple[float, ...] = CLEAN_FPR_LEVELS  # shares of held-out clean news flagged, for section 7
+    reference: str | None = None  # a second SpinScorer folder scored as system "reference"
 
 
 @dataclass
@@ -265,6 +275,34 @@ def calibration_section(scorer: Scorer, rows: dict[str, list], config: EvalConfi
     }
 
 
+def at_clean_fpr_section(scorer: Scorer, sets: dict[str, dict], config: EvalConfig) -> list[dict]:
+    """Spun-set F1 and recall, and paraphrase FPR, at the thresholds flagging each share of held-out clean news.
+
+    The threshold is the (1 - rate) quantile of the system's clean-news probabilities, so two systems
+    are compared at the same false-positive rate on clean news whatever their calibration says.
+    """
+    clean, _ = scorer.score(sets["news_clean"]["text"])
+    paraphrase, _ = scorer.score(sets["paraphrase_human"]["text"])
+    levels = []
+    for rate in config.clean_fpr_levels:
+        threshold = float(np.quantile(clean, 1 - rate))
+        level = {
+            "clean_fpr": rate,
+            "threshold": threshold,
+            "news_clean_false_positive_rate": metrics.false_positive_rate_loss(np.zeros(clean.size, dtype=int), clean, threshold),
+            "paraphrase_false_positive_rate": metrics.false_positive_rate_loss(np.zeros(paraphrase.size, dtype=int), paraphrase, threshold),
+        }
+        for name in ("news_spun_20_40", "news_spun_05_10"):
+            labels = np.array(sets[name]["label"], dtype=int)
+            probabilities, _ = scorer.score(sets[name]["text"])
+            level[name] = {
+                "sentence_f1": metrics.f1_at_threshold_score(labels, probabilities, threshold),
+                "recall": float(np.mean(probabilities[labels == 1] >= threshold)) if labels.any() else None,
+            }
+        levels.append(level)
+    return levels
+
+
 def system_report(scorer: Scorer, sets: dict[str, dict], seeds: dict[str, list[str]], config: EvalConfig) -> dict:
     """Every section for one system."""
     report = {
@@ -277,6 +315,7 @@ def system_report(scorer: Scorer, sets: dict[str, dict], seeds: dict[str, list[s
         "per_thesaurus": {name.removeprefix("news_spun_"): spun_section(scorer, rows, config)
                           for name, rows in sets.items() if name.removeprefix("news_spun_") in THESAURI},
         "calibration": calibration_section(scorer, sets["calibration_sample"], config),
+        "at_clean_fpr": at_clean_fpr_section(scorer, sets, config),
     }
     return report
 
@@ -351,6 +390,8 @@ def evaluate(config: EvalConfig) -> dict:
     unknown = set(config.baselines) - set(BASELINES)
     if unknown:
         raise InputError(f"unknown baselines {sorted(unknown)}; choose from {', '.join(BASELINES)}")
+    if not all(0 < rate < 1 for rate in config.clean_fpr_levels):
+        raise InputError(f"--at-clean-fpr rates must lie strictly between 0 and 1, got {list(config.clean_fpr_levels)}")
     started, data = time.time(), Path(config.data)
     sets = {name: read_eval_set(data, name, config.max_rows) for name in EVAL_SETS}
     sets.update({f"news_spun_{s}": read_eval_set(data, f"news_spun_{s}", config.max_rows)
@@ -358,11 +399,12 @@ def evaluate(config: EvalConfig) -> dict:
     sets["calibration_sample"] = _sample_split(data / "test.parquet", config.calibration_rows, config.seed)
     seeds = seed_sentences(config.shared)
     systems = {}
-    for scorer in [model_scorer(config.model, batch_size=config.batch_size), *train_baselines(config, data)]:
+    reference = [model_scorer(config.reference, name="reference", batch_size=config.batch_size)] if config.reference else []
+    for scorer in [model_scorer(config.model, batch_size=config.batch_size), *reference, *train_baselines(config, data)]:
         systems[scorer.name] = system_report(scorer, sets, seeds, config)
         _log(f"{scorer.name} evaluated ({time.time() - started:.0f}s)")
     report = {
-        "config": {**asdict(config), "baselines": list(config.baselines)},
+        "config": {**asdict(config), "baselines": list(config.baselines), "clean_fpr_levels": list(config.clean_fpr_levels)},
         "dataset_card": _card_summary(data),
         "targets": targets_report(systems["model"]),
         "systems": systems,
@@ -427,10 +469,21 @@ def _cell(value) -> str:
     return f"{value:.3f}"
 
 
+def _summary_rows(report: dict) -> list[tuple[str, list[str]]]:
+    """(label, one cell per system) for each headline metric, then F1 at each fixed clean-news FPR."""
+    systems = list(report["systems"].values())
+    rows = [(label, [_cell(_lookup(system, path)) for system in systems]) for label, path in SUMMARY_ROWS]
+    for i, rate in enumerate(report["config"].get("clean_fpr_levels", ())):  # absent from reports before section 7
+        for name, label in (("news_spun_20_40", "20-40%"), ("news_spun_05_10", "5-10%")):
+            rows.append((f"spun {label} sentence F1 at {rate:.1%} clean-news FPR",
+                         [_cell(system["at_clean_fpr"][i][name]["sentence_f1"]) for system in systems]))
+    return rows
+
+
 def summary_table(report: dict) -> str:
     """A plain-text table: one row per headline metric, one column per system."""
     names = list(report["systems"])
-    rows = [["metric", *names]] + [[label, *(_cell(_lookup(report["systems"][n], path)) for n in names)] for label, path in SUMMARY_ROWS]
+    rows = [["metric", *names]] + [[label, *cells] for label, cells in _summary_rows(report)]
     for held_out, section in report.get("loto", {}).items():
         rows.append([f"LOTO without {held_out}: F1 on {held_out}-spun", _cell(section["held_out_thesaurus"]["sentence_f1"]), *[""] * (len(names) - 1)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -441,7 +494,7 @@ def markdown_summary(report: dict) -> str:
     """The summary table as Markdown (for the model card and the README), LOTO rows included."""
     names = list(report["systems"])
     lines = [f"| metric | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
-    lines += [f"| {label} | {' | '.join(_cell(_lookup(report['systems'][n], path)) for n in names)} |" for label, path in SUMMARY_ROWS]
+    lines += [f"| {label} | {' | '.join(cells)} |" for label, cells in _summary_rows(report)]
     for held_out, section in report.get("loto", {}).items():
         seen = ", ".join(f"{name} {_cell(s['roc_auc'])}" for name, s in section.get("seen_thesauri", {}).items())
         lines.append(
@@ -488,10 +541,18 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     parser.add_argument("--max-rows", type=int, default=None, help="rows per eval set (smoke runs)")
     parser.add_argument("--card", action="store_true", help="also write the table into the model folder's README.md")
     parser.add_argument("--max-fpr", type=float, default=0.03, help="false-positive cap of the baselines' thresholds on the calibration split")
+    parser.add_argument("--at-clean-fpr", default=",".join(f"{r:g}" for r in CLEAN_FPR_LEVELS),
+                        help="comma-separated shares of held-out clean news flagged, for F1 at equal false-positive rate")
+    parser.add_argument("--reference", default=None, help="a second SpinScorer folder (e.g. the shipped model) scored in the same run")
     args = parser.parse_args(argv)
     baselines = () if args.baselines == "none" else tuple(b.strip() for b in args.baselines.split(",") if b.strip())
+    try:
+        levels = tuple(float(r) for r in args.at_clean_fpr.split(",") if r.strip())
+    except ValueError:
+        parser.error(f"--at-clean-fpr takes comma-separated numbers such as 0.02,0.03, got {args.at_clean_fpr!r}")
     return EvalConfig(args.model, args.data, args.out, baselines, args.baseline_train, args.calibration_rows, args.loto_models,
-                      args.bootstrap, args.batch_size, args.seed, args.shared, args.max_rows, args.card, args.max_fpr)
+                      args.bootstrap, args.batch_size, args.seed, args.shared, args.max_rows, args.card, args.max_fpr,
+                      levels, args.reference)
 
 
 def main(argv: list[str] | None = None) -> dict:
