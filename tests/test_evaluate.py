@@ -15,7 +15,16 @@ from detector.classifier import Calibration, SpinClassifier, SpinScorer
 from detector.errors import InputError
 from detector.text import words
 from training.build_dataset import EVAL_FEATURES, FEATURES
-from training.evaluate import EvalConfig, Scorer, at_clean_fpr_section, evaluate, main, recall_by_swapped_words, summary_table
+from training.evaluate import (
+    EvalConfig,
+    Scorer,
+    at_clean_fpr_section,
+    evaluate,
+    main,
+    recall_by_swapped_words,
+    summary_table,
+    threshold_at_false_positive_rate,
+)
 
 CLEAN = [
     "The company said profits rose in the fourth quarter.",
@@ -114,7 +123,7 @@ def test_f1_at_clean_fpr_sets_each_threshold_on_clean_news_scores():
     spun_texts = [f"s{i}" for i in range(8)]
     spun_probabilities = np.array([0.1, 0.5, 0.975, 0.985, 0.2, 0.3, 0.96, 0.99])
     spun_labels = [0, 0, 1, 1, 0, 0, 1, 1]
-    table = dict(zip([f"c{i}" for i in range(100)], clean)) | dict(zip(spun_texts, spun_probabilities)) | {"p0": 0.5, "p1": 0.98}
+    table = dict(zip([f"c{i}" for i in range(100)], clean)) | dict(zip(spun_texts, spun_probabilities)) | {"p0": 0.5, "p1": 0.985}
     scorer = Scorer("fixed", 0.5, lambda texts: (np.array([table[t] for t in texts]), None))
     spun = {"text": spun_texts, "label": spun_labels}
     sets = {"news_clean": {"text": [f"c{i}" for i in range(100)]}, "paraphrase_human": {"text": ["p0", "p1"]},
@@ -122,12 +131,21 @@ def test_f1_at_clean_fpr_sets_each_threshold_on_clean_news_scores():
     levels = at_clean_fpr_section(scorer, sets, EvalConfig(clean_fpr_levels=(0.02, 0.05)))
     assert [level["clean_fpr"] for level in levels] == [0.02, 0.05]
     two = levels[0]
-    assert two["threshold"] == pytest.approx(np.quantile(clean, 0.98))  # 0.9702: clean 0.98 and 0.99 lie above it
+    assert two["threshold"] == pytest.approx(0.98)  # the two highest clean scores, 0.98 and 0.99, reach it
     assert two["news_clean_false_positive_rate"] == pytest.approx(0.02)
     assert two["paraphrase_false_positive_rate"] == 0.5
-    assert two["news_spun_20_40"]["recall"] == 0.75  # 0.96 is under the threshold
+    assert two["news_spun_20_40"]["recall"] == 0.5  # 0.96 and 0.975 are under the threshold
     assert two["news_spun_20_40"]["sentence_f1"] == pytest.approx(f1_score(spun_labels, spun_probabilities >= two["threshold"]))
     assert levels[1]["news_spun_20_40"]["recall"] == 1.0
+
+
+def test_tied_negative_scores_are_not_all_flagged_at_a_small_rate():
+    """The phrase lookup scores all clean news 0: a quantile threshold of 0 flagged everything and gave it F1 0.665."""
+    assert threshold_at_false_positive_rate(np.zeros(100), 0.02) > 0.0
+    tied = np.array([0.0] * 95 + [0.5] * 3 + [0.9] * 2)
+    assert np.mean(tied >= threshold_at_false_positive_rate(tied, 0.04)) == 0.02  # the three at 0.5 would make 5%
+    assert np.mean(tied >= threshold_at_false_positive_rate(tied, 0.05)) == 0.05
+    assert threshold_at_false_positive_rate(tied, 0.001) > 0.9  # none allowed: above the highest
 
 
 def test_reference_model_is_scored_beside_the_model(tiny_data, tiny_model, shared_dir, tmp_path, capsys):

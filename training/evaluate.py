@@ -52,7 +52,8 @@ from detector.errors import InputError
 from detector.text import split_sentences
 from training import corpora
 
-__all__ = ["EvalConfig", "Scorer", "TARGETS", "evaluate", "main", "model_scorer", "seed_probabilities"]
+__all__ = ["EvalConfig", "Scorer", "TARGETS", "evaluate", "main", "model_scorer", "seed_probabilities",
+           "threshold_at_false_positive_rate"]
 
 TARGETS = {  # metric path -> (comparison, target) for the model
     "news_spun_20_40.sentence_f1": (">=", 0.95),
@@ -275,17 +276,34 @@ def calibration_section(scorer: Scorer, rows: dict[str, list], config: EvalConfi
     }
 
 
+def threshold_at_false_positive_rate(negatives: np.ndarray, rate: float) -> float:
+    """The lowest threshold (flagging ``p >= threshold``) that flags at most ``rate`` of ``negatives``.
+
+    Tied scores are flagged or passed together, so a scorer that gives most negatives one value
+    (the phrase lookup gives clean news 0) is not credited with flagging everything at a 2% rate.
+    """
+    ordered = np.sort(np.asarray(negatives, dtype=float))[::-1]
+    allowed = int(np.floor(rate * ordered.size + 1e-9))
+    if allowed == 0:
+        return float(np.nextafter(ordered[0], np.inf))
+    threshold = ordered[allowed - 1]
+    if np.sum(ordered >= threshold) > allowed:  # ties straddle the cut: raise the threshold past them
+        threshold = np.nextafter(threshold, np.inf)
+    return float(threshold)
+
+
 def at_clean_fpr_section(scorer: Scorer, sets: dict[str, dict], config: EvalConfig) -> list[dict]:
     """Spun-set F1 and recall, and paraphrase FPR, at the thresholds flagging each share of held-out clean news.
 
-    The threshold is the (1 - rate) quantile of the system's clean-news probabilities, so two systems
-    are compared at the same false-positive rate on clean news whatever their calibration says.
+    The threshold is the lowest that flags at most ``rate`` of the system's clean-news probabilities,
+    so two systems are compared at the same false-positive rate on clean news whatever their
+    calibration says.
     """
     clean, _ = scorer.score(sets["news_clean"]["text"])
     paraphrase, _ = scorer.score(sets["paraphrase_human"]["text"])
     levels = []
     for rate in config.clean_fpr_levels:
-        threshold = float(np.quantile(clean, 1 - rate))
+        threshold = threshold_at_false_positive_rate(clean, rate)
         level = {
             "clean_fpr": rate,
             "threshold": threshold,
