@@ -277,10 +277,12 @@ def calibration_section(scorer: Scorer, rows: dict[str, list], config: EvalConfi
 
 
 def threshold_at_false_positive_rate(negatives: np.ndarray, rate: float) -> float:
-    """The lowest threshold (flagging ``p >= threshold``) that flags at most ``rate`` of ``negatives``.
+    """A threshold (flagging ``p >= threshold``) that flags at most ``rate`` of ``negatives``.
 
-    Tied scores are flagged or passed together, so a scorer that gives most negatives one value
-    (the phrase lookup gives clean news 0) is not credited with flagging everything at a 2% rate.
+    It is the k-th highest negative score, k = floor(rate * n), as the thresholds of a ROC curve are
+    scores; when ties at the cut would flag more than k it is raised past them, so a scorer that gives
+    most negatives one value (the phrase lookup gives clean news 0) is not credited with flagging
+    everything at a 2% rate.
     """
     ordered = np.sort(np.asarray(negatives, dtype=float))[::-1]
     allowed = int(np.floor(rate * ordered.size + 1e-9))
@@ -295,9 +297,9 @@ def threshold_at_false_positive_rate(negatives: np.ndarray, rate: float) -> floa
 def at_clean_fpr_section(scorer: Scorer, sets: dict[str, dict], config: EvalConfig) -> list[dict]:
     """Spun-set F1 and recall, and paraphrase FPR, at the thresholds flagging each share of held-out clean news.
 
-    The threshold is the lowest that flags at most ``rate`` of the system's clean-news probabilities,
-    so two systems are compared at the same false-positive rate on clean news whatever their
-    calibration says.
+    The threshold flags at most ``rate`` of the system's clean-news probabilities
+    (`threshold_at_false_positive_rate`), so two systems are compared at the same false-positive
+    rate on clean news whatever their calibration says.
     """
     clean, _ = scorer.score(sets["news_clean"]["text"])
     paraphrase, _ = scorer.score(sets["paraphrase_human"]["text"])
