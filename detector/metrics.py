@@ -31,6 +31,7 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     precision_recall_fscore_support,
+    recall_score,
     roc_auc_score,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "bootstrap_interval",
     "false_positive_rate_loss",
     "f1_at_threshold_score",
+    "recall_at_threshold_score",
     "reliability_curve",
     "retrieval_accuracy_at_k_score",
     "sentence_average_precision_score",
@@ -105,6 +107,12 @@ def f1_at_threshold_score(labels: Sequence[int], scores: Sequence[float], thresh
     """F1 of the decision ``score >= threshold`` against ``labels``."""
     predicted = (np.asarray(scores, dtype=float) >= threshold).astype(int)
     return float(f1_score(np.asarray(labels, dtype=int), predicted, zero_division=zero_division))
+
+
+def recall_at_threshold_score(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5, zero_division: float = 0.0) -> float:
+    """Share of the positive rows (label 1) with ``score >= threshold``; ``zero_division`` without positives."""
+    predicted = (np.asarray(scores, dtype=float) >= threshold).astype(int)
+    return float(recall_score(np.asarray(labels, dtype=int), predicted, zero_division=zero_division))
 
 
 def false_positive_rate_loss(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5, zero_division: float = 0.0) -> float:

@@ -16,6 +16,8 @@ def test_sentence_ranking_and_threshold_metrics():
     # threshold 0.5: predicted 0,0,0,1 -> precision 1, recall 0.5, F1 2/3
     assert metrics.f1_at_threshold_score(labels, scores, threshold=0.5) == pytest.approx(2 / 3)
     assert metrics.false_positive_rate_loss(labels, scores, threshold=0.3) == pytest.approx(0.5)
+    assert metrics.recall_at_threshold_score(labels, scores, threshold=0.5) == pytest.approx(0.5)
+    assert metrics.recall_at_threshold_score([0, 0], [0.9, 0.9], zero_division=0.0) == 0.0
     assert math.isnan(metrics.sentence_roc_auc_score([0, 0], [0.1, 0.2]))
     assert metrics.f1_at_threshold_score([0, 0], [0.1, 0.2], zero_division=1.0) == 1.0
     assert metrics.false_positive_rate_loss([1, 1], [0.9, 0.9], zero_division=0.0) == 0.0

@@ -184,7 +184,7 @@ def spun_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> d
         "sentence_f1": _interval(lambda y, p: metrics.f1_at_threshold_score(y, p, threshold), labels, probabilities, config=config),
         "roc_auc": _interval(metrics.sentence_roc_auc_score, labels, probabilities, config=config),
         "average_precision": _interval(metrics.sentence_average_precision_score, labels, probabilities, config=config),
-        "recall_at_threshold": float(np.mean(probabilities[labels == 1] >= threshold)) if labels.any() else None,
+        "recall_at_threshold": metrics.recall_at_threshold_score(labels, probabilities, threshold) if labels.any() else None,
         "recall_by_swapped_words": recall_by_swapped_words(labels, probabilities, rows["word_labels"], threshold),
     }
     if words is not None:
@@ -250,7 +250,7 @@ def tortured_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) 
         "pairs": len(complete),
         "roc_auc": _interval(metrics.sentence_roc_auc_score, labels, probabilities, config=config),
         "pair_accuracy": float(np.mean([p[1] > p[0] for p in complete])) if complete else None,
-        "recall_at_threshold": float(np.mean(probabilities[labels == 1] >= scorer.threshold)) if labels.any() else None,
+        "recall_at_threshold": metrics.recall_at_threshold_score(labels, probabilities, scorer.threshold) if labels.any() else None,
     }
 
 
@@ -303,6 +303,8 @@ def at_clean_fpr_section(scorer: Scorer, sets: dict[str, dict], config: EvalConf
     """
     clean, _ = scorer.score(sets["news_clean"]["text"])
     paraphrase, _ = scorer.score(sets["paraphrase_human"]["text"])
+    spun = {name: (np.array(sets[name]["label"], dtype=int), scorer.score(sets[name]["text"])[0])
+            for name in ("news_spun_20_40", "news_spun_05_10")}
     levels = []
     for rate in config.clean_fpr_levels:
         threshold = threshold_at_false_positive_rate(clean, rate)
@@ -312,12 +314,10 @@ def at_clean_fpr_section(scorer: Scorer, sets: dict[str, dict], config: EvalConf
             "news_clean_false_positive_rate": metrics.false_positive_rate_loss(np.zeros(clean.size, dtype=int), clean, threshold),
             "paraphrase_false_positive_rate": metrics.false_positive_rate_loss(np.zeros(paraphrase.size, dtype=int), paraphrase, threshold),
         }
-        for name in ("news_spun_20_40", "news_spun_05_10"):
-            labels = np.array(sets[name]["label"], dtype=int)
-            probabilities, _ = scorer.score(sets[name]["text"])
+        for name, (labels, probabilities) in spun.items():
             level[name] = {
                 "sentence_f1": metrics.f1_at_threshold_score(labels, probabilities, threshold),
-                "recall": float(np.mean(probabilities[labels == 1] >= threshold)) if labels.any() else None,
+                "recall": metrics.recall_at_threshold_score(labels, probabilities, threshold) if labels.any() else None,
             }
         levels.append(level)
     return levels
