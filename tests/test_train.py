@@ -201,3 +201,23 @@ def test_epoch_batches_cover_every_row_once(dataset_dir, tiny_bert_dir):
     assert sorted(i for batch in batches for i in batch) == list(range(len(split)))
     assert batches != epoch_batches(split, 8, seed=2)
     assert np.all([len(batch) <= 8 for batch in batches])
+
+
+def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration(dataset_dir, tiny_bert_dir, tmp_path):
+    from training.average import main as average
+    from training.calibrate import main as calibrate
+
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "average"
+    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
+    main(_args(dataset_dir, tiny_bert_dir, second, "--epochs", "1", "--max-steps", "1", "--init", str(first),
+               "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
+    metrics = average(["--models", str(first), str(second), "--out", str(out),
+                       "--validation", str(dataset_dir / "validation.parquet")])
+    record = json.loads((out / "training.json").read_text())
+    assert record["validation"]["sentence_brier_loss"] == metrics["sentence_brier_loss"]
+    assert [run["folder"] for run in record["averaged_from"]] == [str(first), str(second)]
+    assert record["averaged_from"][1]["command"] == json.loads((second / "training.json").read_text())["args"]["command"]
+    calibrate(["--model", str(out), "--data", str(dataset_dir / "calibration.parquet"), "--max-fpr", "0.25"])
+    card = (out / "README.md").read_text()
+    assert "The weights are the uniform average of these model folders" in card and f"| `{first}` |" in card
+    assert "## Validation (the average, raw probability at 0.5)" in card and "--max-fpr 0.25" in card

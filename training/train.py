@@ -712,9 +712,9 @@ Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path
 {record["history"][-1]["epoch"] if record["history"] else 0} epoch(s){_continued(record)} on {record["device"]} (bf16 autocast: {record["autocast_bf16"]}),
 batch size {args["batch_size"]}, learning rate {args["lr"]} (heads {args["head_lr"]}), warm-up {args["warmup"]},
 word-loss weight {args["word_weight"]}, max length {args["max_length"]} subwords, seed {args["seed"]};
-{_wall_time(record)}. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.{_earlier_runs(record)}
+{_wall_time(record)}. Command: `{args.get("command", "")}`. Best epoch by validation {args["select"]}: {record["best_epoch"]}.{_earlier_runs(record)}{_averaged(record)}
 
-## Validation (best epoch, raw probability at 0.5)
+## Validation ({"the average" if record.get("averaged_from") else "best epoch"}, raw probability at 0.5)
 
 | metric | value |
 |---|---|
@@ -773,6 +773,21 @@ def _earlier_runs(record: dict) -> str:
         for number, run in enumerate(reversed(runs), start=1)
     )
     return f"\n\nThe runs before this one, oldest first, each continuing the one above it:\n\n| run | command | wall time |\n|---|---|---|\n{rows}"
+
+
+def _averaged(record: dict) -> str:
+    """For a `training.average` model: which folders' weights were averaged, and the command."""
+    folders = record.get("averaged_from")
+    if not folders:
+        return ""
+    rows = "\n".join(
+        f"| `{run['folder']}` | `{run.get('command')}` | {(run.get('wall_seconds') or 0) / 60:.0f} min |" for run in folders
+    )
+    return (
+        "\n\nThe weights are the uniform average of these model folders, the run above being the last "
+        f"(`{record.get('average_command')}`); the validation figures below are the average's:\n\n"
+        f"| folder | command of its last run | wall time |\n|---|---|---|\n{rows}"
+    )
 
 
 def _wall_time(record: dict) -> str:
