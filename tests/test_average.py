@@ -61,3 +61,14 @@ def test_models_of_another_shape_are_refused(tiny_bert_dir, tmp_path):
     second = _save_model(tiny_bert_dir, tmp_path / "second", seed=2, max_length=32)
     with pytest.raises(ValueError, match="another architecture or max_length"):
         average_models([first, second])
+
+
+def test_the_command_line_refuses_one_model_and_mismatched_models(tiny_bert_dir, tmp_path, capsys):
+    first = _save_model(tiny_bert_dir, tmp_path / "first", seed=1)
+    second = _save_model(tiny_bert_dir, tmp_path / "second", seed=2, max_length=32)
+    for models in ([first], [first, second]):
+        with pytest.raises(SystemExit):
+            main(["--models", *map(str, models), "--out", str(tmp_path / "out")])
+    errors = capsys.readouterr().err
+    assert "needs at least two model folders" in errors and "another architecture or max_length" in errors
+    assert not (tmp_path / "out").exists()

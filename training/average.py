@@ -28,7 +28,7 @@ __all__ = ["average_models", "average_state_dicts", "averaged_record", "main"]
 
 
 def average_state_dicts(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """Element-wise mean of state dicts with the same keys and shapes, in fp32, in each tensor's dtype."""
+    """Element-wise mean of state dicts with the same keys and shapes (summed in fp32, kept in each dtype)."""
     if len(states) < 2:
         raise ValueError(f"averaging needs at least two models, got {len(states)}")
     keys = set(states[0])
@@ -55,9 +55,12 @@ def average_models(folders: Sequence[str | Path]) -> SpinScorer:
     scorers = [SpinScorer.load(folder) for folder in folders]
     last = scorers[-1]
     for folder, scorer in zip(folders, scorers):
-        if scorer.model.encoder.config.to_dict() != last.model.encoder.config.to_dict() or (
-            scorer.model.head_config() != last.model.head_config() or scorer.max_length != last.max_length
-        ):
+        same = (
+            scorer.model.encoder.config.to_dict() == last.model.encoder.config.to_dict()
+            and scorer.model.head_config() == last.model.head_config()
+            and scorer.max_length == last.max_length
+        )
+        if not same:
             raise ValueError(
                 f"model folder {folder} has another architecture or max_length than {folders[-1]}; "
                 "only models from one line of fine-tuning can be averaged"
