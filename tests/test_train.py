@@ -217,6 +217,7 @@ def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration(dat
     assert record["validation"]["sentence_brier_loss"] == metrics["sentence_brier_loss"]
     assert [run["folder"] for run in record["averaged_from"]] == [str(first), str(second)]
     assert record["averaged_from"][1]["command"] == json.loads((second / "training.json").read_text())["args"]["command"]
+    assert set(record["averaged_from"][1]) == {"folder", "command", "wall_seconds"}  # the chain is in init_record once
     calibrate(["--model", str(out), "--data", str(dataset_dir / "calibration.parquet"), "--max-fpr", "0.25"])
     card = (out / "README.md").read_text()
     assert "The weights are the uniform average of these model folders" in card and f"| `{first}` |" in card

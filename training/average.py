@@ -69,13 +69,21 @@ def average_models(folders: Sequence[str | Path]) -> SpinScorer:
     return last
 
 
-def averaged_record(folders: Sequence[str | Path], command: str, validation: dict | None) -> dict:
-    """The last folder's training record, marked as an average of all the folders' runs."""
+def averaged_record(folders: Sequence[str | Path], command: str, validation: dict) -> dict:
+    """The last folder's training record, marked as an average of all the folders' runs.
+
+    Each folder keeps its last run's command and wall time; the runs before those are the last
+    folder's ``init_record`` chain already, so they are not repeated per folder.
+    """
     record_path = Path(folders[-1]) / "training.json"
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
-    record["averaged_from"] = [{"folder": str(folder), **(init_record(str(folder)) or {})} for folder in folders]
+    runs = [init_record(str(folder)) or {} for folder in folders]
+    record["averaged_from"] = [
+        {"folder": str(folder), "command": run.get("command"), "wall_seconds": run.get("wall_seconds")}
+        for folder, run in zip(folders, runs)
+    ]
     record["average_command"] = command
-    record["validation"] = validation or {}  # the last run's figures are not the average's
+    record["validation"] = validation  # the last run's figures are not the average's
     return record
 
 
@@ -94,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
         scorer = average_models(args.models)
     except ValueError as error:
         parser.error(str(error))
-    metrics = None
+    metrics = {}
     if args.validation:
         metrics = evaluate(scorer, load_split(Path(args.validation), scorer.tokenizer, scorer.max_length), args.batch_size)
     scorer.save(args.out)
@@ -103,9 +111,9 @@ def main(argv: list[str] | None = None) -> dict:
         write_record(Path(args.out), record)
     else:
         (Path(args.out) / "training.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    print(json.dumps(metrics or {}, indent=2))
+    print(json.dumps(metrics, indent=2))
     print("calibrate the average next: python -m training.calibrate --model", args.out, "--data <calibration.parquet>")
-    return metrics or {}
+    return metrics
 
 
 if __name__ == "__main__":
