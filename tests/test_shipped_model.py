@@ -35,8 +35,8 @@ def test_both_spun_seeds_score_well_above_every_clean_seed(seed_means):
 def test_confess_and_participants_are_top_scored_words(det, shared_dir):
     """The seed 000 sentence "...should not confess new participants", as written in the seed: both
     words among its three top-scored words (the issue's criterion), "confess" over the word threshold.
-    ("participants" scores 0.19 under the shipped mean of the fifteenth and sixteenth epochs, third of its
-    31 words but under the 0.30 word threshold; the source comparison still shows "members -> participants".)"""
+    ("participants" scores 0.18 under the shipped seventeenth epoch, third of its 31 words but under
+    the 0.32 word threshold; the source comparison still shows "members -> participants".)"""
     (sentence,) = [s for s in seed_sentences(str(shared_dir))["000"] if "confess new participants" in s]
     (score,) = det.score_sentences([sentence])
     assert score.is_spun

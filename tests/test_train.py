@@ -203,7 +203,9 @@ def test_epoch_batches_cover_every_row_once(dataset_dir, tiny_bert_dir):
     assert np.all([len(batch) <= 8 for batch in batches])
 
 
-def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration(dataset_dir, tiny_bert_dir, tmp_path):
+def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration_and_its_successor_lists_it(
+    dataset_dir, tiny_bert_dir, tmp_path
+):
     from training.average import main as average
     from training.calibrate import main as calibrate
 
@@ -222,3 +224,10 @@ def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration(dat
     card = (out / "README.md").read_text()
     assert "The weights are the uniform average of these model folders" in card and f"| `{first}` |" in card
     assert "## Validation (the average, raw probability at 0.5)" in card and "--max-fpr 0.25" in card
+
+    successor = tmp_path / "successor"  # continuing the average: its card's chain names the average step
+    main(_args(dataset_dir, tiny_bert_dir, successor, "--epochs", "1", "--max-steps", "1", "--init", str(out),
+               "--checkpoint-dir", str(tmp_path / "checkpoint-3")))
+    assert json.loads((successor / "training.json").read_text())["init_record"]["average_command"] == record["average_command"]
+    chain = (successor / "README.md").read_text().split("The runs before this one")[1]
+    assert chain.index(f"--out {second}") < chain.index(record["average_command"]) and "| under 1 min |" in chain

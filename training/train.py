@@ -614,11 +614,14 @@ def init_record(init: str | None) -> dict | None:
     if path is None or not path.is_file():
         return None
     earlier = json.loads(path.read_text(encoding="utf-8"))
-    return {
+    record = {
         "command": earlier.get("args", {}).get("command"),
         "wall_seconds": earlier.get("training_seconds_all_runs") or earlier.get("wall_seconds"),
         "init_record": earlier.get("init_record"),
     }
+    if earlier.get("average_command"):  # a training.average folder: its weights are the mean, not the last run's
+        record["average_command"] = earlier["average_command"]
+    return record
 
 
 def decisions_at_threshold(scorer: SpinScorer, split: SplitData, batch_size: int) -> dict:
@@ -768,10 +771,12 @@ def _earlier_runs(record: dict) -> str:
         earlier = earlier.get("init_record")
     if not runs:
         return ""
-    rows = "\n".join(
-        f"| {number} | `{run['command']}` | {(run['wall_seconds'] or 0) / 60:.0f} min |"
-        for number, run in enumerate(reversed(runs), start=1)
-    )
+    steps = []
+    for run in reversed(runs):
+        steps.append((run["command"], f"{(run['wall_seconds'] or 0) / 60:.0f} min"))
+        if run.get("average_command"):
+            steps.append((run["average_command"], "under 1 min"))
+    rows = "\n".join(f"| {number} | `{command}` | {wall} |" for number, (command, wall) in enumerate(steps, start=1))
     return f"\n\nThe runs before this one, oldest first, each continuing the one above it:\n\n| run | command | wall time |\n|---|---|---|\n{rows}"
 
 
