@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -41,6 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from detector.batch import cores, default_workers, read_batch_output, run_batch  # noqa: E402
+from machine import describe_machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "batch_throughput.json"
 NEWS_LENGTH = 600
@@ -213,7 +213,7 @@ def main() -> None:
     sample = suspects[: args.throughput_articles]
     sample_path = work / f"sample-{len(sample)}.jsonl"
     write_jsonl(sample_path, sample)
-    results = {"machine": machine(), "corpus": corpus_facts(args.sources, suspects, sample, index_seconds)}
+    results = {"machine": describe_machine() | {"cores_used": cores()}, "corpus": corpus_facts(args.sources, suspects, sample, index_seconds)}
     results.update(throughput(sample, sample_path, index_dir, work))
     print(json.dumps(results, indent=2), flush=True)
     if not args.skip_kill:
@@ -221,11 +221,6 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
-
-
-def machine() -> dict:
-    return {"cores": cores(), "platform": platform.platform(), "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg()}
 
 
 def corpus_facts(sources: int, suspects: list[dict], sample: list[dict], index_seconds: float | None) -> dict:

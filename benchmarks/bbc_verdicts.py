@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from detector.api import Detector
 from detector.documents import Document, read_documents
 from detector.index import SourceIndex
 from detector.text import split_sentences, word_key, words
+from machine import describe_machine
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "bbc_verdicts.json"
@@ -115,7 +115,7 @@ def run(shared: Path, count: int, seed: int) -> dict:
             "analyze_shuffled": round(copy_seconds, 2),
         },
         "articles_per_second": round(2 * len(docs) / (own_seconds + copy_seconds), 2),
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "machine": describe_machine(),
     }
 
 

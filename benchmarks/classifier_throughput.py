@@ -21,13 +21,14 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from machine import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
         "mean_words": float(np.mean([len(s.split()) for s in sentences])),
         "threads": args.threads,
         "batch_size": args.batch_size,
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor(), "python": platform.python_version()},
+        "machine": describe_machine(),
         "paths": {name: {k: v for k, v in run.items() if k != "probabilities"} for name, run in runs.items()},
         "int8_vs_fp32": agreement(runs["fp32"], runs["int8"]),
         "targets": {"sentences_per_second": ">= 300", "peak_rss_mb": "<= 1536"},

@@ -27,13 +27,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe_machine
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "memory_large_article.json"
@@ -147,7 +148,7 @@ def main() -> None:
         "benchmark": "memory_large_article",
         "command": " ".join(["python", "benchmarks/memory_large_article.py", *sys.argv[1:]]),
         "index_articles": INDEX_ARTICLES,
-        "machine": {"platform": platform.platform(), "cores": os.cpu_count(), "load_average": os.getloadavg()},
+        "machine": describe_machine(),
         "cases": results,
     }, indent=2), encoding="utf-8")
     print(f"wrote {RESULTS}")

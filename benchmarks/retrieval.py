@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import faiss
 import numpy as np
 
 from detector.index import IndexSettings, ivf_index, ivf_lists
+from machine import describe_machine
 
 DIM = 384
 SENTENCES_PER_ARTICLE = 30
@@ -168,11 +168,9 @@ def main() -> None:
     report = {
         "benchmark": "retrieval",
         "machine": {
-            "cpus": os.cpu_count(),
+            **describe_machine(),
             "build_threads": faiss.omp_get_max_threads(),
             "query_threads": 1,
-            "load_average_at_end": os.getloadavg(),
-            "platform": platform.platform(),
         },
         "faiss_version": faiss.__version__,
         "dim": DIM,
