@@ -53,6 +53,7 @@ def test_the_averaged_folder_holds_the_mean_and_says_where_it_came_from(tiny_ber
     saved = json.loads((out / "training.json").read_text())
     assert [run["folder"] for run in saved["averaged_from"]] == [str(first), str(second)]
     assert saved["average_command"].startswith("python -m training.average --models")
+    assert 0 < saved["average_seconds"] < 600
     assert SpinScorer.load(out).threshold == 0.4  # the last folder's calibration, until training.calibrate runs
 
 

@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from detector.classifier import SpinScorer, collate_subwords
 from detector.errors import InputError
 from detector.text import tokenize
-from training.train import epoch_batches, load_split, main, schedule_factor, word_targets
+from training.train import _earlier_runs, epoch_batches, load_split, main, schedule_factor, word_targets
 
 CLEAN = [
     "The military alliance should not admit new members.",
@@ -230,4 +230,17 @@ def test_an_average_of_two_runs_gets_its_own_validation_card_and_calibration_and
                "--checkpoint-dir", str(tmp_path / "checkpoint-3")))
     assert json.loads((successor / "training.json").read_text())["init_record"]["average_command"] == record["average_command"]
     chain = (successor / "README.md").read_text().split("The runs before this one")[1]
-    assert chain.index(f"--out {second}") < chain.index(record["average_command"]) and "| under 1 min |" in chain
+    assert chain.index(f"--out {second}") < chain.index(record["average_command"])
+    assert f"| `{record['average_command']}` | {record['average_seconds'] / 60:.1f} min |" in chain  # measured, not a label
+
+
+def test_an_average_made_before_its_wall_time_was_kept_says_so_instead_of_guessing():
+    average = {"command": "python -m training.train --out b", "wall_seconds": 600, "init_record": None,
+               "average_command": "python -m training.average --models a b --out c"}
+    record = {"init_record": {"command": "python -m training.train --init c", "wall_seconds": 3900, "init_record": average}}
+    rows = _earlier_runs(record).splitlines()[-3:]
+    assert rows == [
+        "| 1 | `python -m training.train --out b` | 10 min |",
+        "| 2 | `python -m training.average --models a b --out c` | not recorded |",
+        "| 3 | `python -m training.train --init c` | 65 min |",
+    ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -69,11 +70,12 @@ def average_models(folders: Sequence[str | Path]) -> SpinScorer:
     return last
 
 
-def averaged_record(folders: Sequence[str | Path], command: str, validation: dict) -> dict:
+def averaged_record(folders: Sequence[str | Path], command: str, validation: dict, seconds: float) -> dict:
     """The last folder's training record, marked as an average of all the folders' runs.
 
     Each folder keeps its last run's command and wall time; the runs before those are the last
-    folder's ``init_record`` chain already, so they are not repeated per folder.
+    folder's ``init_record`` chain already, so they are not repeated per folder. ``seconds`` is the
+    averaging step's own wall time (loading, averaging, validation).
     """
     record_path = Path(folders[-1]) / "training.json"
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
@@ -83,6 +85,7 @@ def averaged_record(folders: Sequence[str | Path], command: str, validation: dic
         for folder, run in zip(folders, runs)
     ]
     record["average_command"] = command
+    record["average_seconds"] = seconds
     record["validation"] = validation  # the last run's figures are not the average's
     return record
 
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     if len(args.models) < 2:
         parser.error("--models needs at least two model folders")
     command = "python -m training.average " + " ".join(argv if argv is not None else sys.argv[1:])
+    started = time.perf_counter()
     try:
         scorer = average_models(args.models)
     except ValueError as error:
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.validation:
         metrics = evaluate(scorer, load_split(Path(args.validation), scorer.tokenizer, scorer.max_length), args.batch_size)
     scorer.save(args.out)
-    record = averaged_record(args.models, command, metrics)
+    record = averaged_record(args.models, command, metrics, time.perf_counter() - started)
     if record.get("args"):
         write_record(Path(args.out), record)
     else:

@@ -621,6 +621,7 @@ def init_record(init: str | None) -> dict | None:
     }
     if earlier.get("average_command"):  # a training.average folder: its weights are the mean, not the last run's
         record["average_command"] = earlier["average_command"]
+        record["average_seconds"] = earlier.get("average_seconds")  # None for folders averaged before it was kept
     return record
 
 
@@ -775,7 +776,8 @@ def _earlier_runs(record: dict) -> str:
     for run in reversed(runs):
         steps.append((run["command"], f"{(run['wall_seconds'] or 0) / 60:.0f} min"))
         if run.get("average_command"):
-            steps.append((run["average_command"], "under 1 min"))
+            seconds = run.get("average_seconds")
+            steps.append((run["average_command"], "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
     rows = "\n".join(f"| {number} | `{command}` | {wall} |" for number, (command, wall) in enumerate(steps, start=1))
     return f"\n\nThe runs before this one, oldest first, each continuing the one above it:\n\n| run | command | wall time |\n|---|---|---|\n{rows}"
 
@@ -790,9 +792,14 @@ def _averaged(record: dict) -> str:
     )
     return (
         "\n\nThe weights are the uniform average of these model folders, the run above being the last "
-        f"(`{record.get('average_command')}`); the validation figures below are the average's:\n\n"
+        f"(`{record.get('average_command')}`, {_average_wall(record)}); the validation figures below are the average's:\n\n"
         f"| folder | command of its last run | wall time |\n|---|---|---|\n{rows}"
     )
+
+
+def _average_wall(record: dict) -> str:
+    seconds = record.get("average_seconds")
+    return "wall time not recorded" if seconds is None else f"wall time {seconds / 60:.1f} min"
 
 
 def _wall_time(record: dict) -> str:
