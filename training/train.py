@@ -776,8 +776,7 @@ def _earlier_runs(record: dict) -> str:
     for run in reversed(runs):
         steps.append((run["command"], f"{(run['wall_seconds'] or 0) / 60:.0f} min"))
         if run.get("average_command"):
-            seconds = run.get("average_seconds")
-            steps.append((run["average_command"], "not recorded" if seconds is None else f"{seconds / 60:.1f} min"))
+            steps.append((run["average_command"], _average_wall(run)))
     rows = "\n".join(f"| {number} | `{command}` | {wall} |" for number, (command, wall) in enumerate(steps, start=1))
     return f"\n\nThe runs before this one, oldest first, each continuing the one above it:\n\n| run | command | wall time |\n|---|---|---|\n{rows}"
 
@@ -792,14 +791,15 @@ def _averaged(record: dict) -> str:
     )
     return (
         "\n\nThe weights are the uniform average of these model folders, the run above being the last "
-        f"(`{record.get('average_command')}`, {_average_wall(record)}); the validation figures below are the average's:\n\n"
+        f"(`{record.get('average_command')}`, wall time {_average_wall(record)}); the validation figures below are the average's:\n\n"
         f"| folder | command of its last run | wall time |\n|---|---|---|\n{rows}"
     )
 
 
 def _average_wall(record: dict) -> str:
+    """The averaging step's wall time, or "not recorded" for averages made before it was kept."""
     seconds = record.get("average_seconds")
-    return "wall time not recorded" if seconds is None else f"wall time {seconds / 60:.1f} min"
+    return "not recorded" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 def _wall_time(record: dict) -> str:
