@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from detector.batch import cores, default_workers, read_batch_output, run_batch  # noqa: E402
-from machine import describe_machine  # noqa: E402
+from detector.machine import describe_machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "batch_throughput.json"
 NEWS_LENGTH = 600

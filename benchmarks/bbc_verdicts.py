@@ -25,8 +25,8 @@ from pathlib import Path
 from detector.api import Detector
 from detector.documents import Document, read_documents
 from detector.index import SourceIndex
+from detector.machine import describe_machine
 from detector.text import split_sentences, word_key, words
-from machine import describe_machine
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "bbc_verdicts.json"

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from machine import describe_machine
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from detector.machine import describe_machine  # noqa: E402
 
 PATHS = {"fp32": False, "int8": True}
 

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import describe_machine
+from detector.machine import describe_machine
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "memory_large_article.json"

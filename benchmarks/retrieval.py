@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 
 from detector.index import IndexSettings, ivf_index, ivf_lists
-from machine import describe_machine
+from detector.machine import describe_machine
 
 DIM = 384
 SENTENCES_PER_ARTICLE = 30

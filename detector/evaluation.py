@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import re
 import time
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from detector.documents import Document
 from detector.errors import InputError
+from detector.machine import describe_machine
 from detector.metrics import (
     bootstrap_interval,
     retrieval_accuracy_at_k_score,
@@ -460,7 +460,7 @@ def _article_record(i: int, suspect: dict, report, baselines: dict) -> ArticleRe
 def _machine() -> dict:
     import torch
 
-    return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform()}
+    return describe_machine() | {"torch_threads": torch.get_num_threads()}
 
 
 # --- summary ------------------------------------------------------------------------------------------

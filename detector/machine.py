@@ -1,4 +1,4 @@
-"""What a benchmark ran on: the CPU model and its vector extensions, cores, load, platform.
+"""What a benchmark or an evaluation ran on: the CPU model and its vector extensions, cores, load, platform.
 
 Throughput of the int8 path depends on the vector extensions more than on the clock: with
 AVX-512 VNNI (or AVX-VNNI, AMX) int8 matrix products run several times faster than with AVX2
@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import platform
 from pathlib import Path
+
+__all__ = ["VECTOR_EXTENSIONS", "describe_machine", "cpu_model_and_flags"]
 
 # The extensions that decide how fast fp32 and int8 matrix products run, in /proc/cpuinfo's names.
 VECTOR_EXTENSIONS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_int8", "amx_bf16")
