@@ -10,9 +10,16 @@ Paths, each measured in a fresh process (so that peak memory is its own) on the 
 Agreement of int8 with fp32: share of equal spun/not-spun decisions at the model's threshold, mean
 and largest absolute difference of the calibrated probability, and Pearson correlation.
 
+Where the time goes, per path: seconds in word tokenisation, subword encoding and the model, and
+the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--layers``
+adds int8 paths that keep only the first N encoder layers: the speed a shallower model of the same
+width would reach, the bound on what distilling to it could buy (their scores mean nothing and
+are not compared).
+
 Sentences: held-out Reuters news (reut2-016..018), news-length (6-64 words), the first ``--sentences``.
 
     python benchmarks/classifier_throughput.py --model models/spin-classifier --sentences 2000
+    python benchmarks/classifier_throughput.py --threads 2 --layers 2 3 4
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from detector.machine import describe_machine  # noqa: E402
 
 PATHS = {"fp32": False, "int8": True}
+TOP_OPERATORS = 6
 
 
 def news_sentences(count: int, shared: str | None) -> list[str]:
@@ -52,15 +60,25 @@ def news_sentences(count: int, shared: str | None) -> list[str]:
     return sentences
 
 
-def measure(model: str, quantize: bool, sentences: list[str], threads: int, batch_size: int, queue) -> None:
-    """Child process: load, warm up, time `predict` over every sentence, report speed, memory, scores."""
+def measure(
+    model: str, quantize: bool, layers: int | None, sentences: list[str], threads: int, batch_size: int, queue
+) -> None:
+    """Child process: load, warm up, time `predict` over every sentence, report speed, memory, scores.
+
+    ``layers`` keeps only the first that many encoder layers (before quantising).
+    """
     import torch
 
     from detector.classifier import SpinScorer
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    scorer = SpinScorer.load(model, quantize=quantize)
+    scorer = SpinScorer.load(model, quantize=quantize and layers is None)
+    if layers is not None:
+        encoder = scorer.model.encoder
+        encoder.encoder.layer = encoder.encoder.layer[:layers]
+        encoder.config.num_hidden_layers = layers
+        scorer = scorer.quantize() if quantize else scorer
     load_seconds = time.perf_counter() - started
     scorer.predict(sentences[: batch_size * 2], batch_size=batch_size)
     started = time.perf_counter()
@@ -72,14 +90,41 @@ def measure(model: str, quantize: bool, sentences: list[str], threads: int, batc
         "load_seconds": load_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threshold": scorer.threshold,
+        "time_split": time_split(scorer, sentences, batch_size),
         "probabilities": [probability for probability, _ in predictions],
     })
 
 
-def run_path(model: str, quantize: bool, sentences: list[str], threads: int, batch_size: int) -> dict:
+def time_split(scorer, sentences: list[str], batch_size: int) -> dict:
+    """One more pass, stage by stage as `SpinScorer.predict` runs them, with the model's top operators."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from detector.classifier import encode_words
+    from detector.text import tokenize
+
+    started = time.perf_counter()
+    token_lists = [tokenize(sentence) for sentence in sentences]
+    tokenized = time.perf_counter()
+    inputs = encode_words(scorer.tokenizer, token_lists, scorer.max_length)
+    encoded = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        scorer.score_subwords(inputs, batch_size)
+    scored = time.perf_counter()
+    operators = profiler.key_averages()
+    total = sum(event.self_cpu_time_total for event in operators)
+    top = sorted(operators, key=lambda event: -event.self_cpu_time_total)[:TOP_OPERATORS]
+    return {
+        "tokenize_seconds": tokenized - started,
+        "subwords_seconds": encoded - tokenized,
+        "model_seconds_profiled": scored - encoded,
+        "model_operator_share": {event.key: round(event.self_cpu_time_total / total, 4) for event in top},
+    }
+
+
+def run_path(model: str, quantize: bool, sentences: list[str], threads: int, batch_size: int, layers: int | None = None) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=measure, args=(model, quantize, sentences, threads, batch_size, queue))
+    process = context.Process(target=measure, args=(model, quantize, layers, sentences, threads, batch_size, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -105,12 +150,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--layers", type=int, nargs="*", default=[], help="also time int8 with only the first N encoder layers, for each N"
+    )
     parser.add_argument("--shared", default=None, help="shared data folder (default ../shared)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "classifier_throughput.json"))
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sentences = news_sentences(args.sentences, args.shared)
     runs = {name: run_path(args.model, quantize, sentences, args.threads, args.batch_size) for name, quantize in PATHS.items()}
+    shallow = {
+        f"int8_first_{n}_layers": run_path(args.model, True, sentences, args.threads, args.batch_size, layers=n)
+        for n in args.layers
+    }
     result = {
         "model": args.model,
         "sentences": len(sentences),
@@ -120,12 +172,15 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": describe_machine(),
         "paths": {name: {k: v for k, v in run.items() if k != "probabilities"} for name, run in runs.items()},
         "int8_vs_fp32": agreement(runs["fp32"], runs["int8"]),
+        "shallower_int8": {
+            name: {k: v for k, v in run.items() if k not in ("probabilities", "threshold")} for name, run in shallow.items()
+        },
         "targets": {"sentences_per_second": ">= 300", "peak_rss_mb": "<= 1536"},
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    for name, run in result["paths"].items():
+    for name, run in (result["paths"] | result["shallower_int8"]).items():
         print(f"{name}: {run['sentences_per_second']:.0f} sentences/s, peak {run['peak_rss_mb']:.0f} MB")
     print("int8 vs fp32:", json.dumps(result["int8_vs_fp32"]))
     return result

@@ -111,6 +111,21 @@ class SpinClassifier(nn.Module):
         config = AutoConfig.for_model(**encoder_config)
         return cls(AutoModel.from_config(config).float(), dropout=dropout)  # some versions build in config.dtype
 
+    def keep_layers(self, count: int) -> "SpinClassifier":
+        """Drop every encoder layer after the first ``count``: a shallower, faster model to train on.
+
+        The embeddings, the kept layers and both heads keep their weights; the encoder config
+        records the new depth, so the saved folder loads as it is.
+        """
+        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
+        if not isinstance(layers, nn.ModuleList):
+            raise InputError(f"cannot drop layers of a {type(self.encoder).__name__}: it has no encoder.layer list")
+        if not 1 <= count <= len(layers):
+            raise InputError(f"keep_layers needs 1 to {len(layers)} layers (the encoder has {len(layers)}), got {count}")
+        self.encoder.encoder.layer = layers[:count]
+        self.encoder.config.num_hidden_layers = count
+        return self
+
     def head_config(self) -> dict:
         """What `from_config` needs besides the encoder config, for the model folder's config.json."""
         return {"dropout": self.dropout, "word_features": list(WORD_FEATURES), "pooling": "mean"}

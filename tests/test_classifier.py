@@ -211,3 +211,19 @@ def test_a_half_precision_base_gives_a_full_precision_model(tiny_bert_dir, tmp_p
     loaded = SpinScorer.load(tmp_path / "model")
     assert {p.dtype for p in loaded.model.parameters()} == {torch.float32}
     assert len(loaded.predict(["Shares rose."])) == 1
+
+
+def test_keep_layers_gives_a_shallower_model_whose_folder_loads_at_that_depth(tiny_bert_dir, tmp_path):
+    model = SpinClassifier.from_base(tiny_bert_dir).keep_layers(1)
+    assert len(model.encoder.encoder.layer) == model.encoder.config.num_hidden_layers == 1
+    scorer = SpinScorer(model, AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(), base_model="tiny-bert")
+    scorer.save(tmp_path / "shallow")
+    loaded = SpinScorer.load(tmp_path / "shallow")
+    assert len(loaded.model.encoder.encoder.layer) == 1
+    assert loaded.predict(SENTENCES[:2])[0][0] == pytest.approx(scorer.predict(SENTENCES[:2])[0][0], abs=1e-3)
+
+
+@pytest.mark.parametrize("count", [0, 3])
+def test_keep_layers_outside_the_encoders_depth_is_an_input_error(tiny_bert_dir, count):
+    with pytest.raises(InputError, match="1 to 2 layers"):
+        SpinClassifier.from_base(tiny_bert_dir).keep_layers(count)

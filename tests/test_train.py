@@ -138,6 +138,16 @@ def test_continuing_a_model_records_how_that_model_was_made(dataset_dir, tiny_be
     assert f"| 1 | `{earlier['args']['command']}` |" in card and "| 2 |" not in card
 
 
+def test_a_student_keeps_the_first_layers_of_the_model_it_starts_from(dataset_dir, tiny_bert_dir, tmp_path):
+    first, student = tmp_path / "first", tmp_path / "student"
+    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
+    main(_args(dataset_dir, tiny_bert_dir, student, "--epochs", "1", "--max-steps", "1", "--init", str(first),
+               "--layers", "1", "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
+    assert len(SpinScorer.load(student).model.encoder.encoder.layer) == 1
+    record = json.loads((student / "training.json").read_text())
+    assert record["args"]["layers"] == 1 and "--layers 1" in (student / "README.md").read_text()
+
+
 def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):
     out = tmp_path / "model"
     first = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "2", "--max-train", "16"))

@@ -97,6 +97,7 @@ class TrainConfig:
     freeze_embeddings: bool = False  # keep the word-embedding table fixed: words unseen in training keep their vectors
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
     init: str | None = None  # a fine-tuned model folder to continue from (encoder and both heads)
+    layers: int | None = None  # keep only the first N encoder layers of the initial model (a faster student)
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -115,7 +116,10 @@ class TrainConfig:
             "freeze_embeddings",
             "init",
         )
-        return {key: getattr(self, key) for key in keys}
+        key = {key: getattr(self, key) for key in keys}
+        if self.layers is not None:  # only when set: checkpoints of full-depth runs made before --layers still resume
+            key["layers"] = self.layers
+        return key
 
 
 @dataclass
@@ -396,11 +400,18 @@ def train(config: TrainConfig) -> dict:
 
 
 def initial_model(config: TrainConfig) -> SpinClassifier:
-    """The base encoder with fresh heads, or, with ``--init``, a shipped model to train further."""
-    if not config.init:
-        return SpinClassifier.from_base(config.base, dropout=config.dropout)
-    model = SpinScorer.load(config.init).model.float()  # keeps the dropout it was trained with
-    LOG.info("continuing from the model folder %s", config.init)
+    """The base encoder with fresh heads, or, with ``--init``, a shipped model to train further.
+
+    ``--layers N`` then keeps only the first N encoder layers.
+    """
+    if config.init:
+        model = SpinScorer.load(config.init).model.float()  # keeps the dropout it was trained with
+        LOG.info("continuing from the model folder %s", config.init)
+    else:
+        model = SpinClassifier.from_base(config.base, dropout=config.dropout)
+    if config.layers is not None:
+        model.keep_layers(config.layers)
+        LOG.info("kept the first %d encoder layers", config.layers)
     return model
 
 
@@ -853,6 +864,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "eval_batch_size",
         "max_steps",
         "workers",
+        "layers",
     ):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
     for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr", "max_minutes"):
