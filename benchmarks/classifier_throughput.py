@@ -75,9 +75,7 @@ def measure(
     started = time.perf_counter()
     scorer = SpinScorer.load(model, quantize=quantize and layers is None)
     if layers is not None:
-        encoder = scorer.model.encoder
-        encoder.encoder.layer = encoder.encoder.layer[:layers]
-        encoder.config.num_hidden_layers = layers
+        scorer.model.keep_layers(layers)
         scorer = scorer.quantize() if quantize else scorer
     load_seconds = time.perf_counter() - started
     scorer.predict(sentences[: batch_size * 2], batch_size=batch_size)
