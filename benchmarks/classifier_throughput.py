@@ -73,10 +73,11 @@ def measure(
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    scorer = SpinScorer.load(model, quantize=quantize and layers is None)
+    scorer = SpinScorer.load(model)
     if layers is not None:
         scorer.model.keep_layers(layers)
-        scorer = scorer.quantize() if quantize else scorer
+    if quantize:
+        scorer.quantize()
     load_seconds = time.perf_counter() - started
     scorer.predict(sentences[: batch_size * 2], batch_size=batch_size)
     started = time.perf_counter()
