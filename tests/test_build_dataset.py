@@ -184,3 +184,19 @@ def test_helpers():
 
     rates = [draw_rate(random.Random(i), 0.05, 0.6) for i in range(500)]
     assert min(rates) >= 0.05 and max(rates) <= 0.6 and sum(r < 0.325 for r in rates) > 250
+
+
+def test_a_spin_that_only_shortens_a_phrase_stays_spun(monkeypatch):
+    """ "sovereign immunity" -> "immunity" leaves no word labelled: the row must still count as spun,
+    not be spun again or dropped as unchanged."""
+    from training import build_dataset as module
+    from training.spinner import Spinner
+    from training.thesauri import Thesaurus
+
+    thesaurus = Thesaurus()
+    thesaurus.add("sovereign immunity", "immunity", "wordnet", "noun")
+    monkeypatch.setitem(module._SPINNERS, (None, "wordnet"), Spinner(thesaurus, seed=0, fillers=False))
+    row = {"text": ["The state claimed sovereign immunity."], "kind": ["spun"], "rate": [1.0], "thesaurus": ["wordnet"],
+           "seed": [0], "span_start": [0], "span_end": [0]}
+    out = module._materialise_batch(row, None)
+    assert out == {"text": ["The state claimed immunity."], "word_labels": [[0, 0, 0, 0]], "edited": [True]}

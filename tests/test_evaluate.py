@@ -115,6 +115,15 @@ def test_recall_by_swapped_words_groups_the_spun_rows_by_their_word_labels():
     assert groups["1-2"] == {"rows": 2, "share_of_spun_rows": 0.5, "recall": 0.5}
     assert groups["3-4"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
     assert groups["5+"] == {"rows": 1, "share_of_spun_rows": 0.25, "recall": 1.0}
+    assert groups["0"] == {"rows": 0, "share_of_spun_rows": 0.0, "recall": None}
+
+
+def test_a_spun_row_without_a_labelled_word_has_its_own_group():
+    """A phrase shortened to one of its own words ("sovereign immunity" -> "immunity") is spun with no
+    word to point at; the group's upper bound of 0 once read as no bound and took every row."""
+    groups = recall_by_swapped_words(np.array([1, 1]), np.array([0.9, 0.1]), [[0, 0], [1, 0]], threshold=0.5)
+    assert groups["0"] == {"rows": 1, "share_of_spun_rows": 0.5, "recall": 1.0}
+    assert groups["1-2"]["rows"] == 1
 
 
 def test_f1_at_clean_fpr_sets_each_threshold_on_clean_news_scores():

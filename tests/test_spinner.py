@@ -30,6 +30,9 @@ PAIRS = [
     ("quick", "fast", "ppdb", None),
     ("troop", "soldier", "mythes", "noun"),
     ("demand", "need", "mythes", "noun"),
+    ("last", "cobbler's last", "wordnet", "noun"),
+    ("investment", "investment funds", "ppdb", None),
+    ("sovereign immunity", "immunity", "wordnet", "noun"),
 ]
 VOCABULARY = [
     "the", "a", "and", "also", "NATO", "Putin", "members", "admit", "admitted", "relationship", "military",
@@ -160,7 +163,21 @@ def test_one_label_per_word_token(small_thesaurus, words, seed, rate):
     spun = Spinner(small_thesaurus, rate=rate, seed=seed).spin(sentence)
     assert len(spun.labels) == word_count(spun.text)
     assert set(spun.labels) <= {0, 1}
-    assert (sum(spun.labels) > 0) == (spun.text != sentence)
+    assert bool(spun.swaps) == (spun.text != sentence)
+    assert sum(spun.labels) == 0 or spun.swaps
+
+
+def test_words_a_phrase_swap_carries_over_are_not_labelled(small_thesaurus):
+    """ "last" -> "cobbler's last" wrote "cobbler's" only; labelling "last" too put 3% of the positive
+    word labels of the held-out news on words equal to the source's."""
+    spinner = Spinner(small_thesaurus, rate=1.0, seed=0, fillers=False)
+    spun = spinner.spin("They kept the investment until last year.")
+    assert "investment funds" in spun.text and "cobbler's last" in spun.text
+    assert "investment" not in labelled_words(spun) and "last" not in labelled_words(spun)
+    assert "funds" in labelled_words(spun) and any(w.startswith("cobbler") for w in labelled_words(spun))
+    shortened = spinner.spin("The state claimed sovereign immunity.")
+    assert shortened.text == "The state claimed immunity." and shortened.swaps == [("sovereign immunity", "immunity")]
+    assert sum(shortened.labels) == 0
 
 
 def test_real_wordnet_spins_seed_sentence(shared_dir):

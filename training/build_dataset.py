@@ -186,30 +186,34 @@ def _spin_with_a_swap(spinner: Spinner, text: str, rate: float):
     rates a short sentence often draws no swap, and an unchanged sentence is not a spun one."""
     spun = spinner.spin(text, rate=rate)
     for _ in range(SPIN_ATTEMPTS - 1):
-        if any(spun.labels):
+        if spun.swaps:
             break
         spun = spinner.spin(text, rate=rate)
     return spun
 
 
 def _materialise_batch(batch: dict, shared: str | None) -> dict:
-    """Spin the rows of kind "spun" and compute every row's word labels (``datasets.map`` worker).
+    """Spin the rows of kind "spun" and compute every row's word labels (``datasets.map`` worker);
+    ``edited`` says whether a spin changed anything (a phrase shortened to one of its own words leaves
+    no word labelled but is still spun).
 
     A worker's spinner is seeded by the first spun row it meets, so a build is reproducible for a
     given seed and number of workers.
     """
-    texts, labels = [], []
+    texts, labels, edited = [], [], []
     for text, kind, rate, thesaurus, seed, start, end in zip(
         batch["text"], batch["kind"], batch["rate"], batch["thesaurus"], batch["seed"], batch["span_start"], batch["span_end"]
     ):
         if kind == "spun":
             spun = _spin_with_a_swap(_spinner(shared, thesaurus, seed), text, rate)
             text, word_labels = spun.text, list(spun.labels)
+            edited.append(bool(spun.swaps))
         else:
             word_labels = span_word_labels(text, start, end)
+            edited.append(False)
         texts.append(text)
         labels.append(word_labels)
-    return {"text": texts, "word_labels": labels}
+    return {"text": texts, "word_labels": labels, "edited": edited}
 
 
 def _workers(num_proc: int, rows: int, batch_size: int) -> int | None:
@@ -490,7 +494,7 @@ def materialise(groups: list[list[dict]], config: BuildConfig, features: dataset
         _materialise_batch, batched=True, batch_size=256, num_proc=_workers(config.num_proc, len(rows), 256),
         fn_kwargs={"shared": config.shared}, new_fingerprint=f"{name}-{config.seed}-{len(rows)}", desc=f"spinning {name}",
     )
-    table = table.filter(lambda kind, labels: kind != "spun" or any(labels), input_columns=["kind", "word_labels"])
+    table = table.filter(lambda kind, edited: kind != "spun" or edited, input_columns=["kind", "edited"])
     return table.select_columns(list(features)).cast(features)
 
 

@@ -203,7 +203,7 @@ def spun_section(scorer: Scorer, rows: dict[str, list], config: EvalConfig) -> d
     return section
 
 
-SWAP_COUNT_GROUPS = {"1-2": (1, 2), "3-4": (3, 4), "5+": (5, None)}
+SWAP_COUNT_GROUPS = {"0": (0, 0), "1-2": (1, 2), "3-4": (3, 4), "5+": (5, None)}  # "0": a phrase shortened to its own word
 
 
 def recall_by_swapped_words(
@@ -215,7 +215,7 @@ def recall_by_swapped_words(
     found = probabilities[spun] >= threshold
     groups = {}
     for name, (low, high) in SWAP_COUNT_GROUPS.items():
-        member = (counts >= low) & (counts <= (high or np.inf))
+        member = (counts >= low) & (counts <= (np.inf if high is None else high))
         groups[name] = {
             "rows": int(member.sum()),
             "share_of_spun_rows": float(member.mean()) if spun.any() else None,

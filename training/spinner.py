@@ -8,7 +8,8 @@ the text with fillers ("and" -> "as well as" / "and also", "have vowed" -> "have
 and rewrite connectives the way paraphrasing tools do ("if" -> "on the off chance that", an opening
 "But" -> "Be that as it may", "between" -> "among"). `Spinner` does
 the same from a `training.thesauri.Thesaurus`, with a seeded random generator, and labels each word
-token of the output (as cut by `detector.text.tokenize`) 1 when the spinner wrote it.
+token of the output (as cut by `detector.text.tokenize`) 1 when the spinner wrote it: a word that
+a phrase swap carried over from the words it replaced ("last" in "last" -> "cobbler's last") keeps 0.
 
 Example:
     >>> from training.thesauri import Thesaurus
@@ -202,10 +203,9 @@ class Spinner:
             neighbours = {tokens[j].text.lower() for j in (unit.first - 1, unit.last + 1) if 0 <= j < len(tokens)}
             options = [c for c in self._candidates(unit) if not neighbours & set(c.split())]
             if options:
-                choice = self._rng.choice(options)
-                edits.append(
-                    _Edit(unit.first, unit.last, _match_case(tokens[unit.first].text, choice), ((0, len(choice)),))
-                )
+                choice = _match_case(tokens[unit.first].text, self._rng.choice(options))
+                replaced = {token.text.lower() for token in tokens[unit.first : unit.last + 1]}
+                edits.append(_Edit(unit.first, unit.last, choice, _new_words(choice, replaced)))
         return edits
 
     def _units(self, tokens: list[Token], frozen: set[int]) -> list[_Unit]:
@@ -428,6 +428,14 @@ def _same_stem(a: str, b: str) -> bool:
     """ "neighboring" / "neighbouring", "agreed" / "agreement": a spelling or derivation, not a synonym."""
     common = len(os.path.commonprefix([a, b]))
     return common >= 4 and common >= 0.6 * min(len(a), len(b))
+
+
+def _new_words(replacement: str, replaced: set[str]) -> tuple[tuple[int, int], ...]:
+    """Character spans of the replacement's words that the replaced words did not hold: an unchanged
+    word is no substitution ("investment" -> "investment funds" labels "funds" only)."""
+    return tuple(
+        (token.start, token.end) for token in tokenize(replacement) if token.is_word and token.text.lower() not in replaced
+    )
 
 
 def _match_case(original: str, replacement: str) -> str:
