@@ -310,8 +310,7 @@ class Spinner:
             nxt = tokens[i + 1].text.lower() if i + 1 < len(tokens) else ""
             if word == "and" and token.text == word and nxt not in ("also", "as", ""):
                 choice = self._rng.choice(_AND_SWAPS)
-                changed = ((0, len(choice)),) if choice == "as well as" else ((4, len(choice)),)
-                edits.append(_Edit(i, i, choice, changed))
+                edits.append(_Edit(i, i, choice, _new_words(choice, {word})))
             elif token.text in _FUNCTION_SWAPS:
                 choice = self._rng.choice(_FUNCTION_SWAPS[token.text])
                 edits.append(_Edit(i, i, choice, ((0, len(choice)),)))
