@@ -14,7 +14,8 @@ Where the time goes, per path: seconds in word tokenisation, subword encoding an
 the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--layers``
 adds int8 paths that keep only the first N encoder layers: the speed a shallower model of the same
 width would reach, the bound on what distilling to it could buy (their scores mean nothing and
-are not compared).
+are not compared). ``--compare`` adds the int8 path of other model folders (a narrower student, say),
+timed in the same run, with their speed relative to this model's int8 path.
 
 Sentences: held-out Reuters news (reut2-016..018), news-length (6-64 words), the first ``--sentences``.
 
@@ -152,6 +153,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--layers", type=int, nargs="*", default=[], help="also time int8 with only the first N encoder layers, for each N"
     )
+    parser.add_argument(
+        "--compare", nargs="*", default=[], help="also time the int8 path of these model folders (students, say)"
+    )
     parser.add_argument("--shared", default=None, help="shared data folder (default ../shared)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "classifier_throughput.json"))
     args = parser.parse_args(argv)
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"int8_first_{n}_layers": run_path(args.model, True, sentences, args.threads, args.batch_size, layers=n)
         for n in args.layers
     }
+    compared = {folder: run_path(folder, True, sentences, args.threads, args.batch_size) for folder in args.compare}
     result = {
         "model": args.model,
         "sentences": len(sentences),
@@ -174,12 +179,17 @@ def main(argv: list[str] | None = None) -> dict:
         "shallower_int8": {
             name: {k: v for k, v in run.items() if k not in ("probabilities", "threshold")} for name, run in shallow.items()
         },
+        "compared_int8": {
+            folder: {k: v for k, v in run.items() if k != "probabilities"}
+            | {"speed_vs_int8": run["sentences_per_second"] / runs["int8"]["sentences_per_second"]}
+            for folder, run in compared.items()
+        },
         "targets": {"sentences_per_second": ">= 300", "peak_rss_mb": "<= 1536"},
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    for name, run in (result["paths"] | result["shallower_int8"]).items():
+    for name, run in (result["paths"] | result["shallower_int8"] | result["compared_int8"]).items():
         print(f"{name}: {run['sentences_per_second']:.0f} sentences/s, peak {run['peak_rss_mb']:.0f} MB")
     print("int8 vs fp32:", json.dumps(result["int8_vs_fp32"]))
     return result

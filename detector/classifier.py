@@ -126,6 +126,28 @@ class SpinClassifier(nn.Module):
         self.encoder.config.num_hidden_layers = count
         return self
 
+    def keep_feed_forward(self, width: int, importance: Sequence[torch.Tensor]) -> "SpinClassifier":
+        """Keep the ``width`` most important feed-forward units of every encoder layer (a faster student).
+
+        ``importance`` holds one score per unit for each layer (as `training.train.feed_forward_importance` gives).
+        The feed-forward blocks hold two thirds of a layer's multiply-adds, so cutting 1,536 units to
+        1,024 saves a fifth of the encoder's arithmetic; the encoder config records the new width.
+        """
+        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
+        if not isinstance(layers, nn.ModuleList) or not hasattr(layers[0], "intermediate"):
+            raise InputError(f"cannot narrow the feed-forward blocks of a {type(self.encoder).__name__}: it has no BERT layers")
+        current = self.encoder.config.intermediate_size
+        if not 1 <= width <= current:
+            raise InputError(f"keep_feed_forward needs 1 to {current} units (the encoder has {current}), got {width}")
+        if len(importance) != len(layers) or any(score.shape != (current,) for score in importance):
+            raise InputError(f"importance needs {len(layers)} scores of {current} units, one per layer")
+        for layer, score in zip(layers, importance):
+            keep = torch.sort(torch.topk(score, width).indices).values
+            layer.intermediate.dense = _linear_rows(layer.intermediate.dense, keep)
+            layer.output.dense = _linear_columns(layer.output.dense, keep)
+        self.encoder.config.intermediate_size = width
+        return self
+
     def head_config(self) -> dict:
         """What `from_config` needs besides the encoder config, for the model folder's config.json."""
         return {"dropout": self.dropout, "word_features": list(WORD_FEATURES), "pooling": "mean"}
@@ -139,6 +161,26 @@ class SpinClassifier(nn.Module):
         evidence = pooled_word_evidence(word_logits, word_index >= 0)
         sentence_logits = self.sentence_head(torch.cat([pooled, evidence.to(pooled.dtype)], dim=-1)).squeeze(-1)
         return SpinOutput(sentence_logits=sentence_logits, word_logits=word_logits)
+
+
+def _linear_rows(linear: nn.Linear, keep: torch.Tensor) -> nn.Linear:
+    """A Linear layer computing only the output units ``keep`` of ``linear``."""
+    narrow = nn.Linear(linear.in_features, len(keep), bias=linear.bias is not None)
+    with torch.no_grad():
+        narrow.weight.copy_(linear.weight[keep])
+        if linear.bias is not None:
+            narrow.bias.copy_(linear.bias[keep])
+    return narrow
+
+
+def _linear_columns(linear: nn.Linear, keep: torch.Tensor) -> nn.Linear:
+    """A Linear layer reading only the input units ``keep`` of ``linear``."""
+    narrow = nn.Linear(len(keep), linear.out_features, bias=linear.bias is not None)
+    with torch.no_grad():
+        narrow.weight.copy_(linear.weight[:, keep])
+        if linear.bias is not None:
+            narrow.bias.copy_(linear.bias)
+    return narrow
 
 
 def pooled_word_evidence(word_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:

@@ -223,6 +223,34 @@ def test_keep_layers_gives_a_shallower_model_whose_folder_loads_at_that_depth(ti
     assert loaded.predict(SENTENCES[:2])[0][0] == pytest.approx(scorer.predict(SENTENCES[:2])[0][0], abs=1e-3)
 
 
+def test_keep_feed_forward_drops_only_the_units_ranked_lowest_and_the_folder_loads_at_that_width(tiny_bert_dir, tmp_path):
+    torch.manual_seed(0)
+    model = SpinClassifier.from_base(tiny_bert_dir).eval()
+    importance = [torch.rand(64) for _ in model.encoder.encoder.layer]
+    with torch.no_grad():  # the 16 lowest-ranked units of each layer write nothing: dropping them changes nothing
+        for layer, score in zip(model.encoder.encoder.layer, importance):
+            layer.output.dense.weight[:, torch.topk(score, 16, largest=False).indices] = 0.0
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    before = SpinScorer(model, tokenizer).predict(SENTENCES[:2])
+    model.keep_feed_forward(48, importance)
+    assert model.encoder.config.intermediate_size == 48
+    assert {tuple(layer.intermediate.dense.weight.shape) for layer in model.encoder.encoder.layer} == {(48, 32)}
+    scorer = SpinScorer(model, tokenizer, Calibration(), base_model="tiny-bert")
+    after = scorer.predict(SENTENCES[:2])
+    assert [p for p, _ in after] == pytest.approx([p for p, _ in before], abs=1e-5)
+    scorer.save(tmp_path / "narrow")
+    loaded = SpinScorer.load(tmp_path / "narrow")
+    assert loaded.model.encoder.config.intermediate_size == 48
+    assert loaded.predict(SENTENCES[:2])[0][0] == pytest.approx(after[0][0], abs=1e-3)
+
+
+@pytest.mark.parametrize("width, units", [(0, 64), (65, 64), (32, 63)])
+def test_keep_feed_forward_with_a_width_or_scores_that_do_not_fit_is_an_input_error(tiny_bert_dir, width, units):
+    model = SpinClassifier.from_base(tiny_bert_dir)
+    with pytest.raises(InputError, match="units"):
+        model.keep_feed_forward(width, [torch.rand(units) for _ in model.encoder.encoder.layer])
+
+
 @pytest.mark.parametrize("count", [0, 3])
 def test_keep_layers_outside_the_encoders_depth_is_an_input_error(tiny_bert_dir, count):
     with pytest.raises(InputError, match="1 to 2 layers"):

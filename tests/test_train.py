@@ -9,10 +9,12 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from detector.classifier import SpinScorer, collate_subwords
+from detector.classifier import SpinClassifier, SpinScorer, collate_subwords
 from detector.errors import InputError
 from detector.text import tokenize
-from training.train import _earlier_runs, epoch_batches, load_split, main, schedule_factor, word_targets
+from training.train import (
+    _earlier_runs, epoch_batches, feed_forward_importance, load_split, main, schedule_factor, word_targets,
+)
 
 CLEAN = [
     "The military alliance should not admit new members.",
@@ -146,6 +148,27 @@ def test_a_student_keeps_the_first_layers_of_the_model_it_starts_from(dataset_di
     assert len(SpinScorer.load(student).model.encoder.encoder.layer) == 1
     record = json.loads((student / "training.json").read_text())
     assert record["args"]["layers"] == 1 and "--layers 1" in (student / "README.md").read_text()
+
+
+def test_a_narrow_student_keeps_the_feed_forward_units_that_matter_most(dataset_dir, tiny_bert_dir, tmp_path):
+    first, student = tmp_path / "first", tmp_path / "student"
+    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
+    main(_args(dataset_dir, tiny_bert_dir, student, "--epochs", "1", "--max-steps", "1", "--init", str(first),
+               "--intermediate-size", "40", "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
+    loaded = SpinScorer.load(student).model.encoder
+    assert loaded.config.intermediate_size == 40
+    assert {layer.output.dense.in_features for layer in loaded.encoder.layer} == {40}
+    assert "--intermediate-size 40" in (student / "README.md").read_text()
+
+
+def test_feed_forward_importance_scores_every_unit_of_every_layer(dataset_dir, tiny_bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    split = load_split(dataset_dir / "train.parquet", tokenizer, 64)
+    model = SpinClassifier.from_base(tiny_bert_dir).train()
+    scores = feed_forward_importance(model, split, tokenizer.pad_token_id, rows=8, batch_size=3)
+    assert [tuple(score.shape) for score in scores] == [(64,), (64,)]
+    assert all(bool((score >= 0).all()) and float(score.sum()) > 0 for score in scores)
+    assert model.training  # left as it was found
 
 
 def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):

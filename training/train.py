@@ -98,6 +98,7 @@ class TrainConfig:
     max_minutes: float | None = None  # checkpoint and stop after this long; rerun to resume
     init: str | None = None  # a fine-tuned model folder to continue from (encoder and both heads)
     layers: int | None = None  # keep only the first N encoder layers of the initial model (a faster student)
+    intermediate_size: int | None = None  # keep only the N most important feed-forward units of each layer
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -117,8 +118,9 @@ class TrainConfig:
             "init",
         )
         key = {key: getattr(self, key) for key in keys}
-        if self.layers is not None:  # only when set: checkpoints of full-depth runs made before --layers still resume
-            key["layers"] = self.layers
+        for name in ("layers", "intermediate_size"):  # only when set: older checkpoints still resume
+            if getattr(self, name) is not None:
+                key[name] = getattr(self, name)
         return key
 
 
@@ -378,7 +380,7 @@ def train(config: TrainConfig) -> dict:
         t0 = time.time()
         splits[name] = load_split(data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed)
         LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
-    model = initial_model(config).to(device)
+    model = initial_model(config, splits["train"], tokenizer.pad_token_id).to(device)
     if config.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
     scorer = SpinScorer(model, tokenizer, max_length=config.max_length, base_model=base_model_name(config.base))
@@ -399,10 +401,11 @@ def train(config: TrainConfig) -> dict:
     return record
 
 
-def initial_model(config: TrainConfig) -> SpinClassifier:
+def initial_model(config: TrainConfig, train_split: SplitData | None = None, pad_id: int = 0) -> SpinClassifier:
     """The base encoder with fresh heads, or, with ``--init``, a shipped model to train further.
 
-    ``--layers N`` then keeps only the first N encoder layers.
+    ``--layers N`` then keeps only the first N encoder layers, and ``--intermediate-size N`` the N
+    feed-forward units of each layer that matter most on the first training sentences.
     """
     if config.init:
         model = SpinScorer.load(config.init).model.float()  # keeps the dropout it was trained with
@@ -412,7 +415,40 @@ def initial_model(config: TrainConfig) -> SpinClassifier:
     if config.layers is not None:
         model.keep_layers(config.layers)
         LOG.info("kept the first %d encoder layers", config.layers)
+    if config.intermediate_size is not None:
+        if train_split is None:
+            raise InputError("--intermediate-size needs training sentences to rank the feed-forward units by")
+        model.keep_feed_forward(config.intermediate_size, feed_forward_importance(model, train_split, pad_id))
+        LOG.info("kept %d feed-forward units per layer", config.intermediate_size)
     return model
+
+
+def feed_forward_importance(
+    model: SpinClassifier, split: SplitData, pad_id: int, rows: int = 512, batch_size: int = 64
+) -> list[torch.Tensor]:
+    """Per layer, one score per feed-forward unit: its |activation| summed over the padded batches
+    of the first ``rows`` training sentences, times the norm of its output weights (what removing
+    the unit would change downstream)."""
+    layers = model.encoder.encoder.layer
+    totals = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
+    hooks = [
+        layer.intermediate.register_forward_hook(
+            lambda module, inputs, output, total=total: total.add_(output.detach().abs().sum(dim=(0, 1)).float())
+        )
+        for layer, total in zip(layers, totals)
+    ]
+    training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, min(rows, len(split)), batch_size):
+                batch = collate_subwords(split.inputs[start : min(start + batch_size, rows)], pad_id)
+                model(**batch)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(training)
+    return [total * layer.output.dense.weight.detach().norm(dim=0) for total, layer in zip(totals, layers)]
 
 
 def checkpoint_for(config: TrainConfig) -> Checkpoint:
@@ -865,6 +901,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "max_steps",
         "workers",
         "layers",
+        "intermediate_size",
     ):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
     for name in ("lr", "head_lr", "weight_decay", "warmup", "clip", "dropout", "word_weight", "max_fpr", "max_minutes"):
