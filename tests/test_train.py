@@ -1,6 +1,7 @@
 """training.train on a tiny synthetic Parquet dataset with the tiny random BERT."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -138,6 +139,19 @@ def test_continuing_a_model_records_how_that_model_was_made(dataset_dir, tiny_be
     card = (second / "README.md").read_text()
     assert f"continuing the model `{first}` (its runs are listed below)" in card
     assert f"| 1 | `{earlier['args']['command']}` |" in card and "| 2 |" not in card
+
+
+def test_continuing_without_a_base_takes_the_tokenizer_and_base_name_from_the_model_it_continues(
+    dataset_dir, tiny_bert_dir, tmp_path
+):
+    first, second = tmp_path / "first", tmp_path / "second"
+    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
+    args = _args(dataset_dir, tiny_bert_dir, second, "--epochs", "1", "--max-steps", "1", "--init", str(first),
+                 "--checkpoint-dir", str(tmp_path / "checkpoint-2"))
+    del args[args.index("--base") : args.index("--base") + 2]
+    main(args)
+    assert json.loads((second / "config.json").read_text())["base_model"] == Path(tiny_bert_dir).name
+    assert f"Fine-tuned from `{Path(tiny_bert_dir).name}`" in (second / "README.md").read_text()
 
 
 def test_a_student_keeps_the_first_layers_of_the_model_it_starts_from(dataset_dir, tiny_bert_dir, tmp_path):

