@@ -117,9 +117,7 @@ class SpinClassifier(nn.Module):
         The embeddings, the kept layers and both heads keep their weights; the encoder config
         records the new depth, so the saved folder loads as it is.
         """
-        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
-        if not isinstance(layers, nn.ModuleList):
-            raise InputError(f"cannot drop layers of a {type(self.encoder).__name__}: it has no encoder.layer list")
+        layers = self._encoder_layers("drop layers")
         if not 1 <= count <= len(layers):
             raise InputError(f"keep_layers needs 1 to {len(layers)} layers (the encoder has {len(layers)}), got {count}")
         self.encoder.encoder.layer = layers[:count]
@@ -133,9 +131,9 @@ class SpinClassifier(nn.Module):
         The feed-forward blocks hold two thirds of a layer's multiply-adds, so cutting 1,536 units to
         1,024 saves a fifth of the encoder's arithmetic; the encoder config records the new width.
         """
-        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
-        if not isinstance(layers, nn.ModuleList) or not hasattr(layers[0], "intermediate"):
-            raise InputError(f"cannot narrow the feed-forward blocks of a {type(self.encoder).__name__}: it has no BERT layers")
+        layers = self._encoder_layers("narrow the feed-forward blocks")
+        if not hasattr(layers[0], "intermediate"):
+            raise InputError(f"cannot narrow the feed-forward blocks of a {type(self.encoder).__name__}: its layers have none")
         current = self.encoder.config.intermediate_size
         if not 1 <= width <= current:
             raise InputError(f"keep_feed_forward needs 1 to {current} units (the encoder has {current}), got {width}")
@@ -147,6 +145,13 @@ class SpinClassifier(nn.Module):
             layer.output.dense = _linear_columns(layer.output.dense, keep)
         self.encoder.config.intermediate_size = width
         return self
+
+    def _encoder_layers(self, action: str) -> nn.ModuleList:
+        """The encoder's layer list (BERT-style ``encoder.layer``), which the student-making methods edit."""
+        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
+        if not isinstance(layers, nn.ModuleList):
+            raise InputError(f"cannot {action} of a {type(self.encoder).__name__}: it has no encoder.layer list")
+        return layers
 
     def head_config(self) -> dict:
         """What `from_config` needs besides the encoder config, for the model folder's config.json."""
