@@ -14,7 +14,8 @@ from detector.classifier import SpinClassifier, SpinScorer, collate_subwords
 from detector.errors import InputError
 from detector.text import tokenize
 from training.train import (
-    _earlier_runs, epoch_batches, feed_forward_importance, load_split, main, schedule_factor, word_targets,
+    _earlier_runs, encode_texts, epoch_batches, feed_forward_importance, load_split, main, schedule_factor,
+    word_targets,
 )
 
 CLEAN = [
@@ -205,6 +206,14 @@ def test_a_run_stopped_by_the_time_limit_resumes_mid_epoch(dataset_dir, tiny_ber
     finished = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1"))
     assert "after epoch 0, batch 1" in caplog.text
     assert finished["finished"] and SpinScorer.load(out).predict(["A sentence."])
+
+
+def test_tokenising_in_several_processes_gives_the_one_process_result_in_order(tiny_bert_dir):
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    texts = CLEAN + [text for text, _ in SPUN] + PARAPHRASE
+    alone = encode_texts(tokenizer, texts, 16)
+    assert encode_texts(tokenizer, texts, 16, processes=3, chunk=2) == alone
+    assert [item.n_words for item in alone] == [sum(t.is_word for t in tokenize(text)) for text in texts]
 
 
 def test_word_targets_sit_on_first_subwords_and_rows_without_labels_are_ignored(dataset_dir, tiny_bert_dir):

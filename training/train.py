@@ -22,12 +22,14 @@ import argparse
 import json
 import logging
 import math
+import multiprocessing
 import os
 import platform
 import random
 import shlex
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,7 @@ COLUMNS = ["text", "label", "word_labels", "kind"]
 IGNORE = -1.0  # word target of positions without a word label
 PAD_MULTIPLE = 16  # training batches are padded to a multiple of 16 subwords: few shapes, faster GPU steps
 SELECT_METRICS = ("sentence_auc", "sentence_average_precision", "sentence_f1", "word_f1")
+ENCODE_CHUNK = 10_000  # sentences per task when tokenising in several processes
 
 
 @dataclass
@@ -91,7 +94,7 @@ class TrainConfig:
     fresh: bool = False
     log_every: int = 50
     eval_batch_size: int = 256
-    workers: int | None = None  # batch-building processes; default 2 on CUDA, 0 on the CPU
+    workers: int | None = None  # batch-building (and tokenising) processes; default 2 on CUDA, 0 on the CPU
     max_steps: int | None = None  # stop early (smoke tests); the schedule still spans all epochs
     command: str = ""  # the command line that started the run, for the model card
     freeze_embeddings: bool = False  # keep the word-embedding table fixed: words unseen in training keep their vectors
@@ -138,8 +141,11 @@ class SplitData:
         return len(self.inputs)
 
 
-def load_split(path: Path, tokenizer, max_length: int, max_rows: int | None = None, seed: int = 0) -> SplitData:
-    """Read a Parquet split (pyarrow only), optionally subsample it, and tokenise it."""
+def load_split(
+    path: Path, tokenizer, max_length: int, max_rows: int | None = None, seed: int = 0, processes: int = 0
+) -> SplitData:
+    """Read a Parquet split (pyarrow only), optionally subsample it, and tokenise it (in ``processes``
+    worker processes when more than one)."""
     if not path.is_file():
         raise InputError(f"dataset split {path} not found; build it with `python -m training.build_dataset`")
     schema = pq.read_schema(path)
@@ -150,9 +156,7 @@ def load_split(path: Path, tokenizer, max_length: int, max_rows: int | None = No
     if max_rows is not None and table.num_rows > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(table.num_rows, size=max_rows, replace=False))
         table = table.take(rows)
-    texts = table.column("text").to_pylist()
-    token_lists = [tokenize(text) for text in texts]
-    inputs = encode_words(tokenizer, token_lists, max_length)
+    inputs = encode_texts(tokenizer, table.column("text").to_pylist(), max_length, processes)
     word_labels, mismatched = [], 0
     for item, labels in zip(inputs, table.column("word_labels").to_pylist()):
         if labels is not None and len(labels) != item.n_words:
@@ -167,6 +171,36 @@ def load_split(path: Path, tokenizer, max_length: int, max_rows: int | None = No
         )
     labels = np.asarray(table.column("label").to_pylist(), dtype=np.float32)
     return SplitData(labels, inputs, word_labels, table.column("kind").to_pylist(), mismatched)
+
+
+def encode_texts(
+    tokenizer, texts: list[str], max_length: int, processes: int = 0, chunk: int = ENCODE_CHUNK
+) -> list[SubwordInput]:
+    """`tokenize` and `encode_words` over ``texts``, split into chunks over forked processes when
+    ``processes`` > 1 and there is more than one chunk: one process takes over a minute for 400k
+    sentences, time a lent GPU would spend idle."""
+    if processes <= 1 or len(texts) <= chunk:
+        return _encode_chunk(texts, tokenizer, max_length)
+    parts = [texts[start : start + chunk] for start in range(0, len(texts), chunk)]
+    with ProcessPoolExecutor(
+        min(processes, len(parts)), mp_context=multiprocessing.get_context("fork"), initializer=_set_encoder,
+        initargs=(tokenizer, max_length),
+    ) as pool:
+        return [item for part in pool.map(_encode_chunk, parts) for item in part]
+
+
+_WORKER_ENCODER: tuple = ()  # (tokenizer, max_length) inherited by each forked tokenising process
+
+
+def _set_encoder(tokenizer, max_length: int) -> None:
+    global _WORKER_ENCODER
+    _WORKER_ENCODER = (tokenizer, max_length)
+
+
+def _encode_chunk(texts: list[str], tokenizer=None, max_length: int | None = None) -> list[SubwordInput]:
+    if tokenizer is None:
+        tokenizer, max_length = _WORKER_ENCODER
+    return encode_words(tokenizer, [tokenize(text) for text in texts], max_length)
 
 
 def word_targets(split: SplitData, rows: list[int], word_index: torch.Tensor) -> torch.Tensor:
@@ -378,7 +412,9 @@ def train(config: TrainConfig) -> dict:
     for name in SPLITS:
         limit = config.max_train if name == "train" else config.max_eval
         t0 = time.time()
-        splits[name] = load_split(data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed)
+        splits[name] = load_split(
+            data / f"{name}.parquet", tokenizer, config.max_length, limit, config.seed, max(config.workers, 1)
+        )
         LOG.info("%s: %d sentences tokenised in %.1f s", name, len(splits[name]), time.time() - t0)
     model = initial_model(config, splits["train"], tokenizer.pad_token_id).to(device)
     if config.freeze_embeddings:
