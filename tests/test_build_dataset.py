@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from detector.text import tokenize
+from detector.text import normalise, tokenize
 from training import corpora
 from training.build_dataset import (
     BuildConfig,
@@ -148,6 +148,23 @@ def test_eval_sets_and_card(built):
     saved = json.loads((out / "card.json").read_text())
     assert saved["splits"]["train"]["rows"] == pq.read_metadata(out / "train.parquet").num_rows
     assert saved == card
+
+
+def test_human_negatives_are_held_out_non_paraphrases(built, tiny_shared):
+    out, card = built
+    rows = _read(out / "human_negatives.parquet")
+    assert rows and card["held_out"]["human_negatives"]["rows"] == len(rows)
+    assert {row["label"] for row in rows} == {0} and {row["kind"] for row in rows} == {"human"}
+    assert {row["source"] for row in rows} == {"mrpc", "sts"}
+    texts = [row["text"] for row in rows]
+    assert len(texts) == len(set(texts))
+    pairs = [pair for split in ("train", "test") for read in (corpora.read_mrpc, corpora.read_sts)
+             for pair in read(str(tiny_shared), split)]
+    kept_out = {normalise(text) for pair in pairs if pair.is_paraphrase or pair.split == "test" for text in (pair.text_a, pair.text_b)}
+    assert not kept_out & set(texts)
+    used = {row["text"] for split in ("train", "validation", "calibration", "test") for row in _read(out / f"{split}.parquet")}
+    used |= {row["text"] for path in (out / "eval").glob("*.parquet") for row in _read(path)}
+    assert not used & set(texts)
 
 
 def test_build_is_deterministic(built, tiny_shared, tmp_path):

@@ -55,6 +55,23 @@ def test_the_cap_holds_for_each_kind_of_negative_not_only_pooled():
     assert calibration.apply(np.array([0.8]))[0] < calibration.threshold
 
 
+def test_held_out_negatives_cap_the_threshold_without_entering_the_f1():
+    # On the labelled rows alone 0.65 is the best threshold (recall 1, no false positive); 1 of 10 held-out
+    # human sentences scores 0.7, so at a 5% cap the threshold must rise past 0.7 and give up the 0.65 and 0.7 spins.
+    raw = np.array([0.1, 0.2, 0.3, 0.65, 0.7, 0.9, 0.95])
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    human = np.array([0.05] * 9 + [0.7])
+    free_threshold, free = choose_threshold(raw, labels, 0.05)
+    threshold, chosen = choose_threshold(raw, labels, 0.05, held_out_negatives={"human": human})
+    assert free_threshold <= 0.65 and free["recall"] == 1.0
+    assert 0.7 < threshold <= 0.9 and chosen["recall"] == 0.5
+    assert chosen["false_positive_rate"] == 0.0 and chosen["precision"] == 1.0  # the held-out rows are not in the F1
+    assert chosen["held_out_false_positive_rate"] == {"human": {"rows": 10, "false_positive_rate": 0.0}}
+    calibration = fit_calibration(raw, labels, method="platt", max_false_positive_rate=0.05, held_out_negatives={"human": human})
+    assert calibration.apply(np.array([0.7]))[0] < calibration.threshold <= calibration.apply(np.array([0.9]))[0]
+    assert calibration.details["held_out_false_positive_rate"]["human"]["false_positive_rate"] == 0.0
+
+
 def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(overconfident):
     raw, labels = overconfident
     finest = choose_threshold(raw, labels, 0.03)[1]
@@ -111,3 +128,10 @@ def test_calibrate_model_fits_the_full_and_the_int8_model(tiny_bert_dir, tmp_pat
     assert SpinScorer.load(tmp_path / "model", quantize=True).threshold == saved["int8"]["threshold"]
     assert saved["details"]["word"]["words"] == 20 * 7
     assert SpinScorer.load(tmp_path / "model").word_threshold == saved["word_threshold"] != 0.5
+    pq.write_table(pa.table({"text": [f"A human sentence, number {i}." for i in range(12)]}), tmp_path / "human_negatives.parquet")
+    training.calibrate.calibrate_model(tmp_path / "model", tmp_path / "calibration.parquet", max_false_positive_rate=0.5,
+                                       negatives=tmp_path / "human_negatives.parquet")
+    saved = json.loads((tmp_path / "model" / "calibration.json").read_text(encoding="utf-8"))
+    for details in (saved["details"], saved["int8"]["details"]):
+        assert details["held_out_false_positive_rate"]["human_negatives"]["rows"] == 12
+        assert details["held_out_false_positive_rate"]["human_negatives"]["false_positive_rate"] <= 0.5

@@ -113,6 +113,16 @@ def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert
     assert "# Spin classifier" in (out / "README.md").read_text()
 
 
+def test_held_out_negatives_cap_the_threshold_of_a_training_run_and_reach_its_card(dataset_dir, tiny_bert_dir, tmp_path):
+    out, negatives = tmp_path / "model", tmp_path / "human_negatives.parquet"
+    _write_split(negatives, 1)
+    record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "1", "--max-fpr", "0.5",
+                        "--negatives", str(negatives)))
+    held_out = record["calibration"]["held_out_false_positive_rate"]["human_negatives"]
+    assert held_out["rows"] == pq.read_metadata(negatives).num_rows and held_out["false_positive_rate"] <= 0.5
+    assert f"{held_out['false_positive_rate']:.4f} of {held_out['rows']} held-out sentences of human_negatives" in (out / "README.md").read_text()
+
+
 def test_recalibration_rewrites_the_card_and_keeps_its_evaluation(dataset_dir, tiny_bert_dir, tmp_path):
     from training.calibrate import main as calibrate
 

@@ -5,6 +5,7 @@ Output (zstd Parquet, read by ``training.train`` and ``training.evaluate``)::
     <out>/{train,validation,calibration,test}.parquet
     <out>/eval/{news_spun_20_40,news_spun_05_10,news_clean,paraphrase_human,tortured_pairs,
                 news_spun_<source> ...}.parquet
+    <out>/human_negatives.parquet   held-out human sentences for the calibration's cap (below)
     <out>/card.json        counts per split, kind, domain and label; seed, sources, timings
 
 Columns: ``text`` (normalised sentence), ``label`` (int8, 1 = spun), ``word_labels`` (list<int8>,
@@ -30,6 +31,11 @@ Design decisions:
   ParaSCI sentences also give the science domain its clean and spun pairs, and tortured phrases
   from the training half of the PPS list are put into carrier sentences that contain their
   expected phrase (or a neutral template), next to the untouched carrier as label 0.
+* **Held-out human negatives.** The sentences of MRPC and STS pairs judged *not* paraphrases, from
+  their non-test parts and in no paraphrase pair, feed no split: ``human_negatives.parquet`` (kind
+  "human") holds them all (about 6,000 sentences, in the genres of the paraphrase test) so that
+  ``training.calibrate --negatives`` can cap the threshold's false-positive rate on human text the
+  model never saw, where 250 paraphrases per development split are too few to tell 2% from 3%.
 
 Spinning and word labelling run in ``datasets.map`` with ``num_proc`` workers; the thesaurus is
 loaded once in the parent and shared with the forked workers; a build is reproducible for a given
@@ -280,6 +286,7 @@ class PairPools:
     paraphrase: dict[str, dict[str, list[tuple[str, str, str, str]]]]  # split -> source -> [(pair_id, domain, text, side)]
     science: dict[str, list[tuple[str, str]]]  # split -> [(pair_id, text)]
     social: dict[str, list[tuple[str, str]]]
+    human: list[tuple[str, str, str, str]] = field(default_factory=list)  # held out: [(pair_id, domain, text, source)]
 
 
 def _normalise_pairs_batch(batch: dict) -> dict:
@@ -294,7 +301,12 @@ def _normalise_pairs_batch(batch: dict) -> dict:
 
 
 def pair_pools(shared: str | None, seed: int, num_proc: int = 1) -> PairPools:
-    """Sort the pair corpora into splits (by pair), normalise their text and keep usable sentences."""
+    """Sort the pair corpora into splits (by pair), normalise their text and keep usable sentences.
+
+    Non-paraphrase MRPC and STS pairs outside the test parts give `PairPools.human`: each usable
+    sentence once, unless it is also a side of some paraphrase pair (which a split may train on) or
+    of a test pair.
+    """
     rows = [{**asdict(pair), "split": _pair_split(pair, seed)} for pair in read_pairs(shared)]
     table = datasets.Dataset.from_list(rows).map(
         _normalise_pairs_batch, batched=True, batch_size=512, num_proc=_workers(num_proc, len(rows), 512),
@@ -302,16 +314,23 @@ def pair_pools(shared: str | None, seed: int, num_proc: int = 1) -> PairPools:
     )
     pools = PairPools({s: {name: [] for name in PARAPHRASE_SOURCES} for s in SPLITS}, {s: [] for s in SPLITS}, {s: [] for s in SPLITS})
     seen: set[tuple[str, str]] = set()
+    excluded: set[str] = set()  # sides of paraphrase pairs and of test pairs
+    human: dict[str, tuple[str, str, str, str]] = {}
     for row in table:
         for side in ("a", "b"):
             text, split = row[f"text_{side}"], row["split"]
+            if row["is_paraphrase"] or split == "test":
+                excluded.add(text)
             if not row[f"usable_{side}"]:
                 continue
             if row["is_paraphrase"]:
                 pools.paraphrase[split][row["source"]].append((row["id"], row["domain"], text, side))
+            elif row["source"] in ("mrpc", "sts") and split != "test":
+                human.setdefault(text, (row["id"], row["domain"], text, row["source"]))
             if (split, text) not in seen and row["source"] in ("parasci", "twitter-url"):
                 seen.add((split, text))
                 (pools.science if row["source"] == "parasci" else pools.social)[split].append((row["id"], text))
+    pools.human = [entry for text, entry in human.items() if text not in excluded]
     return pools
 
 
@@ -409,6 +428,11 @@ def paraphrase_groups(pools: dict[str, list[tuple[str, str, str, str]]], count: 
         chosen = rng.sample(pools[name], min(quota, len(pools[name])))
         groups.extend([[_job(text, "paraphrase", domain, pair_id, source=name, pair_id=pair_id)] for pair_id, domain, text, _ in chosen])
     return groups
+
+
+def human_negative_groups(human: Sequence[tuple[str, str, str, str]]) -> list[list[dict]]:
+    """One label-0 row of kind "human" per held-out human sentence (`PairPools.human`)."""
+    return [[_job(text, "human", domain, pair_id, source=source, pair_id=pair_id)] for pair_id, domain, text, source in human]
 
 
 def _carrier_domain(article_id: str) -> str:
@@ -544,6 +568,9 @@ def build_dataset(config: BuildConfig) -> dict:
         table = materialise(groups, config, EVAL_FEATURES, name)
         card["eval"][name] = {**describe(table), "bytes": write_parquet(table, out / "eval" / f"{name}.parquet")}
         _log(started, f"eval/{name}: {len(table)} rows")
+    table = materialise(human_negative_groups(pools.pairs.human), config, EVAL_FEATURES, "human_negatives")
+    card["held_out"] = {"human_negatives": {**describe(table), "bytes": write_parquet(table, out / "human_negatives.parquet")}}
+    _log(started, f"human_negatives: {len(table)} rows")
     card["wall_seconds"] = round(time.time() - started, 1)
     (out / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card

@@ -5,7 +5,10 @@ low loss; a centred isotonic regression (or Platt scaling) fitted on the calibra
 them to probabilities that mean what they say. The threshold is the one with the best F1 on the
 calibration split among those whose false-positive rate stays within ``max_false_positive_rate``
 on every kind of negative row (clean sentences, human paraphrase) taken on its own: pooled, the
-rarely flagged paraphrases would let clean news run over the cap.
+rarely flagged paraphrases would let clean news run over the cap. Held-out negatives (``--negatives``,
+such as ``build_dataset``'s ``human_negatives.parquet``: human sentences no split trains on) are one
+more such kind: the cap holds on them, but they do not enter the fit or the F1, so the probabilities
+keep the calibration split's meaning.
 
 Example:
     >>> import numpy as np
@@ -17,7 +20,8 @@ Example:
 
 Command line (re-calibrates a model folder in place)::
 
-    python -m training.calibrate --model models/spin-classifier --data build/dataset/calibration.parquet
+    python -m training.calibrate --model models/spin-classifier --data build/dataset/calibration.parquet \
+        --negatives build/dataset/human_negatives.parquet
 """
 
 from __future__ import annotations
@@ -45,13 +49,15 @@ def fit_calibration(
     word_labels: list | None = None,
     word_scores: list | None = None,
     kinds: list[str] | None = None,
+    held_out_negatives: dict[str, np.ndarray] | None = None,
 ) -> Calibration:
     """Fit `Calibration` (isotonic or Platt) and its threshold on held-out raw probabilities.
 
     ``labels`` are 1 for spun; every 0 row counts toward the false-positive rate, which with
-    per-row ``kinds`` must stay within the cap for each kind of 0 row (`choose_threshold`). With per-row
-    ``word_labels`` and ``word_scores``, the word threshold is fitted on the spun rows too
-    (`choose_word_threshold`); without them it stays 0.5.
+    per-row ``kinds`` must stay within the cap for each kind of 0 row (`choose_threshold`), and so
+    must the raw probabilities of each set in ``held_out_negatives`` (name -> raw probabilities of
+    negative sentences kept out of the fit). With per-row ``word_labels`` and ``word_scores``, the
+    word threshold is fitted on the spun rows too (`choose_word_threshold`); without them it stays 0.5.
     """
     raw = np.asarray(raw_probability, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
@@ -66,7 +72,8 @@ def fit_calibration(
     else:
         raise ValueError(f"calibration method {method!r} is unknown; use 'isotonic' or 'platt'")
     calibrated = calibration.apply(raw)
-    threshold, chosen = choose_threshold(calibrated, y, max_false_positive_rate, kinds)
+    held_out = {name: calibration.apply(np.asarray(raw_set, dtype=np.float64)) for name, raw_set in (held_out_negatives or {}).items()}
+    threshold, chosen = choose_threshold(calibrated, y, max_false_positive_rate, kinds, held_out)
     calibration.threshold = threshold
     calibration.details = {
         "rows": int(len(y)),
@@ -115,11 +122,14 @@ def choose_threshold(
     labels: np.ndarray,
     max_false_positive_rate: float = 0.02,
     kinds: list[str] | None = None,
+    held_out_negatives: dict[str, np.ndarray] | None = None,
 ) -> tuple[float, dict]:
     """Threshold with the best F1 whose false-positive rate is at most ``max_false_positive_rate``.
 
     With per-row ``kinds``, the rate must stay within the cap on the negative rows of each kind
-    alone (the rate of the worst kind is returned), not only on all negative rows pooled.
+    alone (the rate of the worst kind is returned), not only on all negative rows pooled. Each set of
+    ``held_out_negatives`` (name -> probabilities of negative sentences outside ``labels``) must stay
+    within the cap too; they do not count in the F1, precision or pooled rate.
     Spun means ``probability >= threshold``. The threshold sits halfway between the chosen score
     and the next lower one, so that tiny numeric differences (fp16 weights) do not flip a decision.
     Returns the threshold and its F1, precision, recall and false-positive rate.
@@ -131,7 +141,9 @@ def choose_threshold(
         2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0
     )
     worst_fpr = fpr if kinds is None else _worst_kind_false_positive_rate(probability, labels, kinds, thresholds)
-    f1[worst_fpr > max_false_positive_rate] = -1.0
+    held_out_fpr = {name: _flagged_share(np.asarray(scores, dtype=np.float64), thresholds)
+                    for name, scores in (held_out_negatives or {}).items()}
+    f1[np.maximum.reduce([worst_fpr, *held_out_fpr.values()]) > max_false_positive_rate] = -1.0
     best = int(np.argmax(f1))
     lower = thresholds[best + 1] if best + 1 < len(thresholds) else 0.0
     threshold = 1.0 if not np.isfinite(thresholds[best]) else float((thresholds[best] + lower) / 2)
@@ -144,6 +156,11 @@ def choose_threshold(
     }
     if kinds is not None:
         chosen["worst_kind_false_positive_rate"] = float(worst_fpr[best])
+    if held_out_fpr:
+        chosen["held_out_false_positive_rate"] = {
+            name: {"rows": int(np.size(scores)), "false_positive_rate": float(held_out_fpr[name][best])}
+            for name, scores in held_out_negatives.items()
+        }
     return min(max(threshold, 0.0), 1.0), chosen
 
 
@@ -156,10 +173,16 @@ def _worst_kind_false_positive_rate(
         raise ValueError(f"kinds {kinds.shape} and labels {labels.shape} must have the same length")
     worst = np.zeros(len(thresholds))
     for kind in np.unique(kinds[labels == 0]):
-        negatives = np.sort(probability[(labels == 0) & (kinds == kind)])
-        flagged = negatives.size - np.searchsorted(negatives, thresholds, side="left")
-        worst = np.maximum(worst, flagged / negatives.size)
+        worst = np.maximum(worst, _flagged_share(probability[(labels == 0) & (kinds == kind)], thresholds))
     return worst
+
+
+def _flagged_share(negatives: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """At each threshold, the share of ``negatives`` at or above it (0 for an empty set)."""
+    if negatives.size == 0:
+        return np.zeros(len(thresholds))
+    ordered = np.sort(negatives)
+    return (ordered.size - np.searchsorted(ordered, thresholds, side="left")) / ordered.size
 
 
 def choose_word_threshold(word_labels, word_scores) -> tuple[float, dict]:
@@ -184,12 +207,14 @@ def calibrate_model(
     max_false_positive_rate: float = 0.02,
     batch_size: int = 64,
     command: str | None = None,
+    negatives: str | Path | None = None,
 ) -> Calibration:
     """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json.
 
     Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin, each
     with the word threshold of the best word F1 when the split has word labels; training.json and
-    the model card (README.md) follow when the folder has them.
+    the model card (README.md) follow when the folder has them. ``negatives`` is a Parquet file of
+    held-out negative sentences (column ``text``) on which the threshold must respect the cap too.
     """
     import pyarrow.parquet as pq
 
@@ -201,10 +226,15 @@ def calibrate_model(
     word_labels = table.column("word_labels").to_pylist() if "word_labels" in table.column_names else None
     kinds = table.column("kind").to_pylist() if "kind" in table.column_names else None
     tokens = [tokenize(text) for text in texts]
+    held_out_tokens = {}
+    if negatives is not None:
+        held_out_tokens[Path(negatives).stem] = [tokenize(text) for text in pq.read_table(negatives, columns=["text"]).column("text").to_pylist()]
     fitted = {}
     for quantize in (False, True):
-        raw, words = SpinScorer.load(model_dir, quantize=quantize).raw_scores(tokens, batch_size=batch_size)
-        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words, kinds)
+        scorer = SpinScorer.load(model_dir, quantize=quantize)
+        raw, words = scorer.raw_scores(tokens, batch_size=batch_size)
+        held_out = {name: scorer.raw_scores(sentences, batch_size=batch_size)[0] for name, sentences in held_out_tokens.items()}
+        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words, kinds, held_out)
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
@@ -251,10 +281,15 @@ def main(argv: list[str] | None = None) -> dict:
         "--max-fpr", type=float, default=0.02,
         help="largest false-positive rate allowed at the threshold, on each kind of negative row (column kind)",
     )
+    parser.add_argument(
+        "--negatives", default=None,
+        help="held-out negative sentences (Parquet with text, e.g. build/dataset/human_negatives.parquet) that "
+             "the threshold must flag at most --max-fpr of, without entering the fit",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
     command = "python -m training.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
-    calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size, command)
+    calibration = calibrate_model(args.model, args.data, args.method, args.max_fpr, args.batch_size, command, args.negatives)
     summary = {**calibration_summary(calibration), "int8": calibration_summary(calibration.int8)}
     print(json.dumps(summary, indent=2))
     return summary

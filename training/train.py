@@ -102,6 +102,7 @@ class TrainConfig:
     init: str | None = None  # a fine-tuned model folder to continue from (encoder and both heads)
     layers: int | None = None  # keep only the first N encoder layers of the initial model (a faster student)
     intermediate_size: int | None = None  # keep only the N most important feed-forward units of each layer
+    negatives: str | None = None  # held-out negative sentences (Parquet) the calibrated threshold must also cap
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -669,9 +670,13 @@ def finish(
     scorer.model.half().float().eval()  # the fp16 rounding of the saved weights, scored in fp32 like on load
     calibration = splits["calibration"]
     raw, words = scorer.score_subwords(calibration.inputs, config.eval_batch_size)
+    held_out = None
+    if config.negatives:
+        negatives = load_split(Path(config.negatives), scorer.tokenizer, config.max_length)
+        held_out = {Path(config.negatives).stem: scorer.score_subwords(negatives.inputs, config.eval_batch_size)[0]}
     scorer.calibration = fit_calibration(
         raw, calibration.labels.astype(int), config.calibration, config.max_fpr, calibration.word_labels, words,
-        calibration.kinds,
+        calibration.kinds, held_out,
     )
     at_threshold = decisions_at_threshold(scorer, splits["validation"], config.eval_batch_size)
     scorer.model.to("cpu")
@@ -907,7 +912,10 @@ def _per_kind(calibration: dict) -> str:
 
 def _worst_kind(calibration: dict) -> str:
     worst = calibration.get("worst_kind_false_positive_rate")
-    return f" ({worst:.4f} on the kind flagged most)" if worst is not None else ""
+    parts = [f"{worst:.4f} on the kind flagged most"] if worst is not None else []
+    parts += [f"{held['false_positive_rate']:.4f} of {held['rows']} held-out sentences of {name}"
+              for name, held in calibration.get("held_out_false_positive_rate", {}).items()]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _word_threshold(calibration: dict) -> str:
@@ -963,6 +971,11 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--init", help="continue training a fine-tuned model folder (e.g. models/spin-classifier) instead of the base"
     )
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
+    parser.add_argument(
+        "--negatives",
+        help="held-out negative sentences (e.g. build/dataset/human_negatives.parquet) that the calibrated "
+             "threshold must flag at most --max-fpr of, besides each kind of the calibration split",
+    )
     parser.add_argument(
         "--freeze-embeddings",
         action="store_true",
