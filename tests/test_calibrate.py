@@ -72,6 +72,16 @@ def test_held_out_negatives_cap_the_threshold_without_entering_the_f1():
     assert calibration.details["held_out_false_positive_rate"]["human"]["false_positive_rate"] == 0.0
 
 
+def test_a_held_out_negative_between_two_labelled_scores_counts_at_the_threshold_actually_returned():
+    # The threshold sits halfway down to the next lower score: 0.45 between 0.3 and 0.6. A held-out sentence at
+    # 0.5 is flagged there though it is under the score 0.6, so the cap must be checked at the returned cut.
+    raw, labels = np.array([0.1, 0.2, 0.3, 0.6, 0.9]), np.array([0, 0, 0, 1, 1])
+    human = np.array([0.05] * 9 + [0.5])
+    threshold, chosen = choose_threshold(raw, labels, 0.05, held_out_negatives={"human": human})
+    assert np.mean(human >= threshold) <= 0.05 and threshold > 0.5
+    assert chosen["held_out_false_positive_rate"]["human"]["false_positive_rate"] == np.mean(human >= threshold)
+
+
 def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(overconfident):
     raw, labels = overconfident
     finest = choose_threshold(raw, labels, 0.03)[1]

@@ -10,7 +10,7 @@ Output (zstd Parquet, read by ``training.train`` and ``training.evaluate``)::
 
 Columns: ``text`` (normalised sentence), ``label`` (int8, 1 = spun), ``word_labels`` (list<int8>,
 one per word token of ``detector.text.tokenize(text)``, 1 = substituted; zeros for human text),
-``kind`` ("clean", "spun", "paraphrase", "tortured"), ``domain`` ("news", "science", "social"),
+``kind`` ("clean", "spun", "paraphrase", "tortured"; "human" in the held-out negatives), ``domain`` ("news", "science", "social"),
 ``rate`` (requested swap rate, 0 for unspun rows), ``thesaurus`` ("mythes+wordnet+ppdb", "pps" or
 "" for human text) and ``article_id``. Eval sets add ``source`` and ``pair_id``.
 
@@ -33,7 +33,7 @@ Design decisions:
   expected phrase (or a neutral template), next to the untouched carrier as label 0.
 * **Held-out human negatives.** The sentences of MRPC and STS pairs judged *not* paraphrases, from
   their non-test parts and in no paraphrase pair, feed no split: ``human_negatives.parquet`` (kind
-  "human") holds them all (about 6,000 sentences, in the genres of the paraphrase test) so that
+  "human") holds them all (about 5,300 sentences, in the genres of the paraphrase test) so that
   ``training.calibrate --negatives`` can cap the threshold's false-positive rate on human text the
   model never saw, where 250 paraphrases per development split are too few to tell 2% from 3%.
 

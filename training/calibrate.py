@@ -140,13 +140,14 @@ def choose_threshold(
     f1 = np.divide(
         2 * tp, 2 * tp + fp + (positives - tp), out=np.zeros_like(tp), where=(2 * tp + fp + positives - tp) > 0
     )
+    # where each candidate threshold would sit: halfway down to the next lower score (no labelled row
+    # lies in between, but a held-out one may, so those are counted at the cut itself)
+    cuts = np.clip(np.where(np.isfinite(thresholds), (thresholds + np.append(thresholds[1:], 0.0)) / 2, 1.0), 0.0, 1.0)
     worst_fpr = fpr if kinds is None else _worst_kind_false_positive_rate(probability, labels, kinds, thresholds)
-    held_out_fpr = {name: _flagged_share(np.asarray(scores, dtype=np.float64), thresholds)
+    held_out_fpr = {name: _flagged_share(np.asarray(scores, dtype=np.float64), cuts)
                     for name, scores in (held_out_negatives or {}).items()}
     f1[np.maximum.reduce([worst_fpr, *held_out_fpr.values()]) > max_false_positive_rate] = -1.0
     best = int(np.argmax(f1))
-    lower = thresholds[best + 1] if best + 1 < len(thresholds) else 0.0
-    threshold = 1.0 if not np.isfinite(thresholds[best]) else float((thresholds[best] + lower) / 2)
     precision = float(tp[best] / (tp[best] + fp[best])) if tp[best] + fp[best] > 0 else 0.0
     chosen = {
         "f1": float(max(f1[best], 0.0)),
@@ -161,7 +162,7 @@ def choose_threshold(
             name: {"rows": int(np.size(scores)), "false_positive_rate": float(held_out_fpr[name][best])}
             for name, scores in held_out_negatives.items()
         }
-    return min(max(threshold, 0.0), 1.0), chosen
+    return float(cuts[best]), chosen
 
 
 def _worst_kind_false_positive_rate(
