@@ -82,6 +82,19 @@ def test_a_held_out_negative_between_two_labelled_scores_counts_at_the_threshold
     assert chosen["held_out_false_positive_rate"]["human"]["false_positive_rate"] == np.mean(human >= threshold)
 
 
+def test_missing_or_textless_negatives_are_input_errors(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from detector.errors import InputError
+
+    with pytest.raises(InputError, match="not found"):
+        training.calibrate.read_negatives(tmp_path / "absent.parquet")
+    pq.write_table(pa.table({"sentence": ["A human sentence."]}), tmp_path / "textless.parquet")
+    with pytest.raises(InputError, match="text column"):
+        training.calibrate.read_negatives(tmp_path / "textless.parquet")
+
+
 def test_isotonic_threshold_reaches_the_cap_instead_of_stopping_on_a_plateau(overconfident):
     raw, labels = overconfident
     finest = choose_threshold(raw, labels, 0.03)[1]

@@ -115,7 +115,7 @@ def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert
 
 def test_held_out_negatives_cap_the_threshold_of_a_training_run_and_reach_its_card(dataset_dir, tiny_bert_dir, tmp_path):
     out, negatives = tmp_path / "model", tmp_path / "human_negatives.parquet"
-    _write_split(negatives, 1)
+    pq.write_table(pa.table({"text": [f"A human sentence, number {i}." for i in range(12)]}), negatives)  # text alone, as calibrate takes it
     record = main(_args(dataset_dir, tiny_bert_dir, out, "--epochs", "1", "--max-steps", "1", "--max-fpr", "0.5",
                         "--negatives", str(negatives)))
     held_out = record["calibration"]["held_out_false_positive_rate"]["human_negatives"]

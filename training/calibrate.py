@@ -37,8 +37,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_curve
 
 from detector.classifier import CALIBRATION_FILE, Calibration
+from detector.errors import InputError
 
-__all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "calibration_summary", "calibrate_model", "main"]
+__all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "read_negatives", "calibration_summary", "calibrate_model", "main"]
 
 
 def fit_calibration(
@@ -186,6 +187,18 @@ def _flagged_share(negatives: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return (ordered.size - np.searchsorted(ordered, thresholds, side="left")) / ordered.size
 
 
+def read_negatives(path: str | Path) -> tuple[str, list[str]]:
+    """The name (file stem) and sentences (column ``text``) of a held-out negatives Parquet file."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"held-out negatives {path} not found; build them with `python -m training.build_dataset`")
+    if "text" not in pq.read_schema(path).names:
+        raise InputError(f"held-out negatives {path} lack a text column")
+    return path.stem, pq.read_table(path, columns=["text"]).column("text").to_pylist()
+
+
 def choose_word_threshold(word_labels, word_scores) -> tuple[float, dict]:
     """Threshold on word substitution probabilities with the best pooled word F1 (0.5 without data).
 
@@ -229,7 +242,8 @@ def calibrate_model(
     tokens = [tokenize(text) for text in texts]
     held_out_tokens = {}
     if negatives is not None:
-        held_out_tokens[Path(negatives).stem] = [tokenize(text) for text in pq.read_table(negatives, columns=["text"]).column("text").to_pylist()]
+        name, sentences = read_negatives(negatives)
+        held_out_tokens[name] = [tokenize(text) for text in sentences]
     fitted = {}
     for quantize in (False, True):
         scorer = SpinScorer.load(model_dir, quantize=quantize)

@@ -51,7 +51,7 @@ from transformers import AutoTokenizer
 from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
 from detector.errors import InputError
 from detector.text import tokenize
-from training.calibrate import calibration_summary, fit_calibration
+from training.calibrate import calibration_summary, fit_calibration, read_negatives
 
 __all__ = ["TrainConfig", "SplitData", "load_split", "evaluate", "train", "main"]
 
@@ -672,8 +672,9 @@ def finish(
     raw, words = scorer.score_subwords(calibration.inputs, config.eval_batch_size)
     held_out = None
     if config.negatives:
-        negatives = load_split(Path(config.negatives), scorer.tokenizer, config.max_length)
-        held_out = {Path(config.negatives).stem: scorer.score_subwords(negatives.inputs, config.eval_batch_size)[0]}
+        name, sentences = read_negatives(config.negatives)
+        inputs = encode_texts(scorer.tokenizer, sentences, config.max_length)
+        held_out = {name: scorer.score_subwords(inputs, config.eval_batch_size)[0]}
     scorer.calibration = fit_calibration(
         raw, calibration.labels.astype(int), config.calibration, config.max_fpr, calibration.word_labels, words,
         calibration.kinds, held_out,
