@@ -41,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from detector.batch import cores, default_workers, read_batch_output, run_batch  # noqa: E402
 from detector.machine import describe_machine  # noqa: E402
+from detector.precision import fast_precision  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "batch_throughput.json"
 NEWS_LENGTH = 600
@@ -114,12 +115,12 @@ def build_index(sources_path: Path, work: Path) -> tuple[Path, float | None]:
 
 
 # ------------------------------------------------------------------------------------ throughput
-def loaded(index_dir: Path, quantize: bool):
-    """A loaded `Detector` (int8 or fp32) and the index read with its encoder."""
+def loaded(index_dir: Path, precision: str):
+    """A loaded `Detector` at `precision` (`detector.precision`) and the index read with its encoder."""
     from detector.api import Detector
     from detector.index import SourceIndex
 
-    detector = Detector.load(quantize=quantize)
+    detector = Detector.load(precision=precision)
     return detector, SourceIndex.load(index_dir, encoder=detector.encoder)
 
 
@@ -230,20 +231,25 @@ def corpus_facts(sources: int, suspects: list[dict], sample: list[dict], index_s
 
 
 def throughput(sample: list[dict], sample_path: Path, index_dir: Path, work: Path) -> dict:
-    """The naive loop and the default batch path (int8) with the detector loaded beforehand; the
-    batch path at fp32; the default as a command would run it (loading included); and the two ways
-    of using every core. Each batch run's verdicts are compared with the naive loop's."""
+    """The naive loop and the default batch path (precision "fast": bf16 on CPUs with AMX, else int8)
+    with the detector loaded beforehand; the batch path at fp32, and at int8 where fast means bf16;
+    the default as a command would run it (loading included); and the two ways of using every core.
+    Each batch run's verdicts are compared with the naive loop's."""
     n = cores()
-    full, full_index = loaded(index_dir, quantize=False)
+    full, full_index = loaded(index_dir, "fp32")
     naive = naive_rate([row["text"] for row in sample], full, full_index)
     rates = {
         "naive_loop": naive,
         "batch_full_precision": batch_rate(sample_path, full_index, work / "bench-fp32", detector=full),
     }
     del full, full_index
-    int8, int8_index = loaded(index_dir, quantize=True)
-    rates["batch_default"] = batch_rate(sample_path, int8_index, work / "bench-default", detector=int8)
-    del int8, int8_index
+    fast, fast_index = loaded(index_dir, "fast")
+    rates["batch_default"] = batch_rate(sample_path, fast_index, work / "bench-default", detector=fast)
+    del fast, fast_index
+    if fast_precision() != "int8":
+        int8, int8_index = loaded(index_dir, "int8")
+        rates["batch_int8"] = batch_rate(sample_path, int8_index, work / "bench-int8", detector=int8)
+        del int8, int8_index
     rates.update({
         "batch_default_with_start_up": batch_rate(sample_path, index_dir, work / "bench-cold"),
         "one_process_all_threads": batch_rate(sample_path, index_dir, work / "bench-threads", workers=1, threads=n),
@@ -259,6 +265,7 @@ def throughput(sample: list[dict], sample_path: Path, index_dir: Path, work: Pat
     faster = 1 if threads >= processes else n
     return {
         **rates,
+        "default_precision": fast_precision(),
         "default_workers": default_workers(),
         "faster_workers": faster,
         "default_is_the_faster": default_workers() == faster,

@@ -3,12 +3,17 @@
 Paths, each measured in a fresh process (so that peak memory is its own) on the same sentences:
 
 - ``fp32``: the plain transformers model in full precision (`SpinScorer.load`);
-- ``int8``: the same weights with int8 dynamically quantised Linear layers (`SpinScorer.load(quantize=True)`,
-  `Detector.load(quantize=True)`, `spin-detect ... --quantize`, the batch job's default): the fast CPU
-  path, with the int8 calibration of the model folder. ``Detector.load()`` keeps fp32.
+- ``int8``: the same weights with int8 dynamically quantised Linear layers (`SpinScorer.load(precision="int8")`,
+  `Detector.load(precision="int8")`, `spin-detect ... --precision int8`), with the int8 calibration
+  of the model folder;
+- ``bf16``: the encoder in bfloat16 (`precision="bf16"`), with the fp32 calibration: fast where the
+  CPU has AMX, emulated and slow elsewhere.
 
-Agreement of int8 with fp32: share of equal spun/not-spun decisions at the model's threshold, mean
-and largest absolute difference of the calibrated probability, and Pearson correlation.
+``fast_path`` names the one that ``precision="fast"`` (the batch job's default) picks on this machine
+(`detector.precision`). ``Detector.load()`` keeps fp32.
+
+Agreement of int8 and bf16 with fp32: share of equal spun/not-spun decisions (each path at its own
+threshold), mean and largest absolute difference of the calibrated probability, and Pearson correlation.
 
 Where the time goes, per path: seconds in word tokenisation, subword encoding and the model, and
 the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--layers``
@@ -40,8 +45,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detector.machine import describe_machine  # noqa: E402
+from detector.precision import fast_precision  # noqa: E402
 
-PATHS = {"fp32": False, "int8": True}
+PATHS = ("fp32", "int8", "bf16")
 TOP_OPERATORS = 6
 
 
@@ -62,11 +68,11 @@ def news_sentences(count: int, shared: str | None) -> list[str]:
 
 
 def measure(
-    model: str, quantize: bool, layers: int | None, sentences: list[str], threads: int, batch_size: int, queue
+    model: str, precision: str, layers: int | None, sentences: list[str], threads: int, batch_size: int, queue
 ) -> None:
     """Child process: load, warm up, time `predict` over every sentence, report speed, memory, scores.
 
-    ``layers`` keeps only the first that many encoder layers (before quantising).
+    ``layers`` keeps only the first that many encoder layers (before the precision is set).
     """
     import torch
 
@@ -77,8 +83,7 @@ def measure(
     scorer = SpinScorer.load(model)
     if layers is not None:
         scorer.model.keep_layers(layers)
-    if quantize:
-        scorer.quantize()
+    scorer.with_precision(precision)
     load_seconds = time.perf_counter() - started
     scorer.predict(sentences[: batch_size * 2], batch_size=batch_size)
     started = time.perf_counter()
@@ -121,10 +126,10 @@ def time_split(scorer, sentences: list[str], batch_size: int) -> dict:
     }
 
 
-def run_path(model: str, quantize: bool, sentences: list[str], threads: int, batch_size: int, layers: int | None = None) -> dict:
+def run_path(model: str, precision: str, sentences: list[str], threads: int, batch_size: int, layers: int | None = None) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=measure, args=(model, quantize, layers, sentences, threads, batch_size, queue))
+    process = context.Process(target=measure, args=(model, precision, layers, sentences, threads, batch_size, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -134,10 +139,9 @@ def run_path(model: str, quantize: bool, sentences: list[str], threads: int, bat
 def agreement(reference: dict, other: dict) -> dict:
     """How closely ``other``'s calibrated probabilities and decisions follow ``reference``'s."""
     a, b = np.asarray(reference["probabilities"]), np.asarray(other["probabilities"])
-    threshold = reference["threshold"]
     difference = np.abs(a - b)
     return {
-        "decision_agreement": float(np.mean((a >= threshold) == (b >= threshold))),
+        "decision_agreement": float(np.mean((a >= reference["threshold"]) == (b >= other["threshold"]))),
         "mean_abs_difference": float(difference.mean()),
         "max_abs_difference": float(difference.max()),
         "pearson": float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan"),
@@ -161,12 +165,12 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sentences = news_sentences(args.sentences, args.shared)
-    runs = {name: run_path(args.model, quantize, sentences, args.threads, args.batch_size) for name, quantize in PATHS.items()}
+    runs = {name: run_path(args.model, name, sentences, args.threads, args.batch_size) for name in PATHS}
     shallow = {
-        f"int8_first_{n}_layers": run_path(args.model, True, sentences, args.threads, args.batch_size, layers=n)
+        f"int8_first_{n}_layers": run_path(args.model, "int8", sentences, args.threads, args.batch_size, layers=n)
         for n in args.layers
     }
-    compared = {folder: run_path(folder, True, sentences, args.threads, args.batch_size) for folder in args.compare}
+    compared = {folder: run_path(folder, "int8", sentences, args.threads, args.batch_size) for folder in args.compare}
     result = {
         "model": args.model,
         "sentences": len(sentences),
@@ -174,8 +178,10 @@ def main(argv: list[str] | None = None) -> dict:
         "threads": args.threads,
         "batch_size": args.batch_size,
         "machine": describe_machine(),
+        "fast_path": fast_precision(),
         "paths": {name: {k: v for k, v in run.items() if k != "probabilities"} for name, run in runs.items()},
         "int8_vs_fp32": agreement(runs["fp32"], runs["int8"]),
+        "bf16_vs_fp32": agreement(runs["fp32"], runs["bf16"]),
         "shallower_int8": {
             name: {k: v for k, v in run.items() if k not in ("probabilities", "threshold")} for name, run in shallow.items()
         },
@@ -192,6 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
     for name, run in (result["paths"] | result["shallower_int8"] | result["compared_int8"]).items():
         print(f"{name}: {run['sentences_per_second']:.0f} sentences/s, peak {run['peak_rss_mb']:.0f} MB")
     print("int8 vs fp32:", json.dumps(result["int8_vs_fp32"]))
+    print("bf16 vs fp32:", json.dumps(result["bf16_vs_fp32"]))
+    print("fast path here:", result["fast_path"])
     return result
 
 

@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 
 from detector.documents import read_documents
 from detector.errors import InputError
+from detector.precision import resolve_precision
 
 __all__ = [
     "BatchSummary",
@@ -124,7 +125,7 @@ class BatchOptions:
     details: bool = False
     max_chars: int = DEFAULT_MAX_CHARS
     exclude_self: bool = True
-    quantize: bool = True  # int8 classifier and encoder (`Detector.load(quantize=True)`)
+    precision: str = "int8"  # of the classifier and encoder (`Detector.load(precision=...)`), resolved: no "fast"
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
@@ -315,15 +316,15 @@ class ArticleScorer:
 
 @dataclass(frozen=True)
 class DetectorLoader:
-    """Loads the detector in a worker process or Ray actor: `Detector.load(model, quantize=...)` (picklable)."""
+    """Loads the detector in a worker process or Ray actor: `Detector.load(model, precision=...)` (picklable)."""
 
     model: str | None = None
-    quantize: bool = True
+    precision: str = "int8"
 
     def __call__(self):
         from detector.api import Detector
 
-        return Detector.load(self.model, quantize=self.quantize)
+        return Detector.load(self.model, precision=self.precision)
 
 
 @dataclass(frozen=True)
@@ -677,7 +678,7 @@ def run_batch(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
-    quantize: bool = True,
+    precision: str = "fast",
     workers: int | None = None,
     threads: int | None = None,
     batch_size: int = 32,
@@ -701,8 +702,9 @@ def run_batch(
         details: add the full report as JSON in a "report" column.
         max_chars: longer articles go to the errors file; exclude_self: an indexed source whose id
             equals the article's is never its candidate.
-        quantize: load the model (when `detector` is not given) with int8 classifier and encoder,
-            about twice as fast on the CPU, with the model's int8 calibration (False: fp32).
+        precision: of the model loaded when `detector` is not given (`Detector.load`): "fast" (bf16
+            on CPUs with AMX, else int8 with the model's int8 calibration), "bf16", "int8" or "fp32".
+            The manifest records what "fast" meant, so a resume on another kind of CPU is refused.
         workers: processes scoring in parallel (default `default_workers()`); threads: torch
             intra-op threads per worker (default: the cores shared out between the workers).
         batch_size: articles per `analyze_many` call; chunk_size / commit_seconds: a chunk is
@@ -717,12 +719,14 @@ def run_batch(
         return run_batch_ray(
             input, output, index=index, detector=detector, model=model, id_field=id_field, text_field=text_field,
             output_format=output_format, details=details, max_chars=max_chars, exclude_self=exclude_self,
-            quantize=quantize, batch_size=batch_size, chunk_size=chunk_size, commit_seconds=commit_seconds, overwrite=overwrite,
+            precision=precision, batch_size=batch_size, chunk_size=chunk_size, commit_seconds=commit_seconds, overwrite=overwrite,
             progress=progress, **engine_options,
         )
     if engine != "local" or engine_options:
         raise InputError(f"engine={engine!r} with options {sorted(engine_options)}: use engine 'local' (no options) or 'ray'")
-    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, quantize)
+    options = BatchOptions(
+        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, resolve_precision(precision)
+    )
     workers = _checked_workers(workers, index, detector)
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
@@ -841,7 +845,7 @@ def worker_spec(index, detector, model, options: BatchOptions, threads: int | No
 
     Paths are made absolute, since a worker (a Ray actor above all) may start in another folder.
     """
-    factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model), options.quantize)
+    factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model), options.precision)
     return WorkerSpec(factory, _absolute(index) if isinstance(index, (str, Path)) else None, options, threads)
 
 

@@ -8,8 +8,8 @@ few confident swaps is called spun and the word head learns from the sentence la
 `SpinScorer` is the inference side: a model folder in and out (``config.json``,
 ``model.safetensors`` in fp16, tokenizer files, ``calibration.json``), calibrated sentence
 probabilities and per-word probabilities for the word tokens of `detector.text.tokenize`, in
-length-sorted batches under `torch.inference_mode()`, with an int8 dynamically quantised path for
-the CPU.
+length-sorted batches under `torch.inference_mode()`, with faster reduced-precision paths (bf16,
+int8; see `detector.precision`).
 
 This module needs only torch, transformers, numpy, safetensors and `detector.text`, so that the
 training machine can import it.
@@ -40,7 +40,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from detector.errors import InputError, ModelFormatError
-from detector.quantize import int8_linear_layers
+from detector.precision import int8_linear_layers, resolve_precision
 from detector.text import Token, tokenize
 
 __all__ = [
@@ -160,6 +160,7 @@ class SpinClassifier(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor) -> SpinOutput:
         """Logits for a padded batch; ``word_index`` >= 0 marks each word's first subword."""
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        states = states.to(self.word_head[1].weight.dtype)  # a bf16 encoder feeds the fp32 heads
         word_logits = self.word_head(states).squeeze(-1)
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
@@ -344,7 +345,12 @@ class SpinScorer:
         self.calibration = calibration or Calibration()
         self.max_length = max_length
         self.base_model = base_model
-        self.quantized = False
+        self.precision = "fp32"
+
+    @property
+    def quantized(self) -> bool:
+        """Whether the encoder runs int8 dynamically quantised Linear layers."""
+        return self.precision == "int8"
 
     @property
     def threshold(self) -> float:
@@ -361,8 +367,13 @@ class SpinScorer:
         return next(self.model.parameters(), torch.empty(0)).device
 
     @classmethod
-    def load(cls, path: str | os.PathLike, quantize: bool = False, device: str | None = None) -> "SpinScorer":
-        """Read a model folder; ``quantize=True`` gives int8 dynamically quantised Linear layers (CPU)."""
+    def load(
+        cls, path: str | os.PathLike, quantize: bool = False, device: str | None = None, precision: str = "fp32"
+    ) -> "SpinScorer":
+        """Read a model folder, to run at ``precision`` (``fp32``, ``bf16``, ``int8`` or ``fast``).
+
+        ``quantize=True`` is short for ``precision="int8"``.
+        """
         folder = Path(path)
         config = _read_config(folder)
         calibration = _read_calibration(folder)
@@ -375,11 +386,30 @@ class SpinScorer:
         model.load_state_dict(_read_weights(folder, model))
         tokenizer = _read_tokenizer(folder)
         scorer = cls(model, tokenizer, calibration, config["max_length"], config.get("base_model", ""))
-        if quantize:
-            scorer.quantize()
-        elif device is not None:
+        if quantize and precision not in ("fp32", "int8"):
+            raise InputError(f"quantize=True asks for int8 but precision={precision!r}: give one of them")
+        if device is not None:
             scorer.model.to(device)
-        return scorer
+        return scorer.with_precision("int8" if quantize else precision)
+
+    def with_precision(self, precision: str) -> "SpinScorer":
+        """Run at ``precision`` from now on (``fp32``, ``bf16``, ``int8`` or ``fast``; `detector.precision`)."""
+        precision = resolve_precision(precision, self.device)
+        if precision == self.precision:
+            return self
+        if self.precision != "fp32":
+            raise InputError(f"the model already runs in {self.precision}; load it again for {precision}")
+        return self.quantize() if precision == "int8" else self.to_bf16()
+
+    def to_bf16(self) -> "SpinScorer":
+        """Run the encoder in bfloat16 (fast on CPUs with AMX, and on GPUs); the heads stay in fp32.
+
+        Raw probabilities move by about 0.001 on average (`benchmarks/classifier_throughput.py`
+        measures it), so the full-precision calibration and threshold still apply.
+        """
+        self.model.encoder.to(torch.bfloat16)
+        self.precision = "bf16"
+        return self
 
     def quantize(self) -> "SpinScorer":
         """Swap the encoder's Linear layers for int8 dynamically quantised ones (CPU inference only).
@@ -391,16 +421,17 @@ class SpinScorer:
         if self.device.type != "cpu":
             raise InputError(f"int8 dynamic quantisation runs on the CPU only, the model is on {self.device}")
         self.model.encoder = int8_linear_layers(self.model.encoder)
-        self.quantized = True
+        self.precision = "int8"
         if self.calibration.int8 is not None:
             self.calibration = self.calibration.int8
         return self
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the model folder atomically (fp16 safetensors); an existing README.md is kept."""
-        if self.quantized:
+        if self.precision != "fp32":
             raise InputError(
-                "a quantised SpinScorer cannot be saved; save the full-precision model and quantize on load"
+                f"a SpinScorer running in {self.precision} cannot be saved; save the full-precision model"
+                " and choose the precision on load"
             )
         folder = Path(path)
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,12 @@ class SentenceEncoder:
         self.name = name
         self.max_length = max_length
         self.dim = int(model.config.hidden_size)
-        self.quantized = False
+        self.precision = "fp32"
+
+    @property
+    def quantized(self) -> bool:
+        """Whether the Linear layers run int8 (`quantize`)."""
+        return self.precision == "int8"
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, max_length: int = 128) -> SentenceEncoder:
@@ -65,6 +70,23 @@ class SentenceEncoder:
         name = DEFAULT_ENCODER_NAME if path is None else folder.name
         return cls(model, tokenizer, name=name, max_length=max_length)
 
+    def with_precision(self, precision: str) -> SentenceEncoder:
+        """Run at ``precision`` from now on (``fp32``, ``bf16``, ``int8`` or ``fast``; `detector.precision`)."""
+        from detector.precision import resolve_precision
+
+        precision = resolve_precision(precision, next(self.model.parameters()).device)
+        if precision == self.precision:
+            return self
+        if self.precision != "fp32":
+            raise InputError(f"the encoder already runs in {self.precision}; load it again for {precision}")
+        if precision == "int8":
+            return self.quantize()
+        import torch
+
+        self.model.to(torch.bfloat16)
+        self.precision = "bf16"
+        return self
+
     def quantize(self) -> SentenceEncoder:
         """Swap the Linear layers for int8 dynamically quantised ones: about twice the CPU speed.
 
@@ -72,10 +94,10 @@ class SentenceEncoder:
         spun copy, so an index built at full precision still serves an int8 encoder (the batch
         benchmark's verdicts agree with fp32 on 99.5% of the articles).
         """
-        from detector.quantize import int8_linear_layers
+        from detector.precision import int8_linear_layers
 
         self.model = int8_linear_layers(self.model)
-        self.quantized = True
+        self.precision = "int8"
         return self
 
     def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:
@@ -102,14 +124,14 @@ class SentenceEncoder:
 
         inputs = self.tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt")
         with torch.inference_mode():
-            hidden = self.model(**inputs).last_hidden_state
+            hidden = self.model(**inputs).last_hidden_state.float()
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return pooled.float().numpy()
 
     def __repr__(self) -> str:
-        precision = ", int8" if self.quantized else ""
+        precision = "" if self.precision == "fp32" else f", {self.precision}"
         return f"SentenceEncoder(name={self.name!r}, dim={self.dim}, max_length={self.max_length}{precision})"
 
 

@@ -37,6 +37,7 @@ from detector.batch import (
     worker_spec,
 )
 from detector.errors import InputError
+from detector.precision import resolve_precision
 
 __all__ = ["run_batch_ray", "RAY_EXTRA"]
 
@@ -57,7 +58,7 @@ def run_batch_ray(
     details: bool = False,
     max_chars: int = DEFAULT_MAX_CHARS,
     exclude_self: bool = True,
-    quantize: bool = True,
+    precision: str = "fast",
     batch_size: int = 32,
     chunk_size: int = 500,
     commit_seconds: float = 30.0,
@@ -71,7 +72,8 @@ def run_batch_ray(
 
     `index` must be a folder and `detector` None (load `model`) or a picklable factory, since every
     actor loads its own. Joins the Ray cluster at `address` ($RAY_ADDRESS, else starts a local Ray)
-    unless Ray is already initialised. Other arguments as for `run_batch`.
+    unless Ray is already initialised. ``precision="fast"`` is resolved here, on the driver, for every
+    actor. Other arguments as for `run_batch`.
     """
     ray = _import_ray()
     if detector is not None and not is_detector_factory(detector):
@@ -82,7 +84,9 @@ def run_batch_ray(
         raise InputError("the ray engine loads the index in every actor: pass the index folder path, not a loaded SourceIndex")
     if batch_size < 1:
         raise InputError(f"batch_size={batch_size} must be a positive number of articles")
-    options = BatchOptions(id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, quantize)
+    options = BatchOptions(
+        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, resolve_precision(precision)
+    )
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
                       chunk_size=chunk_size, commit_seconds=commit_seconds)

@@ -206,3 +206,16 @@ def test_analyze_many_takes_one_exclusion_list_per_article(det, index):
 def test_load_from_a_missing_folder_says_what_is_wrong(tmp_path):
     with pytest.raises(ModelFormatError, match="does not exist"):
         Detector.load(tmp_path / "no-model")
+
+
+@pytest.mark.parametrize("options, expected", [({"precision": "bf16"}, "bf16"), ({"quantize": True}, "int8"), ({}, "fp32")])
+def test_load_runs_classifier_and_encoder_at_the_precision_asked(parts, tmp_path, options, expected):
+    parts["scorer"].save(tmp_path / "model")
+    loaded = Detector.load(tmp_path / "model", **options)
+    assert loaded.scorer.precision == expected and loaded.encoder.precision == expected
+    assert loaded.score_sentences(["NATO should not confess new participants."])[0].spun_probability >= 0.0
+
+
+def test_load_refuses_two_different_precisions(tmp_path):
+    with pytest.raises(InputError, match="quantize=True asks for int8 but precision='bf16'"):
+        Detector.load(tmp_path / "model", quantize=True, precision="bf16")

@@ -471,10 +471,23 @@ def test_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, seed_texts):
     assert {key: row["verdict"] for key, row in rows.items()} == expected
 
 
-def test_quantize_reaches_the_workers_and_the_manifest(tmp_path):
+def test_precision_reaches_the_workers_and_the_manifest(tmp_path):
     from detector.batch import DetectorLoader, job_manifest, worker_spec
 
-    options = BatchOptions(quantize=True)
+    options = BatchOptions(precision="bf16")
     spec = worker_spec(None, None, tmp_path / "model", options)
-    assert spec.detector_factory == DetectorLoader(str((tmp_path / "model").absolute()), True)
-    assert job_manifest(tmp_path / "in.jsonl", None, None, None, options)["options"]["quantize"] is True
+    assert spec.detector_factory == DetectorLoader(str((tmp_path / "model").absolute()), "bf16")
+    assert job_manifest(tmp_path / "in.jsonl", None, None, None, options)["options"]["precision"] == "bf16"
+
+
+def test_fast_precision_is_recorded_as_what_it_meant_so_another_cpu_cannot_resume(tmp_path, monkeypatch, seed_texts):
+    import detector.precision
+
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": seed_texts["003"]}])
+    monkeypatch.setattr(detector.precision, "has_bf16_matrix_units", lambda: True)
+    run_batch(path, tmp_path / "out", detector=FakeDetector(), progress=False)
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["options"]["precision"] == "bf16"
+    monkeypatch.setattr(detector.precision, "has_bf16_matrix_units", lambda: False)
+    with pytest.raises(InputError, match="options.precision: 'bf16' then, 'int8' now"):
+        run_batch(path, tmp_path / "out", detector=FakeDetector(), progress=False)

@@ -121,8 +121,30 @@ def test_quantized_model_agrees_with_full_precision(model_dir):
     for (p_full, w_full), (p_q, w_q) in zip(full.predict(SENTENCES), quantized.predict(SENTENCES)):
         assert p_q == pytest.approx(p_full, abs=0.03)
         assert [p for _, p in w_q] == pytest.approx([p for _, p in w_full], abs=0.03)
-    with pytest.raises(InputError, match="quantised SpinScorer cannot be saved"):
+    with pytest.raises(InputError, match="running in int8 cannot be saved"):
         quantized.save(model_dir.parent / "never")
+
+
+def test_bf16_model_agrees_with_full_precision_and_keeps_its_calibration(model_dir):
+    full, half = SpinScorer.load(model_dir), SpinScorer.load(model_dir, precision="bf16")
+    assert half.precision == "bf16" and not half.quantized
+    assert half.calibration == full.calibration
+    assert half.model.word_head[1].weight.dtype == torch.float32  # the heads stay in fp32
+    for (p_full, w_full), (p_half, w_half) in zip(full.predict(SENTENCES), half.predict(SENTENCES)):
+        assert p_half == pytest.approx(p_full, abs=0.02)
+        assert [p for _, p in w_half] == pytest.approx([p for _, p in w_full], abs=0.02)
+    with pytest.raises(InputError, match="already runs in bf16"):
+        half.with_precision("int8")
+    with pytest.raises(InputError, match="running in bf16 cannot be saved"):
+        half.save(model_dir.parent / "never")
+
+
+def test_precision_is_checked_on_load(model_dir):
+    with pytest.raises(InputError, match="precision 'fp16' is unknown"):
+        SpinScorer.load(model_dir, precision="fp16")
+    with pytest.raises(InputError, match="quantize=True asks for int8"):
+        SpinScorer.load(model_dir, quantize=True, precision="bf16")
+    assert SpinScorer.load(model_dir, precision="fast").precision in ("bf16", "int8")
 
 
 def test_quantized_model_uses_its_own_calibration(tiny_scorer, tmp_path):

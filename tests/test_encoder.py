@@ -49,6 +49,17 @@ def test_int8_encoder_stays_close_to_full_precision(tiny_bert_dir, encoder):
     assert np.all(cosines > 0.98)
 
 
+def test_bf16_encoder_gives_float32_vectors_close_to_full_precision(tiny_bert_dir, encoder):
+    sentences = ["NATO met in Brussels.", "Russia won China's backing for its plan.", ""]
+    half = SentenceEncoder.load(tiny_bert_dir).with_precision("bf16")
+    assert half.precision == "bf16" and "bf16" in repr(half) and not half.quantized
+    vectors = half.encode(sentences)
+    assert vectors.dtype == np.float32
+    assert np.all(np.sum(vectors * encoder.encode(sentences), axis=1) > 0.99)
+    with pytest.raises(InputError, match="already runs in bf16"):
+        half.with_precision("int8")
+
+
 def test_bad_inputs(encoder, tmp_path):
     with pytest.raises(InputError, match="not one string"):
         encoder.encode("one sentence")

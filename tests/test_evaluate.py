@@ -168,6 +168,18 @@ def test_reference_model_is_scored_beside_the_model(tiny_data, tiny_model, share
     assert "spun 20-40% sentence F1 at 25.0% clean-news FPR" in capsys.readouterr().out
 
 
+def test_model_and_reference_run_at_the_precision_asked(tiny_data, tiny_model, shared_dir, tmp_path):
+    common = ["--model", str(tiny_model), "--reference", str(tiny_model), "--data", str(tiny_data),
+              "--baselines", "none", "--bootstrap", "5", "--shared", str(shared_dir)]
+    main([*common, "--out", str(tmp_path / "fp32.json")])
+    main([*common, "--out", str(tmp_path / "bf16.json"), "--precision", "bf16"])
+    fp32, bf16 = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("fp32", "bf16"))
+    assert (fp32["config"]["precision"], bf16["config"]["precision"]) == ("fp32", "bf16")
+    assert bf16["systems"]["model"] == bf16["systems"]["reference"]
+    seeds = [run["systems"]["model"]["seeds"]["mean_probability"] for run in (fp32, bf16)]
+    assert seeds[1] != seeds[0] and seeds[1] == pytest.approx(seeds[0], abs=0.02)
+
+
 def test_clean_fpr_levels_are_checked(tiny_data, tiny_model, tmp_path):
     with pytest.raises(InputError, match="strictly between 0 and 1"):
         evaluate(EvalConfig(model=str(tiny_model), data=str(tiny_data), out=str(tmp_path / "x.json"), clean_fpr_levels=(0.02, 3.0)))

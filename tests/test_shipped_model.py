@@ -45,14 +45,15 @@ def test_confess_and_participants_are_top_scored_words(det, shared_dir):
     assert "confess" in score.swapped_words, score.word_scores
 
 
-def test_quantised_path_agrees_with_full_precision(shared_dir):
+@pytest.mark.parametrize("precision, equal, mean_difference", [("int8", 0.9, 0.1), ("bf16", 0.98, 0.01)])
+def test_fast_paths_agree_with_full_precision(shared_dir, precision, equal, mean_difference):
     from detector.classifier import SpinScorer
     from detector.api import DEFAULT_MODEL_PATH
 
     sentences = [s for group in seed_sentences(str(shared_dir)).values() for s in group]
-    full = np.array([p for p, _ in SpinScorer.load(DEFAULT_MODEL_PATH).predict(sentences)])
-    fast_scorer = SpinScorer.load(DEFAULT_MODEL_PATH, quantize=True)
+    full_scorer = SpinScorer.load(DEFAULT_MODEL_PATH)
+    full = np.array([p for p, _ in full_scorer.predict(sentences)])
+    fast_scorer = SpinScorer.load(DEFAULT_MODEL_PATH, precision=precision)
     fast = np.array([p for p, _ in fast_scorer.predict(sentences)])
-    threshold = fast_scorer.threshold
-    assert np.mean((full >= threshold) == (fast >= threshold)) >= 0.9
-    assert np.mean(np.abs(full - fast)) <= 0.1
+    assert np.mean((full >= full_scorer.threshold) == (fast >= fast_scorer.threshold)) >= equal
+    assert np.mean(np.abs(full - fast)) <= mean_difference

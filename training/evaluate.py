@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 
 from detector import metrics
 from detector.errors import InputError
+from detector.precision import PRECISIONS
 from detector.text import split_sentences
 from training import corpora
 
@@ -89,6 +90,7 @@ class EvalConfig:
     max_fpr: float = 0.03  # false-positive cap of the baselines' thresholds, as the model's calibration uses
     clean_fpr_levels: tuple[float, ...] = CLEAN_FPR_LEVELS  # shares of held-out clean news flagged, for section 7
     reference: str | None = None  # a second SpinScorer folder scored as system "reference"
+    precision: str = "fp32"  # of the model and the reference (`detector.precision`): the path users run
 
 
 @dataclass
@@ -109,11 +111,11 @@ class Scorer:
         return self.cache[key]
 
 
-def model_scorer(path: str | os.PathLike, name: str = "model", batch_size: int = 64) -> Scorer:
-    """A `Scorer` over a saved `SpinScorer` folder: calibrated sentence and word probabilities."""
+def model_scorer(path: str | os.PathLike, name: str = "model", batch_size: int = 64, precision: str = "fp32") -> Scorer:
+    """A `Scorer` over a saved `SpinScorer` folder at `precision`: calibrated sentence and word probabilities."""
     from detector.classifier import SpinScorer
 
-    spin_scorer = SpinScorer.load(path)
+    spin_scorer = SpinScorer.load(path, precision=precision)
 
     def predict(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         results = spin_scorer.predict(texts, batch_size=batch_size)
@@ -419,8 +421,12 @@ def evaluate(config: EvalConfig) -> dict:
     sets["calibration_sample"] = _sample_split(data / "test.parquet", config.calibration_rows, config.seed)
     seeds = seed_sentences(config.shared)
     systems = {}
-    reference = [model_scorer(config.reference, name="reference", batch_size=config.batch_size)] if config.reference else []
-    for scorer in [model_scorer(config.model, batch_size=config.batch_size), *reference, *train_baselines(config, data)]:
+    reference = (
+        [model_scorer(config.reference, name="reference", batch_size=config.batch_size, precision=config.precision)]
+        if config.reference
+        else []
+    )
+    for scorer in [model_scorer(config.model, batch_size=config.batch_size, precision=config.precision), *reference, *train_baselines(config, data)]:
         systems[scorer.name] = system_report(scorer, sets, seeds, config)
         _log(f"{scorer.name} evaluated ({time.time() - started:.0f}s)")
     report = {
@@ -564,6 +570,8 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
     parser.add_argument("--at-clean-fpr", default=",".join(f"{r:g}" for r in CLEAN_FPR_LEVELS),
                         help="comma-separated shares of held-out clean news flagged, for F1 at equal false-positive rate")
     parser.add_argument("--reference", default=None, help="a second SpinScorer folder (e.g. the shipped model) scored in the same run")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="run the model and the reference at this precision (int8 with its own calibration)")
     args = parser.parse_args(argv)
     baselines = () if args.baselines == "none" else tuple(b.strip() for b in args.baselines.split(",") if b.strip())
     try:
@@ -572,7 +580,7 @@ def parse_args(argv: list[str] | None = None) -> EvalConfig:
         parser.error(f"--at-clean-fpr takes comma-separated numbers such as 0.02,0.03, got {args.at_clean_fpr!r}")
     return EvalConfig(args.model, args.data, args.out, baselines, args.baseline_train, args.calibration_rows, args.loto_models,
                       args.bootstrap, args.batch_size, args.seed, args.shared, args.max_rows, args.card, args.max_fpr,
-                      levels, args.reference)
+                      levels, args.reference, args.precision)
 
 
 def main(argv: list[str] | None = None) -> dict:
