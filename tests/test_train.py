@@ -113,6 +113,18 @@ def test_two_step_training_writes_a_loadable_model_folder(dataset_dir, tiny_bert
     assert "# Spin classifier" in (out / "README.md").read_text()
 
 
+@pytest.mark.parametrize("amx, extra, autocast", [(True, (), True), (True, ("--fp32",), False), (False, (), False)])
+def test_cpu_training_uses_bf16_autocast_only_where_the_cpu_has_amx(dataset_dir, tiny_bert_dir, tmp_path, monkeypatch,
+                                                                    amx, extra, autocast):
+    import training.train
+
+    monkeypatch.setattr(training.train, "has_bf16_matrix_units", lambda: amx)
+    record = main(_args(dataset_dir, tiny_bert_dir, tmp_path / "model", "--epochs", "1", "--max-steps", "1",
+                        "--device", "cpu", *extra))
+    assert record["autocast_bf16"] is autocast
+    assert np.isfinite(record["history"][0]["sentence_brier_loss"])
+
+
 def test_held_out_negatives_cap_the_threshold_of_a_training_run_and_reach_its_card(dataset_dir, tiny_bert_dir, tmp_path):
     out, negatives = tmp_path / "model", tmp_path / "human_negatives.parquet"
     pq.write_table(pa.table({"text": [f"A human sentence, number {i}." for i in range(12)]}), negatives)  # text alone, as calibrate takes it

@@ -2,7 +2,8 @@
 
 A plain PyTorch loop: AdamW with linear warm-up and decay, gradient clipping, loss = sentence BCE
 (positive class weighted by the negative/positive ratio) + ``word_weight`` * word BCE over the first
-subword of every labelled word. bf16 autocast on CUDA, fp32 on the CPU. Each epoch ends with a
+subword of every labelled word. bf16 autocast on CUDA and on CPUs with AMX tiles (which multiply
+bf16 in hardware; ``--fp32`` turns it off), fp32 on other CPUs. Each epoch ends with a
 validation pass (sentence AUC / average precision / F1, word F1, false-positive rate by kind) and a
 checkpoint, so a killed run resumes at the next epoch when started again with the same arguments.
 The best epoch is calibrated on the calibration split (`training.calibrate`) and saved as an fp16
@@ -50,6 +51,7 @@ from transformers import AutoTokenizer
 
 from detector.classifier import MAX_LENGTH, SpinClassifier, SpinScorer, SubwordInput, collate_subwords, encode_words
 from detector.errors import InputError
+from detector.precision import has_bf16_matrix_units
 from detector.text import tokenize
 from training.calibrate import calibration_summary, fit_calibration, read_negatives
 
@@ -103,6 +105,7 @@ class TrainConfig:
     layers: int | None = None  # keep only the first N encoder layers of the initial model (a faster student)
     intermediate_size: int | None = None  # keep only the N most important feed-forward units of each layer
     negatives: str | None = None  # held-out negative sentences (Parquet) the calibrated threshold must also cap
+    fp32: bool = False  # no bf16 autocast, even on a device that runs it fast
 
     def resume_key(self) -> dict:
         """The settings a checkpoint must share with the run that resumes it."""
@@ -404,7 +407,8 @@ def train(config: TrainConfig) -> dict:
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
     config.workers = config.workers if config.workers is not None else (2 if device.type == "cuda" else 0)
-    autocast = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    fast_bf16 = torch.cuda.is_bf16_supported() if device.type == "cuda" else has_bf16_matrix_units()
+    autocast = fast_bf16 and not config.fp32
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
     tokenizer = AutoTokenizer.from_pretrained(config.base)
@@ -800,7 +804,8 @@ sentence probability is calibrated ({calibration["method"]}) on a held-out split
 called spun when its calibrated probability is at least the threshold {calibration["threshold"]:.4f}.
 
 Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
-`SpinScorer.load(path, quantize=True)` gives the int8 CPU path (one scale per output channel), {_int8_note(record)}
+`SpinScorer.load(path, precision="bf16")` runs the encoder in bfloat16 with the fp32 calibration (fast on CPUs
+with AMX); `SpinScorer.load(path, precision="int8")` gives the int8 CPU path (one scale per output channel), {_int8_note(record)}
 
 ## Training data
 
@@ -981,6 +986,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--freeze-embeddings",
         action="store_true",
         help="keep the word-embedding table fixed (words unseen in training keep their pretrained vectors)",
+    )
+    parser.add_argument(
+        "--fp32", action="store_true", help="train in fp32 even on a GPU or an AMX CPU, where bf16 autocast is the default"
     )
     command = "python -m training.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     return TrainConfig(**vars(parser.parse_args(argv)), command=command)
