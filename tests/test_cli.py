@@ -170,3 +170,19 @@ def test_missing_file_and_usage_errors(run, files, built):
     assert run("analyze").exit_code == 2
     assert run("index", "build", files / "wire.txt").exit_code == 2
     assert run("frobnicate").exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["analyze", "score"])
+def test_precision_option_reaches_the_loaded_model(monkeypatch, tiny, files, command):
+    from detector.api import Detector
+
+    asked = []
+
+    def load(path=None, **options):
+        asked.append(options.get("precision"))
+        return tiny["detector"]
+
+    monkeypatch.setattr(Detector, "load", staticmethod(load))
+    result = CliRunner().invoke(main, [command, str(files / "copy.txt"), "--precision", "int8"], obj={})
+    assert result.exit_code == 0, result.output
+    assert asked == ["int8"]
