@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from detector.cli import precision_option
 from detector.errors import IndexFormatError
-from detector.precision import PRECISIONS
 from detector.report import ArticleReport, render_html, render_markdown
 
 __all__ = ["analyze", "analyze_files", "render_reports"]
@@ -96,9 +96,7 @@ def render_reports(reports: Sequence[ArticleReport], output_format: str) -> str:
               help="Write the reports to this file instead of standard output.")
 @click.option("--model", type=click.Path(), default=None,
               help="Trained classifier folder (default: $SPIN_DETECTOR_MODEL, else models/spin-classifier if present).")
-@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
-              help="Precision of the classifier and the sentence encoder. bf16: fastest on CPUs with AMX; "
-                   "int8: faster on any CPU, about 3 verdicts in 100 move; fast: bf16 with AMX, else int8.")
+@precision_option(default="fp32")
 @click.option("--truncate", is_flag=True,
               help="Cut an article over the size limit (200,000 characters) at a word boundary and say so in "
                    "its report, instead of refusing it.")

@@ -14,7 +14,7 @@ import sys
 import click
 
 from detector.batch import DEFAULT_MAX_CHARS, OUTPUT_FORMATS, BatchSummary, run_batch
-from detector.precision import PRECISIONS
+from detector.cli import precision_option
 
 __all__ = ["batch", "batch_command", "summary_table"]
 
@@ -54,9 +54,7 @@ def summary_table(summary: BatchSummary) -> str:
               help="Longer articles go to the errors file.")
 @click.option("--exclude-self/--keep-self", default=True, show_default=True,
               help="Never match an article with the indexed source of the same id.")
-@click.option("--precision", type=click.Choice(PRECISIONS), default="fast", show_default=True,
-              help="Of the classifier and sentence encoder: fast is bf16 on CPUs with AMX (about 3x fp32, "
-                   "decisions as fp32), else int8 (about 2x fp32, with the model's int8 calibration).")
+@precision_option(default="fast")
 @click.option("--full-precision", "precision", flag_value="fp32", help="Same as --precision fp32.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this machine's cores; ray: Ray Data over an actor pool (pip install spin-detector[ray]).")

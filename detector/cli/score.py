@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
+from detector.cli import precision_option
 from detector.errors import InputError
-from detector.precision import PRECISIONS
 from detector.report import SentenceScore
 
 __all__ = ["score", "score_sentences_in", "read_sentences", "format_table", "format_jsonl"]
@@ -83,9 +83,7 @@ def format_jsonl(scores: list[SentenceScore]) -> str:
               help="table: probability, flag, top words and sentence; jsonl: one JSON object per sentence.")
 @click.option("--model", type=click.Path(), default=None,
               help="Trained classifier folder (default: $SPIN_DETECTOR_MODEL, else models/spin-classifier).")
-@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
-              help="bf16: about 3x faster on CPUs with AMX, decisions as fp32; int8: about 2x faster on any CPU, "
-                   "99% equal decisions; fast: bf16 with AMX, else int8.")
+@precision_option(default="fp32")
 @click.option("--quantize", "precision", flag_value="int8", help="Same as --precision int8.")
 @click.pass_context
 def score(ctx: click.Context, file: str, output_format: str, model: str | None, precision: str) -> None:
