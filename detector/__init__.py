@@ -13,23 +13,29 @@ import importlib
 
 __all__ = [
     "ArticleReport",
+    "DecisionModel",
     "Detector",
     "Document",
     "PairResult",
     "SentenceFinding",
     "SentenceScore",
+    "SourceContribution",
     "SourceIndex",
+    "SpinEvidence",
 ]
 __version__ = "0.1.0"
 
 _HOME = {
     "ArticleReport": "detector.report",
+    "DecisionModel": "detector.decision",
     "Detector": "detector.api",
     "Document": "detector.documents",
     "PairResult": "detector.relation",
     "SentenceFinding": "detector.report",
     "SentenceScore": "detector.report",
+    "SourceContribution": "detector.report",
     "SourceIndex": "detector.index",
+    "SpinEvidence": "detector.relation",
 }
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-import detector
 from detector.align import align_sentences
+from detector.decision import DECISIONS_FILE, DEFAULT_MODEL_PATH, DecisionModel
 from detector.encoder import SentenceEncoder
 from detector.errors import InputError, ModelFormatError
 from detector.language import SAMPLE_CHARS, LanguageGuess, detect_language
@@ -35,17 +35,18 @@ from detector.report import (
     ArticleReport,
     SentenceFinding,
     SentenceScore,
+    SourceContribution,
     count_relations,
     decide_verdict,
     spin_score,
 )
+from detector.story import story_marks
 from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
 
 __all__ = [
     "Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS", "DEFAULT_MAX_SENTENCE_CHARS", "OVERSIZE_POLICIES",
 ]
 
-DEFAULT_MODEL_PATH = Path(detector.__file__).resolve().parent.parent / "models" / "spin-classifier"
 MODEL_ENV = "SPIN_DETECTOR_MODEL"
 DEFAULT_MAX_CHARS = 200_000  # about 30,000 words: far beyond a news article, well within memory
 DEFAULT_MAX_SENTENCE_CHARS = 2_000  # word alignment is quadratic in sentence length; news sentences stay under 600
@@ -91,8 +92,10 @@ class Detector:
         candidates: sources retrieved per article; rerank: how many of them are aligned to pick
             the closest (the one with the largest summed alignment similarity).
         related_min_score: retrieval score of the best candidate (0..1) from which an article with
-            no aligned sentence is `related` (same story, written independently) rather than
-            `original`; 0.2 sits above the best candidates of articles absent from the index.
+            few aligned sentences may be `related` (same story, written independently) rather than
+            `original`; it must also share the marks of one event with a candidate (`detector.story`).
+        decisions: the `DecisionModel` that weighs a pair's evidence into a relation and holds the
+            verdict rules (default: the shipped model's ``decisions.json``).
         max_chars: longest article, in characters (default 200,000); what happens to a longer
             one is `on_oversize`'s choice.
         on_oversize: "reject" (default: a longer article raises `InputError`) or "truncate" (it is
@@ -122,6 +125,7 @@ class Detector:
         max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
         check_language: bool = True,
         model_note: str | None = None,
+        decisions: DecisionModel | None = None,
     ):
         _check_limits(max_chars, max_sentence_chars, on_oversize)
         self.encoder = encoder
@@ -136,6 +140,7 @@ class Detector:
         self.on_oversize = on_oversize
         self.max_sentence_chars = max_sentence_chars
         self.check_language = check_language
+        self.decisions = decisions if decisions is not None else DecisionModel.load()
         self.model_note = model_note if model_note is not None else (NO_CLASSIFIER_NOTE if scorer is None else None)
 
     def __repr__(self) -> str:
@@ -172,6 +177,8 @@ class Detector:
             scorer = SpinScorer.load(folder, precision=precision)
         else:
             note = f"{NO_CLASSIFIER_NOTE} (none found at {folder})"
+        if "decisions" not in options:
+            options["decisions"] = DecisionModel.load(folder if (folder / DECISIONS_FILE).is_file() else None)
         encoder = SentenceEncoder.load().with_precision(precision)
         return cls(encoder=encoder, synonyms=SynonymTable.load(), scorer=scorer, model_note=note, **options)
 
@@ -200,12 +207,15 @@ class Detector:
         embeddings = self.encoder.encode([source, suspect], batch_size=self.batch_size)
         alignment = align_sentences([suspect], embeddings[1:], [source], embeddings[:1], min_similarity=0.0)
         similarity = alignment[0].similarity if alignment else float(np.dot(embeddings[0], embeddings[1]))
-        probability = self.scorer.predict([suspect])[0][0] if self.scorer is not None and suspect else None
-        return self._compare(source, suspect, min(1.0, max(0.0, similarity)), probability)
+        probability, word_scores = self.scorer.predict([suspect])[0] if self.scorer is not None and suspect else (None, None)
+        return self._compare(source, suspect, min(1.0, max(0.0, similarity)), probability, word_scores)
 
-    def _compare(self, source: str, suspect: str, similarity: float, probability: float | None) -> PairResult:
-        threshold = {"classifier_threshold": self.scorer.threshold} if self.scorer is not None else {}
-        return compare_pair(source, suspect, similarity, self.synonyms, spun_probability=probability, **threshold)
+    def _compare(self, source: str, suspect: str, similarity: float, probability, word_scores) -> PairResult:
+        return compare_pair(
+            source, suspect, similarity, self.synonyms, spun_probability=probability,
+            word_scores=word_scores if probability is not None else None,
+            word_threshold=self.scorer.word_threshold if self.scorer is not None else 0.5, decisions=self.decisions,
+        )
 
     def analyze(self, text: str, index=None, exclude_ids: Iterable[str] = ()) -> ArticleReport:
         """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone."""
@@ -316,7 +326,7 @@ class Detector:
         report = ArticleReport(
             verdict="original", spin_score=0.0, sentences=findings, source_given=index is not None,
             classifier_used=self.scorer is not None and article.scored, notes=self._notes(article),
-            evasion=article.evasion, truncation=article.truncation,
+            evasion=article.evasion, truncation=article.truncation, decision_version=self.decisions.version,
             language=article.language.code if article.language else None,
         )
         if not findings:
@@ -366,7 +376,7 @@ class Detector:
             for finding in report.sentences:
                 if finding.spun_probability >= self.scorer.threshold:
                     finding.relation = "spun"
-        report.verdict = decide_verdict(report.sentences, source_given=False, has_candidate=False)
+        report.verdict = decide_verdict(report.sentences, source_given=False, has_candidate=False, rules=self.decisions.verdict)
 
     def _judge_against_source(self, report: ArticleReport, embeddings: np.ndarray, index, exclude_ids) -> None:
         content = [row for row, finding in enumerate(report.sentences) if not finding.is_boilerplate]
@@ -376,42 +386,77 @@ class Detector:
         texts = [report.sentences[row].text for row in content]
         vectors = embeddings[content]
         report.candidates = [(doc_id, float(score)) for doc_id, score in index.search(texts, vectors, k=self.candidates, exclude_ids=exclude_ids)]
-        best = self._closest_source(texts, vectors, report.candidates, index)
-        if best is not None:
-            report.source_id, source_texts, alignments = best
-            self._record_pairs(report, content, source_texts, alignments)
-        close = bool(report.candidates) and report.candidates[0][1] >= self.related_min_score
-        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=close)
+        aligned = self._aligned_candidates(texts, vectors, report.candidates, index)
+        if aligned:
+            self._record_pairs(report, content, aligned)
+        marks, marked = None, None
+        for doc_id, _ in report.candidates[: self.rerank]:
+            found = story_marks(texts, [segment.text for segment in index.source(doc_id).segments])
+            if marks is None or found.count > marks.count:
+                marks, marked = found, doc_id
+        if marks is not None:
+            report.story = {"source_id": marked, "names": list(marks.names), "numbers": list(marks.numbers), "quotations": marks.quotations}
+        rules = self.decisions.verdict
+        close = (
+            bool(report.candidates) and report.candidates[0][1] >= self.related_min_score
+            and marks is not None and marks.count >= rules.min_story_names
+        )
+        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules)
 
-    def _closest_source(self, texts, vectors, candidates, index):
-        """(source id, its content sentences, alignments) of the candidate that aligns best."""
-        best, best_weight = None, 0.0
+    def _aligned_candidates(self, texts, vectors, candidates, index) -> list[tuple[str, list[str], list]]:
+        """(source id, its content sentences, alignments) of the reranked candidates that align at
+        all, the one with the largest summed alignment similarity first."""
+        aligned = []
         for doc_id, _ in candidates[: self.rerank]:
             source = index.source(doc_id)
             keep = [i for i, segment in enumerate(source.segments) if not segment.is_boilerplate]
             source_texts = [source.segments[i].text for i in keep]
             alignments = align_sentences(texts, vectors, source_texts, source.embeddings[keep]) if keep else []
-            weight = sum(a.similarity for a in alignments)
-            if weight > best_weight:
-                best, best_weight = (doc_id, source_texts, alignments), weight
-            if best_weight >= len(texts):  # every sentence matched verbatim: no candidate can do better
+            if alignments:
+                aligned.append((doc_id, source_texts, alignments))
+            if sum(a.similarity for a in alignments) >= len(texts):  # every sentence matched verbatim
                 break
-        return best
+        return sorted(aligned, key=lambda item: -sum(a.similarity for a in item[2]))
 
-    def _record_pairs(self, report: ArticleReport, content: list[int], source_texts: list[str], alignments) -> None:
-        for alignment in alignments:
+    def _record_pairs(self, report: ArticleReport, content: list[int], aligned) -> None:
+        """Pair relations against the main source, and against every other source that contributes
+        at least two copied or spun sentences it aligns better than the main source does."""
+        pairs: dict[tuple[int, int], PairResult] = {}
+
+        def pair(rank: int, alignment) -> PairResult:
+            key = (rank, alignment.suspect_index)
+            if key not in pairs:
+                finding = report.sentences[content[alignment.suspect_index]]
+                source_sentence = _shorten(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
+                pairs[key] = self._compare(source_sentence, finding.text, alignment.similarity, finding.spun_probability, finding.word_scores)
+            return pairs[key]
+
+        chosen = {a.suspect_index: (0, a) for a in aligned[0][2]}
+        for rank, (_, _, alignments) in enumerate(aligned[1:], 1):
+            better = [a for a in alignments if a.suspect_index not in chosen or a.similarity > chosen[a.suspect_index][1].similarity]
+            reused = [a for a in better if pair(rank, a).relation in ("copy", "spun")]
+            if len(reused) >= self.decisions.verdict.min_reused_sentences:
+                chosen.update({a.suspect_index: (rank, a) for a in reused})
+        for rank, alignment in chosen.values():
+            result = pair(rank, alignment)
             finding = report.sentences[content[alignment.suspect_index]]
-            source_sentence = _shorten(source_texts[alignment.source_index], self.max_sentence_chars)[0]
-            pair = self._compare(source_sentence, finding.text, alignment.similarity, finding.spun_probability)
-            finding.relation, finding.similarity = pair.relation, float(pair.similarity)
-            finding.source_sentence = source_sentence
-            finding.substitutions = [tuple(pair_words) for pair_words in pair.substitutions]
-            finding.thesaurus_substitutions = pair.thesaurus_substitutions
-            finding.spin_strength = float(pair.spin_strength)
-        matched = [report.sentences[content[a.suspect_index]] for a in alignments]
-        matched = [f for f in matched if f.relation != "unrelated"]
+            finding.relation, finding.similarity = result.relation, float(result.similarity)
+            finding.source_id = aligned[rank][0]
+            finding.source_sentence = _shorten(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
+            finding.substitutions = [tuple(words) for words in result.substitutions]
+            finding.thesaurus_substitutions = result.thesaurus_substitutions
+            finding.spin_strength = float(result.spin_strength)
+            finding.evidence = result.evidence
+        matched = [report.sentences[row] for row in content if report.sentences[row].relation in ("copy", "spun", "paraphrase")]
         report.coverage = len(matched) / len(content)
         report.source_similarity = float(np.mean([f.similarity for f in matched])) if matched else 0.0
+        for doc_id, _, _ in aligned:
+            own = [f for f in matched if f.source_id == doc_id]
+            if own:
+                report.sources.append(SourceContribution(
+                    doc_id, len(own) / len(content), count_relations(own), float(np.mean([f.similarity for f in own]))
+                ))
+        report.source_id = report.sources[0].id if report.sources else aligned[0][0]
 
 
 def _evasion_counts(findings: TextFindings) -> dict[str, int]:

@@ -4,15 +4,22 @@ The two sentences are aligned word by word on a comparison key (``word_key`` plu
 spelling, hyphenation and number-word folding, so that "destabilising" matches "destabilizing" and
 "Washingtons" matches "Washington's"). Short "replace" blocks of that alignment are the
 substitutions ("admit" -> "confess", "military" -> "armed forces"); filler insertions ("and" ->
-"and also") count as spinner evidence too. The relation is then read off a handful of numbers, all
-kept on `PairResult` so that the article verdict can weigh them:
+"and also") are spinner evidence too. `pair_features` reads the evidence off that alignment:
 
-* copy: nearly every word kept in order, both ways (punctuation, case, spelling, a trivial edit);
-* spun: the source skeleton (function words, names, numbers, order) is kept while a real share of
-  its content words were swapped for thesaurus neighbours (or spinner fillers); the optional
-  classifier probability can stand in for part of the thesaurus evidence;
-* paraphrase: semantically close (``similarity``) but rewritten or restructured;
-* unrelated: otherwise.
+* what was kept: the share of words kept in order both ways, and of the source's skeleton
+  (function words, names, numbers);
+* what was swapped: the share of the source's content words replaced one for one or by a short
+  phrase, how much of the change such swaps explain (a rewrite adds, drops and reorders instead),
+  and how many of the swaps a thesaurus lists;
+* what the classifier read: the sentence's spun probability and the word head's probability on the
+  swapped-in words (it flags wrong-sense and tortured words whatever dictionary produced them),
+  also weighed against what was kept: a copy-editor's one-word swap reads fluently, a spinner's
+  context-free swap does not, and nothing else tells the two apart;
+* the sentence similarity.
+
+A `detector.decision.DecisionModel` turns those numbers into copy / spun / paraphrase / unrelated,
+so that a spinner whose dictionary the project never saw is still called spun: thesaurus
+membership is one feature among these, never a gate. `SpinEvidence` says why, in words.
 
 Example:
     >>> class Table:  # any object with are_neighbours(a, b), such as detector.thesaurus.SynonymTable
@@ -29,20 +36,45 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Protocol
 
+import numpy as np
 from lemminflect import getAllLemmas
 
+from detector.decision import DecisionModel
 from detector.errors import InputError
 from detector.text import normalise, word_key, words
 
-__all__ = ["FILLERS", "FUNCTION_WORDS", "RELATIONS", "NeighbourTable", "PairResult", "compare_pair", "match_key"]
+__all__ = [
+    "CLASSIFIER_FEATURES",
+    "FILLERS",
+    "FUNCTION_WORDS",
+    "PAIR_FEATURES",
+    "RELATIONS",
+    "NeighbourTable",
+    "PairResult",
+    "SpinEvidence",
+    "compare_pair",
+    "match_key",
+    "pair_features",
+]
 
 RELATIONS = ("copy", "spun", "paraphrase", "unrelated")
+PAIR_FEATURES = (
+    "kept", "skeleton_kept", "swap_share", "swaps", "swap_explained", "thesaurus_share", "fillers",
+    "word_max", "word_mean", "word_flagged", "sentence_probability", "similarity",
+    "classifier_max", "kept_x_classifier", "swaps_x_classifier",
+)  # fmt: skip
+CLASSIFIER_FEATURES = (  # absent without a classifier
+    "word_max", "word_mean", "word_flagged", "sentence_probability", "classifier_max", "kept_x_classifier", "swaps_x_classifier",
+)  # fmt: skip
+MAX_SUBSTITUTION_WORDS = 4  # a longer replaced stretch is a rewrite (unless it swaps word for word)
 
 # Closed-class English words: the part of the skeleton a spinner keeps (it swaps content words).
 FUNCTION_WORDS = frozenset(
@@ -111,8 +143,39 @@ class NeighbourTable(Protocol):
 
 
 @dataclass
+class SpinEvidence:
+    """Why a pair was called what it was: the swaps by kind, and how much of the skeleton was kept."""
+
+    flagged_words: list[tuple[str, float]] = field(default_factory=list)  # swapped-in words the word head flags
+    thesaurus_swaps: list[tuple[str, str]] = field(default_factory=list)  # swaps a thesaurus lists
+    unlisted_swaps: list[tuple[str, str]] = field(default_factory=list)  # swaps no thesaurus of ours lists
+    fillers: list[tuple[str, str]] = field(default_factory=list)  # "and" -> "as well as", "has also"
+    skeleton_kept: float = 0.0  # share of the source's function words, names and numbers kept in order
+    content_swapped: float = 0.0  # share of the source's content words swapped one for one or as short phrases
+    sentence_probability: float | None = None  # the classifier's spun probability of the suspect sentence
+    relation_probability: float = 0.0  # the decision model's probability of the relation it chose
+
+    def reasons(self) -> list[str]:
+        """The evidence in short sentences, strongest first (for Markdown and HTML reports)."""
+        lines = []
+        if self.flagged_words:
+            words_ = ", ".join(f"{word} ({p:.2f})" for word, p in self.flagged_words)
+            lines.append(f"word head flags {words_}")
+        if self.thesaurus_swaps:
+            lines.append("thesaurus neighbours: " + ", ".join(f"{a} \u2192 {b}" for a, b in self.thesaurus_swaps))
+        if self.unlisted_swaps:
+            lines.append("swaps in no thesaurus of ours: " + ", ".join(f"{a} \u2192 {b}" for a, b in self.unlisted_swaps))
+        if self.fillers:
+            lines.append("fillers: " + ", ".join(f"{a} \u2192 {b}" for a, b in self.fillers))
+        lines.append(f"skeleton kept {self.skeleton_kept:.0%}, content words swapped {self.content_swapped:.0%}")
+        if self.sentence_probability is not None:
+            lines.append(f"sentence spun probability {self.sentence_probability:.2f}")
+        return lines
+
+
+@dataclass
 class PairResult:
-    """How a suspect sentence relates to its source sentence, with the numbers behind the call."""
+    """How a suspect sentence relates to its source sentence, with the evidence behind the call."""
 
     relation: str  # "copy" | "spun" | "paraphrase" | "unrelated"
     similarity: float  # the sentence similarity that was passed in (combined dense + lexical)
@@ -124,9 +187,13 @@ class PairResult:
     substitution_rate: float = 0.0  # share of source words inside a substitution
     thesaurus_share: float = 0.0  # thesaurus_substitutions / len(substitutions), 0 when none
     filler_substitutions: int = 0  # spinner fillers and connective swaps ("and" -> "as well as")
-    spin_strength: float = 0.0  # (content words swapped for thesaurus neighbours + fillers) / content words
+    spin_strength: float = 0.0  # (content words swapped, by any dictionary, + fillers) / content words
     spun_probability: float | None = None  # the classifier's probability, when one was given
     thesaurus_flags: list[bool] = field(default_factory=list)  # per substitution: thesaurus neighbour?
+    features: dict[str, float] = field(default_factory=dict)  # what the decision model read (`PAIR_FEATURES`)
+    probabilities: dict[str, float] = field(default_factory=dict)  # the decision model's, per relation
+    evidence: SpinEvidence = field(default_factory=SpinEvidence)
+    decision_version: str | None = None  # the `DecisionModel` version that made the call
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (substitutions as two-item lists)."""
@@ -183,19 +250,11 @@ def _kind(word: str, position: int) -> str:
 @dataclass
 class _Substitution:
     source: tuple[int, int]  # source word span
+    target: tuple[int, int]  # suspect word span
     source_text: str
     suspect_text: str
     thesaurus: bool
     filler: bool
-
-
-@dataclass(frozen=True)
-class _Measures:
-    lexical_overlap: float
-    suspect_overlap: float
-    skeleton_overlap: float
-    substitution_rate: float
-    spin_strength: float
 
 
 def compare_pair(
@@ -205,110 +264,156 @@ def compare_pair(
     synonyms: NeighbourTable,
     spun_probability: float | None = None,
     *,
-    copy_min_overlap: float = 0.9,
-    copy_max_edits: int = 1,
-    copy_min_words_for_edits: int = 6,
-    spun_min_skeleton: float = 0.6,
-    spun_min_overlap: float = 0.35,
-    spun_min_strength: float = 0.2,
-    classifier_threshold: float = 0.5,
-    spun_min_strength_classifier_spun: float = 0.1,
-    classifier_clean_threshold: float = 0.2,
-    spun_min_strength_classifier_clean: float = 0.35,
-    paraphrase_min_similarity: float = 0.6,
-    max_substitution_words: int = 4,
+    word_scores: Sequence[tuple[str, float]] | None = None,
+    word_threshold: float = 0.5,
+    decisions: DecisionModel | None = None,
 ) -> PairResult:
     """Relation of ``suspect`` to ``source`` (``similarity``: their combined sentence similarity, 0..1).
 
-    Thresholds (shares are 0..1):
-
-    * copy: at least ``copy_min_overlap`` of the words kept in order both ways, or at most
-      ``copy_max_edits`` words added, dropped or changed in a sentence of at least
-      ``copy_min_words_for_edits`` words ("Arsenal v Stoke" is no copy of "Arsenal v Wolves"),
-      and none of the changes a thesaurus swap
-      (such a near-copy with thesaurus swaps is spun when the classifier flags the sentence: light
-      spinning changes only a word or two, and so does a human copy-editor);
-    * spun: at least ``spun_min_skeleton`` of the source's function words, names and numbers and
-      ``spun_min_overlap`` of all its words kept in order, and at least ``spun_min_strength`` of its
-      content words swapped for thesaurus neighbours or spinner fillers (``spin_strength``). When the
-      classifier's ``spun_probability`` is given, it moves that bar: down to
-      ``spun_min_strength_classifier_spun`` at or above ``classifier_threshold``, up to
-      ``spun_min_strength_classifier_clean`` below ``classifier_clean_threshold``;
-    * paraphrase: otherwise, ``similarity`` at or above ``paraphrase_min_similarity``; else unrelated;
-    * ``max_substitution_words``: a longer replaced stretch is a rewrite, not a substitution.
+    ``spun_probability`` and ``word_scores`` (the classifier's, one ``(word, probability)`` per word
+    of ``suspect``) are the classifier's evidence; ``word_threshold`` is the probability from which
+    the word head calls a word swapped. ``decisions`` is the `DecisionModel` that weighs the evidence
+    (default: the shipped model's); without a classifier it reads the source comparison alone.
     """
     if not 0.0 <= similarity <= 1.0 + 1e-6:
         raise InputError(f"similarity must lie in [0, 1], got {similarity!r}")
     if spun_probability is not None and not 0.0 <= spun_probability <= 1.0:
         raise InputError(f"spun_probability must lie in [0, 1] or be None, got {spun_probability!r}")
+    decisions = decisions if decisions is not None else _default_decisions()
     src, sus = _Words.of(source), _Words.of(suspect)
-    kept, substitutions = _align(src, sus, synonyms, max_substitution_words)
-    measures = _measure(src, sus, kept, substitutions)
-    n_thesaurus = sum(s.thesaurus for s in substitutions)
-    edits = max(len(src.keys), len(sus.keys)) - len(kept)
-    min_strength = spun_min_strength
-    if spun_probability is not None and spun_probability >= classifier_threshold:
-        min_strength = spun_min_strength_classifier_spun
-    elif spun_probability is not None and spun_probability < classifier_clean_threshold:
-        min_strength = spun_min_strength_classifier_clean
-
+    kept, substitutions = _align(src, sus, synonyms, MAX_SUBSTITUTION_WORDS)
+    probabilities = _word_probabilities(sus, word_scores)
+    features = _features(src, sus, kept, substitutions, similarity, spun_probability, probabilities, word_threshold)
+    with_classifier = spun_probability is not None and word_scores is not None
     if not src.keys or not sus.keys:
-        relation = "unrelated"
-    elif (
-        n_thesaurus
-        and spun_probability is not None
-        and spun_probability >= classifier_threshold
-        and min(measures.lexical_overlap, measures.suspect_overlap) >= copy_min_overlap
-    ):
-        relation = "spun"  # a copy but for thesaurus swaps that the classifier reads as spinning: light spin
-    elif min(measures.lexical_overlap, measures.suspect_overlap) >= copy_min_overlap or (
-        edits <= copy_max_edits and not n_thesaurus and min(len(src.keys), len(sus.keys)) >= copy_min_words_for_edits
-    ):
-        relation = "copy"
-    elif (
-        measures.skeleton_overlap >= spun_min_skeleton
-        and measures.lexical_overlap >= spun_min_overlap
-        and measures.spin_strength >= min_strength
-        and measures.spin_strength > 0
-    ):
-        relation = "spun"
-    elif similarity >= paraphrase_min_similarity:
-        relation = "paraphrase"
+        relation, ranked = "unrelated", {}
     else:
-        relation = "unrelated"
+        relation, ranked = decisions.relation(features, with_classifier=with_classifier)
+    n_thesaurus = sum(s.thesaurus for s in substitutions)
+    swaps = [s for s in substitutions if not s.filler]
+    evidence = SpinEvidence(
+        flagged_words=[
+            (sus.surface[j], round(float(probabilities[j]), 3))
+            for s in swaps
+            for j in range(*s.target)
+            if probabilities is not None and probabilities[j] >= word_threshold
+        ],
+        thesaurus_swaps=[(s.source_text, s.suspect_text) for s in swaps if s.thesaurus],
+        unlisted_swaps=[(s.source_text, s.suspect_text) for s in swaps if not s.thesaurus],
+        fillers=[(s.source_text, s.suspect_text) for s in substitutions if s.filler],
+        skeleton_kept=round(features["skeleton_kept"], 4),
+        content_swapped=round(features["swap_share"], 4),
+        sentence_probability=spun_probability,
+        relation_probability=ranked.get(relation, 1.0),
+    )
+    lexical, suspect_overlap = _overlaps(src, sus, kept)
     return PairResult(
         relation=relation,
         similarity=float(similarity),
         substitutions=[(s.source_text, s.suspect_text) for s in substitutions],
         thesaurus_substitutions=n_thesaurus,
-        lexical_overlap=measures.lexical_overlap,
-        suspect_overlap=measures.suspect_overlap,
-        skeleton_overlap=measures.skeleton_overlap,
-        substitution_rate=measures.substitution_rate,
+        lexical_overlap=lexical,
+        suspect_overlap=suspect_overlap,
+        skeleton_overlap=features["skeleton_kept"],
+        substitution_rate=sum(s.source[1] - s.source[0] for s in swaps) / len(src.keys) if src.keys else 0.0,
         thesaurus_share=n_thesaurus / len(substitutions) if substitutions else 0.0,
         filler_substitutions=sum(s.filler for s in substitutions),
-        spin_strength=measures.spin_strength,
+        spin_strength=min(1.0, features["swap_share"] + features["fillers"] / max(1, _content_count(src))),
         spun_probability=spun_probability,
         thesaurus_flags=[s.thesaurus for s in substitutions],
+        features=features,
+        probabilities=ranked,
+        evidence=evidence,
+        decision_version=decisions.version,
     )
 
 
-def _measure(src: _Words, sus: _Words, kept: set[int], substitutions: list[_Substitution]) -> _Measures:
-    """The overlap and substitution shares behind the relation (see `PairResult`)."""
-    n_src, n_sus = len(src.keys), len(sus.keys)
+@lru_cache(maxsize=1)
+def _default_decisions() -> DecisionModel:
+    return DecisionModel.load()
+
+
+def pair_features(
+    source: str,
+    suspect: str,
+    similarity: float,
+    synonyms: NeighbourTable,
+    spun_probability: float | None = None,
+    word_scores: Sequence[tuple[str, float]] | None = None,
+    word_threshold: float = 0.5,
+) -> dict[str, float]:
+    """The evidence `compare_pair` weighs, as named numbers (`PAIR_FEATURES`): what training fits on."""
+    src, sus = _Words.of(source), _Words.of(suspect)
+    kept, substitutions = _align(src, sus, synonyms, MAX_SUBSTITUTION_WORDS)
+    probabilities = _word_probabilities(sus, word_scores)
+    return _features(src, sus, kept, substitutions, similarity, spun_probability, probabilities, word_threshold)
+
+
+def _content_count(words_: _Words) -> int:
+    return sum(kind == "content" for kind in words_.kinds)
+
+
+def _overlaps(src: _Words, sus: _Words, kept: set[int]) -> tuple[float, float]:
+    """Share of source words kept in order, and share of suspect words that are kept source words."""
+    return (len(kept) / len(src.keys) if src.keys else 0.0, len(kept) / len(sus.keys) if sus.keys else 0.0)
+
+
+def _word_probabilities(sus: _Words, word_scores: Sequence[tuple[str, float]] | None) -> np.ndarray | None:
+    """The word head's probability per suspect word, matched by position (or by word when the
+    classifier cut the sentence into other words)."""
+    if word_scores is None:
+        return None
+    if len(word_scores) == len(sus.surface):
+        return np.array([float(p) for _, p in word_scores])
+    by_word: dict[str, float] = {}
+    for word, p in word_scores:
+        by_word[match_key(word)] = max(by_word.get(match_key(word), 0.0), float(p))
+    return np.array([by_word.get(key, 0.0) for key in sus.keys])
+
+
+def _features(
+    src: _Words,
+    sus: _Words,
+    kept: set[int],
+    substitutions: list[_Substitution],
+    similarity: float,
+    spun_probability: float | None,
+    probabilities: np.ndarray | None,
+    word_threshold: float,
+) -> dict[str, float]:
+    """`PAIR_FEATURES` of one aligned pair (see the module docstring)."""
+    lexical, suspect_overlap = _overlaps(src, sus, kept)
     skeleton = [i for i, kind in enumerate(src.kinds) if kind != "content"]
     content = [i for i, kind in enumerate(src.kinds) if kind == "content"]
-    substituted = {i for s in substitutions if not s.filler for i in range(*s.source)}
-    swapped = {i for s in substitutions if s.thesaurus for i in range(*s.source)}
-    fillers = sum(s.filler for s in substitutions)  # a filler swaps no content word: counted as one
-    lexical_overlap = len(kept) / n_src if n_src else 0.0
-    return _Measures(
-        lexical_overlap=lexical_overlap,
-        suspect_overlap=len(kept) / n_sus if n_sus else 0.0,
-        skeleton_overlap=sum(i in kept for i in skeleton) / len(skeleton) if skeleton else lexical_overlap,
-        substitution_rate=len(substituted) / n_src if n_src else 0.0,
-        spin_strength=min(1.0, (sum(i in swapped for i in content) + fillers) / max(len(content), 1)),
-    )
+    swaps = [s for s in substitutions if not s.filler]
+    swapped = {i for s in swaps for i in range(*s.source)}
+    listed = {i for s in swaps if s.thesaurus for i in range(*s.source)}
+    changed = max(len(src.keys), len(sus.keys)) - len(kept)
+    swapped_in = [probabilities[j] for s in swaps for j in range(*s.target)] if probabilities is not None else []
+    flagged = [
+        max(probabilities[j] for j in range(*s.target)) >= word_threshold for s in swaps if s.target[1] > s.target[0]
+    ] if probabilities is not None else []
+    n_content = max(len(content), 1)
+    sentence = float(spun_probability) if spun_probability is not None else 0.0
+    strongest = max(sentence, float(max(swapped_in, default=0.0)))  # an editor's swap reads fluently, a spinner's not
+    kept_share = min(lexical, suspect_overlap)
+    return {
+        "kept": kept_share,
+        "skeleton_kept": sum(i in kept for i in skeleton) / len(skeleton) if skeleton else lexical,
+        "swap_share": min(1.0, sum(i in swapped for i in content) / n_content),
+        "swaps": math.log1p(len(swaps)),
+        "swap_explained": min(1.0, max(len(swapped), sum(s.target[1] - s.target[0] for s in swaps)) / changed) if changed else 1.0,
+        "thesaurus_share": sum(i in listed for i in content) / n_content,
+        "fillers": float(sum(s.filler for s in substitutions)),
+        "word_max": float(max(swapped_in, default=0.0)),
+        "word_mean": float(np.mean(swapped_in)) if len(swapped_in) else 0.0,
+        "word_flagged": sum(flagged) / len(flagged) if flagged else 0.0,
+        "sentence_probability": sentence,
+        "similarity": float(similarity),
+        "classifier_max": strongest,
+        "kept_x_classifier": kept_share * strongest,
+        "swaps_x_classifier": math.log1p(len(swaps)) * strongest,
+    }
 
 
 def _align(src: _Words, sus: _Words, synonyms: NeighbourTable, max_words: int) -> tuple[set[int], list[_Substitution]]:
@@ -319,14 +424,14 @@ def _align(src: _Words, sus: _Words, synonyms: NeighbourTable, max_words: int) -
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal" or (op == "replace" and _same_word(src, sus, i1, i2, j1, j2)):
             kept.update(range(i1, i2))
-        elif op == "replace" and max(i2 - i1, j2 - j1) <= max_words:
+        elif op == "replace" and (max(i2 - i1, j2 - j1) <= max_words or i2 - i1 == j2 - j1 <= 2 * max_words):
             same, swaps = _block_substitutions(src, sus, i1, i2, j1, j2, synonyms)
             kept.update(same)
             substitutions.extend(swaps)
         elif op == "insert" and i1 > 0 and i1 - 1 in kept and all(k in FILLERS for k in sus.keys[j1:j2]):
             before = src.surface[i1 - 1]
             padded = " ".join([before, *sus.surface[j1:j2]])
-            substitutions.append(_Substitution((i1 - 1, i1), before, padded, thesaurus=False, filler=True))
+            substitutions.append(_Substitution((i1 - 1, i1), (j1 - 1, j2), before, padded, thesaurus=False, filler=True))
     return kept, substitutions
 
 
@@ -376,4 +481,4 @@ def _substitution(
     suspect_text = " ".join(sus.surface[j1:j2])
     a, b = source_text.lower(), suspect_text.lower()
     filler = (a, b) in _CONNECTIVE_SWAPS or (b.startswith(a + " ") and all(w in FILLERS for w in b[len(a) :].split()))
-    return _Substitution((i1, i2), source_text, suspect_text, not filler and synonyms.are_neighbours(a, b), filler)
+    return _Substitution((i1, i2), (j1, j2), source_text, suspect_text, not filler and synonyms.are_neighbours(a, b), filler)

@@ -22,11 +22,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from detector.decision import VerdictRules
+from detector.relation import SpinEvidence
+from detector.text import words
+
 __all__ = [
     "VERDICTS",
     "MATCHED_RELATIONS",
     "SentenceScore",
     "SentenceFinding",
+    "SourceContribution",
     "ArticleReport",
     "decide_verdict",
     "spin_score",
@@ -59,8 +64,10 @@ class SentenceFinding:
     "unrelated"), or "unmatched" when no source sentence aligned. With no source given, it is "spun"
     where the classifier flags the sentence and "unmatched" elsewhere. `spun_probability` is None
     when no trained classifier was loaded. `thesaurus_substitutions` and `spin_strength` (share of
-    the source sentence's content words swapped for thesaurus neighbours or spinner fillers) come
-    from `detector.relation.PairResult`.
+    the source sentence's content words swapped, by any dictionary, or padded with spinner fillers)
+    come from `detector.relation.PairResult`; `source_id` names the source this sentence was aligned
+    to (articles stitched from several sources align each sentence to its own); `evidence` says why
+    the relation was chosen (None for sentences that aligned to nothing).
     """
 
     text: str
@@ -73,6 +80,18 @@ class SentenceFinding:
     similarity: float = 0.0
     thesaurus_substitutions: int = 0
     spin_strength: float = 0.0
+    source_id: str | None = None
+    evidence: SpinEvidence | None = None
+
+
+@dataclass
+class SourceContribution:
+    """One source that contributes aligned sentences to an article: how many, and as what."""
+
+    id: str
+    coverage: float  # share of the article's content sentences aligned to this source
+    relation_counts: dict[str, int] = field(default_factory=dict)
+    similarity: float = 0.0  # mean similarity of its aligned sentences
 
 
 @dataclass
@@ -86,7 +105,11 @@ class ArticleReport:
     `language` is the BCP 47 tag of the text's language ("en"; "fr", "und-Cyrl", ... for text the
     detector does not read, whose sentences are listed unscored under the verdict "original"; None
     when it was not checked); `truncation` counts what the size limits cut
-    ("article_chars_dropped", "sentences_shortened"; empty when nothing was cut).
+    ("article_chars_dropped", "sentences_shortened"; empty when nothing was cut); `sources` lists
+    every source that contributes aligned sentences (`source_id` is the main one, first);
+    `story` what the article shares with its closest candidate that marks the same event (rare
+    names, numbers, quotations); `decision_version` the `detector.decision.DecisionModel` that
+    made the calls.
     """
 
     verdict: str
@@ -104,6 +127,9 @@ class ArticleReport:
     article_id: str | None = None
     language: str | None = None
     truncation: dict[str, int] = field(default_factory=dict)
+    sources: list[SourceContribution] = field(default_factory=list)
+    story: dict = field(default_factory=dict)
+    decision_version: str | None = None
 
     @property
     def language_supported(self) -> bool:
@@ -147,53 +173,48 @@ def decide_verdict(
     *,
     source_given: bool,
     has_candidate: bool,
-    min_matched: int = 2,
-    min_coverage: float = 0.3,
-    min_spun_share: float = 0.3,
-    min_copy_share: float = 0.5,
-    min_classifier_share: float = 0.3,
-    min_swapped_copy_share: float = 0.35,
-    min_copied_coverage: float = 0.45,
-    min_paraphrased_coverage: float = 0.55,
+    rules: VerdictRules | None = None,
 ) -> str:
-    """One of `VERDICTS` for an article, from its findings against the closest source.
+    """One of `VERDICTS` for an article, from its findings against its sources.
 
-    Boilerplate sentences are left out. Parameters:
-        source_given: an index was searched; without one the classifier alone decides: "spun"
-            when at least `min_classifier_share` (0.3) of the sentences are flagged "spun" by it.
-        has_candidate: the index returned a candidate source close enough to be on the same story
-            (with no aligned sentence: "related" if so, else "original").
-        min_matched (2), min_coverage (0.3): below either, few sentences align, so a candidate
-            means "related" and no candidate (or no aligned sentence) means "original".
-        min_spun_share (0.3): share of matched sentences that must be spun for "spun".
-        min_copy_share (0.5): share of matched sentences that must be copies for "copy";
-            otherwise the matched sentences are rewrites: "paraphrased".
-        min_swapped_copy_share (0.35): a copy where at least this share of the matched sentences
-            carry a thesaurus swap is a light spin, "spun" (verbatim copies carry none; light
-            spinning at 10 % of the words touches most sentences).
-        min_copied_coverage (0.45), min_paraphrased_coverage (0.55): the share of all content
-            sentences that must be copies (for "copy") or aligned at all (for "paraphrased");
-            below it the article is "related": a follow-up story that reuses a few paragraphs of
-            an earlier one, as news desks do, is neither a copy nor a rewrite of it.
+    Boilerplate sentences are left out; ``rules`` (`detector.decision.VerdictRules`, the model's
+    versioned thresholds) set every bar. Without an index (``source_given`` False) the classifier
+    alone decides: "spun" when at least ``min_classifier_share`` of the sentences are flagged.
+    With one:
+
+    * few sentences align (under ``min_matched`` or ``min_coverage``): two or more copied or spun
+      sentences of ``min_reused_words`` words or more are still reuse, "copy" or "spun" (a text
+      that lifts a paragraph into its own writing); otherwise "related" when ``has_candidate`` (a
+      source on the same event, see `detector.story`), else "original";
+    * "spun" when at least ``min_spun_share`` of the matched sentences are spun;
+    * "copy" when at least ``min_copy_share`` of them are copies and they make up at least
+      ``min_copied_coverage`` of the article; "paraphrased" when the matched sentences are
+      rewrites covering at least ``min_paraphrased_coverage`` of it. Below those coverages the
+      article is partial reuse ("copy") when it lifted enough sentences, else "related".
     """
+    rules = rules or VerdictRules()
     content = [f for f in findings if not f.is_boilerplate]
     if not source_given:
         flagged = sum(f.relation == "spun" for f in content)
-        return "spun" if content and flagged / len(content) >= min_classifier_share else "original"
+        return "spun" if content and flagged / len(content) >= rules.min_classifier_share else "original"
     matched = [f for f in content if f.relation in MATCHED_RELATIONS]
-    if not matched:
-        return "related" if has_candidate else "original"
-    if len(matched) < min_matched or len(matched) / len(content) < min_coverage:
-        return "related"
-    if sum(f.relation == "spun" for f in matched) / len(matched) >= min_spun_share:
+    reused = [f for f in matched if f.relation in ("copy", "spun") and len(words(f.text)) >= rules.min_reused_words]
+    reuse = None
+    if len(reused) >= rules.min_reused_sentences:
+        reuse = "spun" if sum(f.relation == "spun" for f in reused) / len(reused) >= rules.min_spun_share else "copy"
+    unaligned = "related" if has_candidate else "original"
+    if not matched or len(matched) < rules.min_matched or len(matched) / len(content) < rules.min_coverage:
+        return reuse or unaligned
+    if sum(f.relation == "spun" for f in matched) / len(matched) >= rules.min_spun_share:
         return "spun"
     copies = sum(f.relation == "copy" for f in matched)
-    if copies / len(matched) < min_copy_share:
-        return "paraphrased" if len(matched) / len(content) >= min_paraphrased_coverage else "related"
-    if copies / len(content) < min_copied_coverage:
-        return "related"
-    swapped = sum(f.relation in ("copy", "spun") and f.thesaurus_substitutions > 0 for f in matched)
-    return "spun" if swapped / len(matched) >= min_swapped_copy_share else "copy"
+    if copies / len(matched) < rules.min_copy_share:
+        if len(matched) / len(content) >= rules.min_paraphrased_coverage:
+            return "paraphrased"
+        return reuse or "related"
+    if copies / len(content) < rules.min_copied_coverage:
+        return reuse or "related"
+    return "copy"
 
 
 def spin_score(
@@ -255,6 +276,10 @@ def _markdown_one(report: ArticleReport) -> list[str]:
         )
     elif report.source_given:
         lines.append("- Closest source: none found in the index")
+    if len(report.sources) > 1:
+        lines.append("- Sources: " + ", ".join(
+            f"`{_cell(source.id)}` coverage {source.coverage:.0%}" for source in report.sources
+        ))
     others = ", ".join(f"`{_cell(doc_id)}` {score:.2f}" for doc_id, score in report.candidates)
     if others:
         lines.append(f"- Candidates: {others}")
@@ -265,13 +290,25 @@ def _markdown_one(report: ArticleReport) -> list[str]:
     lines += [f"- Note: {_cell(note)}" for note in report.notes]
     spun = report.spun_sentences
     if spun:
-        lines += ["", "| # | spun p | sentence | source sentence | substitutions |", "|---|---|---|---|---|"]
+        lines += ["", "| # | spun p | sentence | source sentence | substitutions | why |", "|---|---|---|---|---|---|"]
         for number, finding in enumerate(spun, 1):
             lines.append(
                 f"| {number} | {_probability(finding.spun_probability)} | {_cell(finding.text)} | "
-                f"{_cell(finding.source_sentence)} | {_cell(_substitution_list(finding.substitutions))} |"
+                f"{_cell(finding.source_sentence)} | {_cell(_substitution_list(finding.substitutions))} | "
+                f"{_cell(_why(finding))} |"
             )
     return lines
+
+
+def _reasons(finding: SentenceFinding) -> list[str]:
+    """The evidence behind a spun sentence, in short sentences."""
+    if finding.evidence is None:
+        return ["the classifier flags the sentence"] if finding.relation == "spun" else []
+    return finding.evidence.reasons()
+
+
+def _why(finding: SentenceFinding) -> str:
+    return "; ".join(_reasons(finding))
 
 
 def render_markdown(reports: Sequence[ArticleReport]) -> str:
@@ -289,7 +326,7 @@ table{border-collapse:collapse;width:100%;margin-top:1rem}
 td,th{border:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}
 th{background:#f4f4f4}tr.boilerplate{color:#999}
 mark.sub{background:#ffd54f;padding:0 .1rem}mark.src{background:#c8e6c9;padding:0 .1rem}
-.meta{color:#555}
+.meta{color:#555}ul.why{margin:0;padding-left:1rem;font-size:.9em;color:#444}
 """
 
 
@@ -315,9 +352,10 @@ def _html_row(finding: SentenceFinding) -> str:
     source = _highlight(finding.source_sentence or "", (a for a, _ in finding.substitutions), "src")
     css = ' class="boilerplate"' if finding.is_boilerplate else ""
     relation = "boilerplate" if finding.is_boilerplate else finding.relation
+    why = "".join(f"<li>{_esc(line)}</li>" for line in _reasons(finding)) if relation == "spun" else ""
     return (
         f"<tr{css}><td>{html.escape(relation, quote=True)}</td><td>{_probability(finding.spun_probability)}</td>"
-        f"<td>{suspect}</td><td>{source}</td></tr>"
+        f"<td>{suspect}</td><td>{source}</td><td><ul class=\"why\">{why}</ul></td></tr>"
     )
 
 
@@ -333,7 +371,12 @@ def _html_one(report: ArticleReport) -> str:
             f"closest source <code>{_esc(report.source_id)}</code> (similarity {report.source_similarity:.2f}, "
             f"coverage {report.coverage:.0%})"
         )
-    items = [f"<li>{_esc(note)}</li>" for note in report.notes]
+    items = [
+        f"<li>source <code>{_esc(source.id)}</code>: coverage {source.coverage:.0%}, "
+        + ", ".join(f"{_esc(k)} {v}" for k, v in source.relation_counts.items()) + "</li>"
+        for source in report.sources
+    ]
+    items += [f"<li>{_esc(note)}</li>" for note in report.notes]
     items += [f"<li>hidden characters: {_esc(k)} {v}</li>" for k, v in report.evasion.items() if v]
     rows = "".join(_html_row(finding) for finding in report.sentences)
     return (
@@ -341,7 +384,7 @@ def _html_one(report: ArticleReport) -> str:
         f'<p><span class="verdict v-{_esc(report.verdict)}">{_esc(report.verdict)}</span> '
         f'<span class="meta">{"; ".join(meta)}</span></p>'
         f"<ul>{''.join(items)}</ul>"
-        "<table><thead><tr><th>relation</th><th>spun p</th><th>sentence</th><th>source sentence</th></tr>"
+        "<table><thead><tr><th>relation</th><th>spun p</th><th>sentence</th><th>source sentence</th><th>why</th></tr>"
         f"</thead><tbody>{rows}</tbody></table></section>"
     )
 

@@ -100,6 +100,18 @@ class SynonymTable:
         self.source_names = tuple(source_names)
         self._indptr, self._targets, self._bits = indptr, targets, bits
         self._rows: dict[int, dict[int, int]] = {}
+        self._mask = (1 << len(self.source_names)) - 1
+
+    def restricted(self, sources: Iterable[str]) -> SynonymTable:
+        """The same table answering from ``sources`` only (the arrays are shared): what a judge that
+        never saw the other thesauri would know, for leave-one-family-out evaluation."""
+        sources = set(sources)
+        unknown = sources - set(self.source_names)
+        if unknown:
+            raise InputError(f"unknown sources {sorted(unknown)}: this table holds {list(self.source_names)}")
+        table = SynonymTable(self.terms, self._indptr, self._targets, self._bits, self.source_names)
+        table._mask = sum(1 << i for i, name in enumerate(self.source_names) if name in sources)
+        return table
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None) -> SynonymTable:
@@ -192,7 +204,7 @@ class SynonymTable:
             row = self._row(term_id)
             for target in targets:
                 bits |= row.get(target, 0)
-        return bits
+        return bits & self._mask
 
     def are_neighbours(self, a: str, b: str) -> bool:
         """True when some lemma of ``a`` and some lemma of ``b`` are listed together by a thesaurus."""

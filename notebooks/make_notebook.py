@@ -85,6 +85,23 @@ alignment and pair relations can."""),
 The article spin score should be high for spun suspects (rising with the swap rate) and near zero
 for copies, paraphrases and independent text."""),
     ("code", """plots.spin_score_by_variant(result);"""),
+    ("md", """## Spinners the detector never saw (leave one family out)
+
+Articles spun with one substitution family alone (MyThes, WordNet, PPDB, nearest neighbours in the
+encoder's word embeddings, held-out tortured phrases), each judged by a detector that never saw that
+family: a classifier trained without it, a synonym table without it and pair decisions fitted
+without it. Recall of `spun` for light and heavy spins, of `copy` for copies, and false `spun` on
+copies, clean rewrites of the same story and human paraphrase; the release before in brackets.
+Written by `benchmarks/family_verdicts.py` (see its docstring for the commands)."""),
+    ("code", """family_json = REPO / "benchmarks" / "results" / "family_verdicts.json"
+if family_json.is_file():
+    families = json.loads(family_json.read_text())
+    display(Markdown(families["table"]))
+    display(Markdown("| shipped detector | rate | hits / n |\\n|---|---|---|\\n" + "\\n".join(
+        f"| {name} | {value['rate']:.3f} | {value['hits']} / {value['n']} |"
+        for name, value in families["shipped"].items() if isinstance(value, dict) and "rate" in value)))
+else:
+    print("no family results yet: run benchmarks/family_verdicts.py")"""),
     ("md", """## Baselines
 
 Article verdicts (above) and, when `python -m training.evaluate` has written

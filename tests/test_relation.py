@@ -9,7 +9,7 @@ import detector.relation
 from detector.align import align_sentences
 from detector.errors import InputError
 from detector.relation import RELATIONS, PairResult, compare_pair, match_key
-from detector.text import split_sentences
+from detector.text import split_sentences, words
 
 # Thesaurus pairs (base forms, as a thesaurus lists them) behind the swaps in seeds 000 and 002,
 # and behind the editor's rewording between the clean copies 003 and 004.
@@ -100,6 +100,12 @@ def seed_pairs(seed_texts, suspect: str, source: str, table) -> list[PairResult]
     ]
 
 
+def reading(suspect: str, flagged=(), probability: float = 0.05) -> dict:
+    """Classifier evidence as the detector passes it: the sentence probability and one score per word
+    (0.9 for the ``flagged`` words, 0.02 for the rest)."""
+    return {"spun_probability": probability, "word_scores": [(w, 0.9 if w in flagged else 0.02) for w in words(suspect)]}
+
+
 def share(results: list[PairResult], relation: str) -> float:
     return sum(r.relation == relation for r in results) / len(results)
 
@@ -148,7 +154,7 @@ def test_heavy_spin_from_seed_002(table):
         "Russia won China's moving in its standoff with the West over Ukraine as Beijing concurred with "
         "Moscow the US-drove NATO military union ought not concede new individuals."
     )
-    pair = compare_pair(source, suspect, 0.72, table)
+    pair = compare_pair(source, suspect, 0.72, table, **reading(suspect, {"moving", "concurred", "individuals"}, 0.95))
     assert pair.relation == "spun"
     for swap in [("confrontation", "standoff"), ("agreed", "concurred"), ("admit", "concede"), ("members", "individuals")]:
         assert swap in pair.substitutions
@@ -159,12 +165,12 @@ def test_heavy_spin_from_seed_002(table):
 def test_light_human_rewrite_is_not_spun(table):
     source = "In a lengthy strategy document, Moscow and Beijing denounced what they called Washington's destabilizing role in global security."
     suspect = "In a long strategy document, Moscow and Beijing hit out at what they said was Washingtons destabilising role in global security."
-    pair = compare_pair(source, suspect, 0.78, table)
+    pair = compare_pair(source, suspect, 0.78, table, **reading(suspect))
     assert pair.relation == "paraphrase"
     assert ("lengthy", "long") in pair.substitutions
     assert not any("destabili" in a or "Washington" in a for a, _ in pair.substitutions)
     assert pair.thesaurus_substitutions == 1
-    assert pair.spin_strength < 0.2
+    assert not pair.evidence.flagged_words
 
 
 def test_the_same_sentence_spun_is_spun(table):
@@ -225,10 +231,13 @@ def test_inflection_and_name_forms_are_not_substitutions(table):
 
 
 def test_trivial_edit_is_a_copy(table):
-    pair = compare_pair('Russia lost this round," Kuleba said.', "Russia has lost this round, Kuleba said.", 0.93, table)
-    assert pair.relation == "copy"
-    one_swap = compare_pair("Russia lost this confrontation.", "Russia lost this showdown.", 0.9, table)
-    assert one_swap.relation != "copy"  # a thesaurus swap is never a trivial edit
+    source = '"Russia lost this round of the diplomatic battle over Ukraine," Foreign Minister Dmytro Kuleba said on Friday.'
+    suspect = "Russia has lost this round of the diplomatic battle over Ukraine, Foreign Minister Dmytro Kuleba said on Friday."
+    assert compare_pair(source, suspect, 0.95, table, **reading(suspect)).relation == "copy"
+    suspect = "The ministers said the talks would resume in Geneva next week."
+    assert compare_pair("The ministers said that the talks would resume in Geneva next week.", suspect, 0.97, table, **reading(suspect)).relation == "copy"
+    one_swap = compare_pair("Russia lost this confrontation.", "Russia lost this showdown.", 0.9, table, **reading("Russia lost this showdown.", {"showdown"}, 0.8))
+    assert one_swap.relation == "spun"  # a flagged swap is never a trivial edit
 
 
 def test_one_changed_word_of_a_short_line_is_no_copy(table):
@@ -258,30 +267,6 @@ def test_phrase_pairs_are_checked_whole(table):
 # --- seed articles as a whole ---------------------------------------------------------------------
 
 
-def test_seed_000_against_004_is_mostly_spun(seed_texts, table):
-    results = seed_pairs(seed_texts, "000", "004", table)
-    assert len(results) >= 20
-    assert share(results, "spun") >= 0.7
-    assert mean(r.spin_strength for r in results) > 0.3
-
-
-def test_seed_002_against_003_is_spun_and_heavier(seed_texts, table):
-    results = seed_pairs(seed_texts, "002", "003", table)
-    assert len(results) >= 8
-    assert share(results, "spun") >= 0.7
-    assert mean(r.thesaurus_substitutions for r in results) > mean(
-        r.thesaurus_substitutions for r in seed_pairs(seed_texts, "000", "004", table)
-    )
-
-
-def test_clean_copies_004_and_003_are_not_spun(seed_texts, table):
-    results = seed_pairs(seed_texts, "004", "003", table)
-    assert len(results) >= 25
-    assert share(results, "spun") <= 0.1
-    assert share(results, "copy") + share(results, "paraphrase") >= 0.9
-    assert mean(r.spin_strength for r in results) < 0.15
-
-
 def test_translation_001_is_never_spun_or_copy(seed_texts):
     everything = type("Everything", (), {"are_neighbours": lambda self, a, b: True})()  # worst case
     for source in ("003", "004"):
@@ -293,35 +278,48 @@ def test_translation_001_is_never_spun_or_copy(seed_texts):
 # --- the classifier, errors, output ---------------------------------------------------------------
 
 
-def test_classifier_probability_moves_the_bar(table):
-    source = "Washington's claim follows visits by European leaders to bolster their support for Kyiv, including British Prime Minister Boris Johnson."
-    suspect = "Washingtons claim came on the back of visits from European leaders to shore up their backing for Kyiv, including from British Prime Minister Boris Johnson."
-    assert compare_pair(source, suspect, 0.86, table).relation == "spun"
-    assert compare_pair(source, suspect, 0.86, table, spun_probability=0.05).relation == "paraphrase"
-    weak_source = "In a lengthy strategy document, Moscow and Beijing denounced what they called Washington's role."
-    weak_suspect = "In a long strategy document, Moscow and Beijing hit out at what they said was Washington's role."
-    assert compare_pair(weak_source, weak_suspect, 0.8, table).relation == "paraphrase"
-    assert compare_pair(weak_source, weak_suspect, 0.8, table, spun_probability=0.9).relation == "spun"
-    pair = compare_pair(weak_source, weak_suspect, 0.8, table, spun_probability=0.9, classifier_threshold=0.95)
-    assert pair.relation == "paraphrase" and pair.spun_probability == 0.9
+def test_classifier_support_tells_a_spinner_from_an_editor(table):
+    """One-for-one thesaurus swaps are what a copy-editor makes too (seed 003 against 004): the pair
+    is spun only when the classifier reads something wrong in the swapped words or the sentence."""
+    source = "In a lengthy strategy document, Moscow and Beijing denounced what they called Washington's role."
+    suspect = "In a long strategy document, Moscow and Beijing hit out at what they said was Washington's role."
+    assert compare_pair(source, suspect, 0.8, table, **reading(suspect)).relation == "paraphrase"
+    flagged = compare_pair(source, suspect, 0.8, table, **reading(suspect, {"long"}, 0.9))
+    assert flagged.relation == "spun" and flagged.evidence.flagged_words == [("long", 0.9)]
 
 
 def test_light_spin_of_a_near_copy_is_spun_when_the_classifier_flags_it(table):
     """A copy but for one thesaurus swap was `copy` whatever the classifier said (light spins were missed)."""
     source = "The demand for NATO to stop expanding came after a meeting between President Vladimir Putin and Chinese leader Xi Jinping in Beijing on Friday."
     suspect = "The demand for NATO to stop expanding came after a gathering between President Vladimir Putin and Chinese leader Xi Jinping in Beijing on Friday."
-    assert compare_pair(source, suspect, 0.97, table).relation == "copy"
-    assert compare_pair(source, suspect, 0.97, table, spun_probability=0.1).relation == "copy"
-    flagged = compare_pair(source, suspect, 0.97, table, spun_probability=0.9)
+    assert compare_pair(source, suspect, 0.97, table, **reading(suspect, probability=0.1)).relation != "spun"
+    flagged = compare_pair(source, suspect, 0.97, table, **reading(suspect, {"gathering"}, 0.9))
     assert flagged.relation == "spun" and flagged.substitutions == [("meeting", "gathering")]
 
 
-def test_thresholds_are_parameters(table):
+def test_swaps_no_table_lists_are_spun_when_the_classifier_flags_them():
+    """Issue 35: a pair could be spun only when our own table listed its swaps."""
+    from detector.thesaurus import SynonymTable
+
+    source = "Canada's sweeping tax reform package, announced today, is an important step."
+    suspect = "Canada's catholic tax deterge bindle, announced today, is an bloated step."
+    pair = compare_pair(source, suspect, 0.7, SynonymTable.from_pairs([]), **reading(suspect, {"catholic", "bindle"}, 0.92))
+    assert pair.relation == "spun" and pair.thesaurus_substitutions == 0
+    assert pair.evidence.unlisted_swaps == [("sweeping", "catholic"), ("reform", "deterge"), ("package", "bindle"), ("important", "bloated")]
+
+
+def test_the_decisions_are_data(table):
+    import dataclasses
+
+    from detector.decision import DecisionModel
+
     source, suspect = "NATO should not admit new members.", "NATO should not confess new participants."
-    assert compare_pair(source, suspect, 0.8, table).relation == "spun"
-    assert compare_pair(source, suspect, 0.8, table, spun_min_strength=0.9).relation == "paraphrase"
-    assert compare_pair(source, suspect, 0.5, table, spun_min_strength=0.9).relation == "unrelated"
-    assert compare_pair(source, suspect, 0.5, table, spun_min_strength=0.9, paraphrase_min_similarity=0.4).relation == "paraphrase"
+    evidence = reading(suspect, {"confess"}, 0.6)
+    shipped = DecisionModel.load()
+    assert compare_pair(source, suspect, 0.8, table, **evidence).relation == "spun"
+    cautious = dataclasses.replace(shipped, spun_min_support=1.0)
+    pair = compare_pair(source, suspect, 0.8, table, **{**evidence, "word_scores": [(w, 0.0) for w in words(suspect)]}, decisions=cautious)
+    assert pair.relation != "spun" and pair.decision_version == shipped.version
 
 
 def test_unrelated_and_empty(table):

@@ -109,7 +109,7 @@ def test_markup_in_article_source_and_ids_never_becomes_html(det, hostile_index)
 def test_markdown_report_keeps_markup_inside_table_cells(det, hostile_index):
     report = det.analyze(HOSTILE_SUSPECT, index=hostile_index)
     rows = [line for line in report.to_markdown().splitlines() if line.startswith("| ") and "confess" in line]
-    assert rows and all(line.count(" | ") == 4 for line in rows)
+    assert rows and all(line.count(" | ") == 5 for line in rows)
 
 
 # --- safe loading -----------------------------------------------------------------------------------

@@ -86,6 +86,9 @@ __all__ = [
     "spun_pairs",
     "tortured_groups",
     "span_word_labels",
+    "news_split",
+    "pair_split",
+    "spin_with_a_swap",
     "usable_sentence",
 ]
 
@@ -187,7 +190,7 @@ def _spinner(shared: str | None, sources: str, seed: int) -> Spinner:
     return _SPINNERS[key]
 
 
-def _spin_with_a_swap(spinner: Spinner, text: str, rate: float):
+def spin_with_a_swap(spinner: Spinner, text: str, rate: float):
     """Spin at ``rate``, drawing again (up to `SPIN_ATTEMPTS` times) while nothing was swapped: at low
     rates a short sentence often draws no swap, and an unchanged sentence is not a spun one."""
     spun = spinner.spin(text, rate=rate)
@@ -211,7 +214,7 @@ def _materialise_batch(batch: dict, shared: str | None) -> dict:
         batch["text"], batch["kind"], batch["rate"], batch["thesaurus"], batch["seed"], batch["span_start"], batch["span_end"]
     ):
         if kind == "spun":
-            spun = _spin_with_a_swap(_spinner(shared, thesaurus, seed), text, rate)
+            spun = spin_with_a_swap(_spinner(shared, thesaurus, seed), text, rate)
             text, word_labels = spun.text, list(spun.labels)
             edited.append(bool(spun.swaps))
         else:
@@ -230,7 +233,7 @@ def _workers(num_proc: int, rows: int, batch_size: int) -> int | None:
 
 # --- sentence pools -------------------------------------------------------------------------------
 
-def _news_split(article: corpora.Article, seed: int) -> str:
+def news_split(article: corpora.Article, seed: int) -> str:
     if article.held_out:
         return "test"
     if article.source == "reuters":
@@ -252,7 +255,7 @@ def _segment_batch(batch: dict) -> dict:
 
 def news_pools(shared: str | None, seed: int, num_proc: int) -> dict[str, list[tuple[str, str]]]:
     """split -> [(article_id, sentence)] of BBC and Reuters, split by article."""
-    articles = [{"article_id": a.id, "split": _news_split(a, seed), "text": a.text} for a in corpora.read_news(shared)]
+    articles = [{"article_id": a.id, "split": news_split(a, seed), "text": a.text} for a in corpora.read_news(shared)]
     table = datasets.Dataset.from_list(articles).map(
         _segment_batch, batched=True, batch_size=64, num_proc=_workers(num_proc, len(articles), 64), remove_columns=["article_id", "split", "text"],
         new_fingerprint=f"news-sentences-{seed}", desc="segmenting news articles",
@@ -263,7 +266,7 @@ def news_pools(shared: str | None, seed: int, num_proc: int) -> dict[str, list[t
     return pools
 
 
-def _pair_split(pair: ParaphrasePair, seed: int) -> str:
+def pair_split(pair: ParaphrasePair, seed: int) -> str:
     if pair.split == "test":
         return "test"
     return corpora.assign_split(pair.id, seed, DEV_FRACTIONS, SPLITS[:3])
@@ -307,7 +310,7 @@ def pair_pools(shared: str | None, seed: int, num_proc: int = 1) -> PairPools:
     sentence once, unless it is also a side of some paraphrase pair (which a split may train on) or
     of a test pair.
     """
-    rows = [{**asdict(pair), "split": _pair_split(pair, seed)} for pair in read_pairs(shared)]
+    rows = [{**asdict(pair), "split": pair_split(pair, seed)} for pair in read_pairs(shared)]
     table = datasets.Dataset.from_list(rows).map(
         _normalise_pairs_batch, batched=True, batch_size=512, num_proc=_workers(num_proc, len(rows), 512),
         new_fingerprint=f"pairs-{seed}", desc="normalising paraphrase pairs",

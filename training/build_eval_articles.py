@@ -77,6 +77,7 @@ __all__ = [
     "held_out_news",
     "main",
     "held_out_paraphrases",
+    "paraphrases_by_corpus",
 ]
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "build" / "eval"
@@ -339,17 +340,27 @@ def _rewritten(pair: ParaphrasePair) -> bool:
     return len(words(pair.text_a)) >= 6 and len(a & b) / max(1, len(a), len(b)) <= MAX_PARAPHRASE_OVERLAP
 
 
+def paraphrases_by_corpus(shared: Path) -> dict[str, list[ParaphrasePair]]:
+    """Rewritten test paraphrase pairs per corpus: "mrpc", "sts_news" (STS news) and "parasci"."""
+    return {
+        "mrpc": [p for p in read_mrpc(shared, "test") if p.is_paraphrase and _rewritten(p)],
+        "sts_news": [p for p in read_sts(shared, "test") if p.is_paraphrase and p.domain == "news" and _rewritten(p)],
+        "parasci": [p for p in read_parasci(shared, "test") if _rewritten(p)],
+    }
+
+
 def held_out_paraphrases(shared: Path) -> dict[str, list[ParaphrasePair]]:
     """Rewritten test paraphrase pairs per variant: news (MRPC, STS news) and science (ParaSCI)."""
-    news = [p for p in read_mrpc(shared, "test") if p.is_paraphrase]
-    news += [p for p in read_sts(shared, "test") if p.is_paraphrase and p.domain == "news"]
-    return {"mrpc_sts": [p for p in news if _rewritten(p)], "parasci": [p for p in read_parasci(shared, "test") if _rewritten(p)]}
+    by_corpus = paraphrases_by_corpus(shared)
+    return {"mrpc_sts": by_corpus["mrpc"] + by_corpus["sts_news"], "parasci": by_corpus["parasci"]}
 
 
-def _paraphrase_articles(paraphrases: dict[str, list[ParaphrasePair]], rng: random.Random) -> list[tuple[str, str, list[str], list[str]]]:
-    """(id, variant, first sides, paraphrasing sides) pseudo-articles, the variants interleaved."""
+def _paraphrase_articles(
+    paraphrases: dict[str, list[ParaphrasePair]], rng: random.Random, variants: Sequence[str] = PARAPHRASE_VARIANTS
+) -> list[tuple[str, str, list[str], list[str]]]:
+    """(id, variant, first sides, paraphrasing sides) pseudo-articles, the ``variants`` interleaved."""
     per_variant = []
-    for variant in PARAPHRASE_VARIANTS:
+    for variant in variants:
         pairs = list(paraphrases[variant])
         rng.shuffle(pairs)
         groups = [pairs[i : i + PARAPHRASE_SENTENCES] for i in range(0, len(pairs) - PARAPHRASE_SENTENCES + 1, PARAPHRASE_SENTENCES)]
@@ -404,6 +415,11 @@ def _article_suspects(news: list[_News], maker: _SuspectMaker, per_verdict: int,
 # --- pairs --------------------------------------------------------------------------------------------
 
 
+def _sentence_copy(sentence: str, variant: str) -> str:
+    """A copied sentence: "verbatim", "lost_case" or "lost_punctuation"."""
+    return {"verbatim": sentence, "lost_case": sentence.lower(), "lost_punctuation": " ".join(_PUNCTUATION_LOST.sub(" ", sentence).split())}[variant]
+
+
 def _sentence_pairs(news: list[_News], shared: Path, spinner: Spinner, per_relation: int, rng: random.Random) -> list[SentencePair]:
     """Copy, spun (per rate), paraphrase and unrelated sentence pairs, ``per_relation`` of each (spun: per rate / 2 each)."""
     sentences = [(item.id, s) for item in news for s in item.sentences if _prose(s)]
@@ -412,7 +428,7 @@ def _sentence_pairs(news: list[_News], shared: Path, spinner: Spinner, per_relat
     copy_variants = ("verbatim", "lost_case", "lost_punctuation")
     for number, (_, sentence) in enumerate(sentences[:per_relation]):
         variant = copy_variants[number % len(copy_variants)]
-        suspect = {"verbatim": sentence, "lost_case": sentence.lower(), "lost_punctuation": " ".join(_PUNCTUATION_LOST.sub(" ", sentence).split())}[variant]
+        suspect = _sentence_copy(sentence, variant)
         pairs.append(SentencePair(f"copy:{number}", sentence, suspect, "copy", variant, None, "reuters"))
     spun_wanted, spun_rows = per_relation * len(PAIR_RATES) // 2, iter(sentences[per_relation:])
     while sum(p.relation == "spun" for p in pairs) < spun_wanted:

@@ -34,9 +34,9 @@ import lemminflect
 
 from detector.errors import InputError
 from detector.text import Token, split_sentences, tokenize
-from training.thesauri import MAX_PHRASE_WORDS, SOURCES, Synonym, Thesaurus
+from training.thesauri import FAMILY_SOURCES, MAX_PHRASE_WORDS, Synonym, Thesaurus
 
-__all__ = ["STOP_WORDS", "SpunSentence", "Spinner"]
+__all__ = ["STOP_WORDS", "SpunSentence", "Spinner", "lemma_readings", "usable_swap"]
 
 STOP_WORDS = frozenset(
     """a about above across actually additionally after again against ago all almost along already also although
@@ -90,6 +90,7 @@ _TAGS = {
 }
 _BASE_TAGS = frozenset({"NN", "VB", "JJ", "RB"})
 _TERM_RE = re.compile(r"^[a-z]+(?:[ '-][a-z]+)*$")
+_UNTAGGED_SOURCES = frozenset({"ppdb", "embedding"})  # sources without parts of speech, so no inflection check
 _SPINNER_RELATIONS = ("synonym", "broader")  # a spinner swaps to synonyms and generic terms, never to narrower ones
 _CACHE_LIMIT = 200_000
 
@@ -130,7 +131,8 @@ class Spinner:
     Parameters: ``rate`` is the share of eligible content words (and phrases) swapped, from light
     (0.05) to heavy (0.6), or a ``(low, high)`` range drawn from per call of `spin` / `spin_article`;
     ``seed`` seeds the random generator; ``sources`` restricts swaps to synonyms listed by those
-    thesauri (leave-one-thesaurus-out); ``fillers`` turns the filler insertions on or off.
+    sources of `FAMILY_SOURCES` (leave-one-thesaurus-out, or one substitution family of
+    `training.families`); ``fillers`` turns the filler and connective rewrites on or off.
     """
 
     def __init__(
@@ -146,8 +148,8 @@ class Spinner:
         self.rate = _check_rate(rate)
         self.seed = seed
         self.sources = tuple(sources) if sources is not None else None
-        if self.sources is not None and (not self.sources or set(self.sources) - set(SOURCES)):
-            raise InputError(f"sources={sources!r}: give a non-empty subset of {SOURCES}")
+        if self.sources is not None and (not self.sources or set(self.sources) - set(FAMILY_SOURCES)):
+            raise InputError(f"sources={sources!r}: give a non-empty subset of {FAMILY_SOURCES}")
         self.fillers = fillers
         self._rng = random.Random(seed)
         self._candidate_cache: dict[tuple, tuple[str, ...]] = {}
@@ -239,7 +241,7 @@ class Spinner:
         if i in frozen or word in STOP_WORDS or len(word) < 3:
             return None
         if word in self.thesaurus or any(
-            lemma in self.thesaurus for lemmas in _lemmas(word).values() for lemma in lemmas
+            lemma in self.thesaurus for lemmas in lemma_readings(word).values() for lemma in lemmas
         ):
             return _Unit(i, i, word, after_auxiliary=_after_auxiliary(tokens, i))
         return None
@@ -263,7 +265,7 @@ class Spinner:
 
     def _word_candidates(self, word: str, after_auxiliary: bool) -> tuple[str, ...]:
         """Every thesaurus neighbour of ``word`` and of its lemmas, re-inflected like ``word``."""
-        readings = _lemmas(word)
+        readings = lemma_readings(word)
         own = {word} | {lemma for lemmas in readings.values() for lemma in lemmas}
         is_inflected = bool(readings) and not any(word in lemmas for lemmas in readings.values())
         found = {
@@ -278,7 +280,7 @@ class Spinner:
                     surface = _inflect(syn.text, upos, tag)
                     if surface:
                         found.setdefault(surface, syn.sources)
-        return tuple(text for text, sources in found.items() if _usable(text, sources, own))
+        return tuple(text for text, sources in found.items() if usable_swap(text, sources, own))
 
     def _phrase_candidates(self, unit: _Unit) -> tuple[str, ...]:
         phrase = unit.key
@@ -290,7 +292,7 @@ class Spinner:
                 surface = syn.text if unit.tag in _BASE_TAGS else _inflect(syn.text, unit.upos, unit.tag)
                 if surface:
                     found.setdefault(surface, syn.sources)
-        return tuple(text for text, sources in found.items() if _usable(text, sources, {phrase}))
+        return tuple(text for text, sources in found.items() if usable_swap(text, sources, {phrase}))
 
     # --- fillers ---------------------------------------------------------------------------------
 
@@ -340,7 +342,7 @@ def _first_word(tokens: list[Token]) -> int | None:
 
 def _is_adverb(text: str) -> bool:
     """A capitalised word that is an ordinary adverb ("Unfortunately"), not a name."""
-    return text[1:].islower() and set(_lemmas(text.lower())) == {"ADV"}
+    return text[1:].islower() and set(lemma_readings(text.lower())) == {"ADV"}
 
 
 def _after_auxiliary(tokens: list[Token], i: int) -> bool:
@@ -355,11 +357,11 @@ def _phrase_readings(words: list[str], after_auxiliary: bool) -> list[tuple[str,
     """The phrase as written, then with its first word as a verb lemma ("called on" -> "call on")
     and with its last word as a noun lemma ("security measure" for "security measures")."""
     readings: list[tuple[str, str | None, str | None]] = [(" ".join(words), None, None)]
-    for lemma in _lemmas(words[0]).get("VERB", ()):
+    for lemma in lemma_readings(words[0]).get("VERB", ()):
         tag = _guess_tag(words[0], lemma, "VERB", after_auxiliary)
         if tag and lemma != words[0]:
             readings.append((" ".join([lemma, *words[1:]]), "VERB", tag))
-    for lemma in _lemmas(words[-1]).get("NOUN", ()):
+    for lemma in lemma_readings(words[-1]).get("NOUN", ()):
         if lemma != words[-1]:
             readings.append((" ".join([*words[:-1], lemma]), "NOUN", "NNS"))
     return readings
@@ -381,7 +383,7 @@ def _inflect(text: str, upos: str, tag: str) -> str | None:
     if len(words) > 1 and upos not in ("NOUN", "VERB"):
         return None
     at = 0 if upos == "VERB" else len(words) - 1
-    lemmas = _lemmas(words[at]).get(upos)
+    lemmas = lemma_readings(words[at]).get(upos)
     if lemmas and words[at] not in lemmas:
         return None  # already inflected ("troops"): inflecting again would give garbage
     forms = _inflection(words[at], tag, inflect_oov=upos in ("NOUN", "VERB"))
@@ -392,7 +394,7 @@ def _inflect(text: str, upos: str, tag: str) -> str | None:
 
 
 @lru_cache(maxsize=1 << 18)
-def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
+def lemma_readings(word: str) -> dict[str, tuple[str, ...]]:
     """lemminflect's lemmas of ``word`` by universal part of speech (cached: the lookup deep-copies)."""
     return lemminflect.getAllLemmas(word)
 
@@ -405,11 +407,11 @@ def _inflection(lemma: str, tag: str, inflect_oov: bool = True) -> tuple[str, ..
 def _is_base_form(text: str) -> bool:
     """True when the (last) word of ``text`` is a lemma: "soldier" is, "troops" is not."""
     last = text.rsplit(" ", 1)[-1]
-    readings = _lemmas(last)
+    readings = lemma_readings(last)
     return not readings or any(last in lemmas for lemmas in readings.values())
 
 
-def _usable(text: str, sources: tuple[str, ...], own: set[str]) -> bool:
+def usable_swap(text: str, sources: tuple[str, ...], own: set[str]) -> bool:
     """A real word form, not a function word, not the same word in another inflection or spelling."""
     if not _TERM_RE.match(text) or text in own:
         return False
@@ -417,10 +419,10 @@ def _usable(text: str, sources: tuple[str, ...], own: set[str]) -> bool:
         return True
     if text in STOP_WORDS or len(text) < 3 or any(_same_stem(text, word) for word in own):
         return False
-    lemmas = {lemma for lemmas in _lemmas(text).values() for lemma in lemmas}
+    lemmas = {lemma for lemmas in lemma_readings(text).values() for lemma in lemmas}
     if lemmas & own:
         return False
-    return bool(lemmas) or sources != ("ppdb",)  # PPDB-only single words must be known English forms
+    return bool(lemmas) or not set(sources) <= _UNTAGGED_SOURCES  # untagged-only single words must be known English forms
 
 
 def _same_stem(a: str, b: str) -> bool:

@@ -45,9 +45,11 @@ __all__ = [
     "MAX_PHRASE_WORDS",
     "POS",
     "RELATIONS",
+    "FAMILY_SOURCES",
     "SOURCES",
     "Synonym",
     "Thesaurus",
+    "files_fingerprint",
     "load_thesaurus",
     "read_mythes",
     "read_ppdb",
@@ -55,15 +57,19 @@ __all__ = [
     "read_wordnet_exceptions",
 ]
 
-SOURCES = ("mythes", "wordnet", "ppdb")
+SOURCES = ("mythes", "wordnet", "ppdb")  # the thesauri on disk, looped over by leave-one-thesaurus-out training
+# Sources a `Thesaurus` may hold: the thesauri plus two substitution families built elsewhere
+# (`training.families`): embedding neighbours and tortured phrases, which no training set draws from.
+FAMILY_SOURCES = SOURCES + ("embedding", "pps")
 POS = ("noun", "verb", "adj", "adv")
 RELATIONS = ("synonym", "broader", "narrower", "related")
 MAX_PHRASE_WORDS = 4
-CACHE_FORMAT_VERSION = 2
+CACHE_FORMAT_VERSION = 3  # 3: five source bits (FAMILY_SOURCES) before the POS and relation bits
 
-_SOURCE_BIT = {name: 1 << i for i, name in enumerate(SOURCES)}
-_POS_BIT = {name: 1 << (len(SOURCES) + i) for i, name in enumerate(POS)}
-_RELATION_SHIFT = len(SOURCES) + len(POS)
+_SOURCE_BIT = {name: 1 << i for i, name in enumerate(FAMILY_SOURCES)}
+_POS_SHIFT = len(FAMILY_SOURCES)
+_POS_BIT = {name: 1 << (_POS_SHIFT + i) for i, name in enumerate(POS)}
+_RELATION_SHIFT = _POS_SHIFT + len(POS)
 _RELATION_BIT = {name: 1 << (_RELATION_SHIFT + i) for i, name in enumerate(RELATIONS)}
 _REVERSE = {"synonym": "synonym", "broader": "narrower", "narrower": "broader", "related": "related"}
 _SOURCE_MASK = sum(_SOURCE_BIT.values())
@@ -198,7 +204,7 @@ class Thesaurus:
     def add_many(self, entries: Iterable[tuple[str, str, str | None, str]], source: str) -> None:
         """Record every ``(term, synonym, pos, relation)`` (and its reverse) from ``source``; ``pos`` may be None."""
         if source not in _SOURCE_BIT:
-            raise InputError(f"unknown thesaurus source {source!r}; use one of {', '.join(SOURCES)}")
+            raise InputError(f"unknown thesaurus source {source!r}; use one of {', '.join(FAMILY_SOURCES)}")
         pos_bits = {None: 0, **_POS_BIT}
         cleaned: dict[str, str | None] = {}
         rows = self._entries
@@ -238,8 +244,8 @@ class Thesaurus:
         for text, bits in row.items():
             if not bits & wanted or not bits & wanted_relations:
                 continue
-            pos_bits = bits >> len(SOURCES) & 0xF
-            if pos is not None and pos_bits and not pos_bits << len(SOURCES) & pos_bit:
+            pos_bits = bits >> _POS_SHIFT & 0xF
+            if pos is not None and pos_bits and not pos_bits << _POS_SHIFT & pos_bit:
                 continue
             relation_names = _RELATION_NAMES[bits >> _RELATION_SHIFT]
             result.append(Synonym(text, _SOURCE_NAMES[bits & wanted], _POS_NAMES[pos_bits], relation_names))
@@ -349,7 +355,7 @@ def _mask(names: Iterable[str] | None, bits: dict[str, int], everything: int, wh
     return sum(bits[name] for name in set(names))
 
 
-_SOURCE_NAMES = [_names(bits, SOURCES) for bits in range(1 << len(SOURCES))]
+_SOURCE_NAMES = [_names(bits, FAMILY_SOURCES) for bits in range(1 << len(FAMILY_SOURCES))]
 _POS_NAMES = [_names(bits, POS) for bits in range(1 << len(POS))]
 _RELATION_NAMES = [_names(bits, RELATIONS) for bits in range(1 << len(RELATIONS))]
 
@@ -365,15 +371,20 @@ def load_thesaurus(
     Parsing takes several seconds, so the result is cached in ``cache_dir`` (the repository's
     ``build/thesaurus``; None turns the cache off), keyed by the sources and their files' sizes and times.
     """
-    sources = tuple(s for s in SOURCES if Thesaurus._source_mask(sources) & _SOURCE_BIT[s])
+    wanted = Thesaurus._source_mask(sources)
+    sources = tuple(s for s in SOURCES if wanted & _SOURCE_BIT[s])
     if not sources:
         raise InputError(f"sources=(): name at least one of {', '.join(SOURCES)}")
+    if wanted != sum(_SOURCE_BIT[s] for s in sources):
+        raise InputError(
+            f"load_thesaurus reads only {', '.join(SOURCES)}; the families embedding and pps come from training.families.family_thesaurus"
+        )
     folder = resolve_shared_dir(shared_dir) / "data" / "thesaurus"
     files = [_existing(folder / name) for source in sources for name in _SOURCE_FILES[source]]
     if cache_dir is None:
         return _parse_thesaurus(folder, sources)
     prefix = "-".join(sources)
-    cache = Path(cache_dir) / f"{prefix}-{_fingerprint(files)}.npz"
+    cache = Path(cache_dir) / f"{prefix}-{files_fingerprint(files)}.npz"
     if cache.exists():
         try:
             return Thesaurus.load(cache)
@@ -387,7 +398,7 @@ def load_thesaurus(
     return thesaurus
 
 
-def _fingerprint(files: Sequence[Path]) -> str:
+def files_fingerprint(files: Sequence[Path]) -> str:
     stamp = [CACHE_FORMAT_VERSION] + [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return hashlib.sha1(repr(stamp).encode()).hexdigest()[:12]
 

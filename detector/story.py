@@ -1,0 +1,85 @@
+"""Same story, not same topic: the marks that two independent reports of one event share.
+
+Two outlets covering the same event name the same uncommon people, firms and places, give the same
+figures, and repeat the same quotations; two articles that only share a topic share common names
+("U.S.", "Japan", "Reagan") and topic words. `story_marks` lists what a suspect shares with a
+source of that first kind: rare names (capitalised mid-sentence and not among the whole words of the
+bundled MiniLM vocabulary, the offline stand-in for a frequency list that `detector.fingerprint`
+uses too), numbers other than small counts and bare years, and quotations (a quoted stretch
+sharing four words in a row). The article verdict calls an article `related` only when it shares
+enough of them with a candidate source.
+
+Example:
+    >>> marks = story_marks(["Shares of Kuwaiti Petroleum rose 12.5 pct, said analyst Al-Sabah."],
+    ...                     ["On Monday, Kuwaiti Petroleum gained 12.5 pct, analyst Al-Sabah's office said."])
+    >>> marks.names, marks.numbers, marks.count
+    (('al-sabah', 'kuwaiti'), ('12.5',), 3)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from detector.fingerprint import document_names, load_common_words
+from detector.text import tokenize, word_key
+
+__all__ = ["StoryMarks", "story_marks"]
+
+_QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
+_POSSESSIVE_RE = re.compile(r"'s?\b")
+_YEAR_RE = re.compile(r"^(19|20)\d\d$")
+QUOTE_WORDS = 4  # words in a row a quotation must share
+MIN_NUMBER_DIGITS = 3  # significant digits of a telling figure
+
+
+@dataclass(frozen=True)
+class StoryMarks:
+    """What a suspect shares with a source that a report of another event would not."""
+
+    names: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    quotations: int = 0
+
+    @property
+    def count(self) -> int:
+        """All shared marks together."""
+        return len(self.names) + len(self.numbers) + self.quotations
+
+
+def story_marks(suspect_sentences: Sequence[str], source_sentences: Sequence[str]) -> StoryMarks:
+    """The rare names, telling numbers and quotations that ``suspect_sentences`` share with ``source_sentences``."""
+    common = load_common_words()
+    names = (_names(suspect_sentences) & _names(source_sentences)) - common
+    numbers = _numbers(suspect_sentences) & _numbers(source_sentences)
+    source_grams = {gram for quote in _quotes(source_sentences) for gram in _grams(quote)}
+    quotations = sum(any(gram in source_grams for gram in _grams(quote)) for quote in _quotes(suspect_sentences))
+    return StoryMarks(tuple(sorted(n for n in names if len(n) > 2)), tuple(sorted(numbers)), quotations)
+
+
+def _names(sentences: Sequence[str]) -> set[str]:
+    """`document_names` with the possessive folded in ("Volcker's" is "Volcker")."""
+    return document_names(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
+
+
+def _numbers(sentences: Sequence[str]) -> set[str]:
+    """Figures that identify an event: three significant digits or more ("2.44", "16.25", "1,234"),
+    so not a small count, a round figure ("2.5", "500", "110,000") nor a bare year."""
+    found = set()
+    for sentence in sentences:
+        for token in tokenize(sentence):
+            if not token.is_word or not any(c.isdigit() for c in token.text):
+                continue
+            key = token.text.replace(",", "")
+            if len(re.sub(r"[^0-9]", "", key).strip("0")) >= MIN_NUMBER_DIGITS and not _YEAR_RE.match(key):
+                found.add(key)
+    return found
+
+
+def _quotes(sentences: Sequence[str]) -> list[list[str]]:
+    return [[word_key(t.text) for t in tokenize(q) if t.is_word] for s in sentences for q in _QUOTE_RE.findall(s)]
+
+
+def _grams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}

@@ -1,0 +1,79 @@
+"""DecisionModel: versioned JSON, strict loading, and the relation it picks."""
+
+import json
+
+import pytest
+
+from detector.decision import DECISIONS_FILE, DecisionModel, PairModel, VerdictRules
+from detector.errors import InputError, ModelFormatError
+from detector.relation import CLASSIFIER_FEATURES, PAIR_FEATURES, RELATIONS
+
+
+def _pair_model(names, spun_feature="swap_share"):
+    """A regression that says spun in proportion to one feature and copy otherwise."""
+    coef = [[0.0] * len(names) for _ in RELATIONS]
+    coef[RELATIONS.index("spun")][names.index(spun_feature)] = 4.0
+    return PairModel(tuple(names), (0.0,) * len(names), (1.0,) * len(names), tuple(map(tuple, coef)), (1.0, -1.0, -2.0, -2.0))
+
+
+@pytest.fixture
+def model():
+    source_only = [n for n in PAIR_FEATURES if n not in CLASSIFIER_FEATURES]
+    return DecisionModel("test-1", RELATIONS, _pair_model(list(PAIR_FEATURES)), _pair_model(source_only))
+
+
+def test_the_most_probable_relation_is_picked(model):
+    features = dict.fromkeys(PAIR_FEATURES, 0.0)
+    assert model.relation(features, with_classifier=True)[0] == "copy"
+    relation, probabilities = model.relation({**features, "swap_share": 1.0}, with_classifier=False)
+    assert relation == "spun" and set(probabilities) == set(RELATIONS)
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_save_and_load_keep_everything(model, tmp_path):
+    path = model.save(tmp_path)
+    assert path.name == DECISIONS_FILE
+    loaded = DecisionModel.load(tmp_path)
+    assert loaded == model and loaded.verdict == VerdictRules()
+
+
+def test_the_shipped_decisions_load_and_cover_every_feature():
+    shipped = DecisionModel.load()
+    assert shipped.classes == RELATIONS
+    assert set(shipped.with_classifier.features) == set(PAIR_FEATURES)
+    assert not set(shipped.source_only.features) & set(CLASSIFIER_FEATURES)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(format="other"), "not a spin-detector-decisions"),
+        (lambda d: d.update(format_version=99), "format version 99"),
+        (lambda d: d["with_classifier"]["coef"][0].__setitem__(0, float("nan")), "not a finite number"),
+        (lambda d: d["source_only"]["scale"].__setitem__(0, 0.0), "scale must be positive"),
+        (lambda d: d["with_classifier"].update(mean=[0.0]), "need"),
+        (lambda d: d.update(verdict={"min_spun_share": 2.0}), "min_spun_share"),
+        (lambda d: d.update(verdict={"min_matched": True}), "min_matched"),
+        (lambda d: d.pop("classes"), "lacks or mistypes"),
+    ],
+)
+def test_a_bad_document_is_refused_with_the_fix(model, tmp_path, change, message):
+    data = json.loads(json.dumps(model.to_dict()))
+    change(data)
+    (tmp_path / DECISIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=message) as error:
+        DecisionModel.load(tmp_path)
+    assert "training.fit_decisions" in str(error.value)
+
+
+def test_a_missing_or_unreadable_file_names_the_folder(tmp_path):
+    with pytest.raises(ModelFormatError, match="no decisions.json"):
+        DecisionModel.load(tmp_path)
+    (tmp_path / DECISIONS_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="not readable JSON"):
+        DecisionModel.load(tmp_path)
+
+
+def test_missing_features_are_named(model):
+    with pytest.raises(InputError, match="missing"):
+        model.relation({"kept": 1.0}, with_classifier=True)
