@@ -3,7 +3,9 @@
 300 BBC articles (seeded sample across the five sections) are indexed together. Then:
 1. each article is analysed against the index with itself excluded: the verdict must be "original"
    or "related". Other verdicts whose source really is a near-duplicate of the article (the BBC set
-   holds a few re-published stories) are listed as true duplicates, not counted as errors;
+   holds a few re-published stories) are listed as true duplicates, not counted as errors; so are
+   follow-up stories that lift two or more sentences of ten words or more from an earlier one
+   (near-verbatim: 90% of their words in order), which the detector reports as partial reuse;
 2. a copy of each article with its sentences shuffled is analysed against the full index: the
    verdict must be "copy" with the article itself (or a true duplicate of it) at rank 1.
 
@@ -20,6 +22,7 @@ import os
 import random
 import time
 from collections import Counter
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from detector.api import Detector
@@ -32,6 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "bbc_verdicts.json"
 INDEPENDENT_VERDICTS = ("original", "related")
 DUPLICATE_SENTENCE_SHARE = 0.5
+LIFTED_MIN_WORDS = 10  # a lifted sentence has at least this many words ...
+LIFTED_MIN_RATIO = 0.9  # ... and keeps this share of them in order
+LIFTED_MIN_SENTENCES = 2  # partial reuse lifts at least this many
 
 
 def sample_articles(shared: Path, count: int, seed: int) -> tuple[list[Document], list[str]]:
@@ -56,6 +62,18 @@ def shared_sentence_share(a: str, b: str) -> float:
     return len(keys_a & keys_b) / max(1, min(len(keys_a), len(keys_b)))
 
 
+def lifted_sentences(text: str, source: str) -> int:
+    """Sentences of ``text`` (ten words or more) found near-verbatim in ``source``: what a follow-up lifts."""
+    source_keys = list(sentence_keys(source))
+    count = 0
+    for keys in sentence_keys(text):
+        if len(keys) >= LIFTED_MIN_WORDS and any(
+            SequenceMatcher(None, keys, other, autojunk=False).ratio() >= LIFTED_MIN_RATIO for other in source_keys
+        ):
+            count += 1
+    return count
+
+
 def shuffled(text: str, rng: random.Random) -> str:
     sentences = [s.text for s in split_sentences(text)]
     rng.shuffle(sentences)
@@ -75,14 +93,18 @@ def run(shared: Path, count: int, seed: int) -> dict:
     index, index_seconds = timed(SourceIndex.build, docs, encoder=detector.encoder)
 
     own, own_seconds = timed(lambda: list(detector.analyze_many([d.text for d in docs], index=index, exclude_ids=[[d.id] for d in docs])))
-    duplicates, errors = [], []
+    duplicates, reuse, errors = [], [], []
     for doc, report in zip(docs, own):
         if report.verdict in INDEPENDENT_VERDICTS:
             continue
         share = shared_sentence_share(doc.text, text_of[report.source_id]) if report.source_id else 0.0
+        lifted = lifted_sentences(doc.text, text_of[report.source_id]) if report.source_id else 0
         case = {"id": doc.id, "verdict": report.verdict, "source_id": report.source_id,
-                "coverage": round(report.coverage, 3), "shared_sentences": round(share, 3)}
-        (duplicates if share >= DUPLICATE_SENTENCE_SHARE else errors).append(case)
+                "coverage": round(report.coverage, 3), "shared_sentences": round(share, 3), "lifted_sentences": lifted}
+        if share >= DUPLICATE_SENTENCE_SHARE:
+            duplicates.append(case)
+        else:
+            (reuse if lifted >= LIFTED_MIN_SENTENCES else errors).append(case)
     duplicate_of = {case["id"]: case["source_id"] for case in duplicates}
     duplicate_of.update({case["source_id"]: case["id"] for case in duplicates})
 
@@ -95,7 +117,7 @@ def run(shared: Path, count: int, seed: int) -> dict:
         if report.verdict != "copy" or top not in (doc.id, duplicate_of.get(doc.id)):
             copy_misses.append({"id": doc.id, "verdict": report.verdict, "rank1": top, "coverage": round(report.coverage, 3)})
 
-    independent = len(docs) - len(duplicates)
+    independent = len(docs) - len(duplicates) - len(reuse)
     return {
         "articles": len(docs),
         "seed": seed,
@@ -105,6 +127,7 @@ def run(shared: Path, count: int, seed: int) -> dict:
         "independent_ok_rate": round((independent - len(errors)) / independent, 4),
         "independent_errors": errors,
         "true_duplicates": duplicates,
+        "partial_reuse": reuse,
         "shuffled_copy_verdicts": dict(Counter(r.verdict for r in copied)),
         "shuffled_copy_ok_rate": round(1 - len(copy_misses) / len(docs), 4),
         "shuffled_copy_misses": copy_misses,

@@ -40,7 +40,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import story_marks
+from detector.story import StoryProfile
 from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
 
 __all__ = [
@@ -56,6 +56,7 @@ NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comp
 NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
 EMPTY_NOTE = "empty text"
 EVASION_KINDS = ("zero_width", "homoglyphs")
+SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 
 
 @dataclass
@@ -91,9 +92,9 @@ class Detector:
         articles_per_batch: articles whose sentences `analyze_many` scores together.
         candidates: sources retrieved per article; rerank: how many of them are aligned to pick
             the closest (the one with the largest summed alignment similarity).
-        related_min_score: retrieval score of the best candidate (0..1) from which an article with
-            few aligned sentences may be `related` (same story, written independently) rather than
-            `original`; it must also share the marks of one event with a candidate (`detector.story`).
+        related_min_score: retrieval score (0..1) the best candidate must also reach for an article
+            with few aligned sentences to be `related`; 0 by default, since what makes it related is
+            the marks of one event it shares with a candidate (`detector.story`), not the score.
         decisions: the `DecisionModel` that weighs a pair's evidence into a relation and holds the
             verdict rules (default: the shipped model's ``decisions.json``).
         max_chars: longest article, in characters (default 200,000); what happens to a longer
@@ -119,13 +120,13 @@ class Detector:
         articles_per_batch: int = 32,
         candidates: int = 5,
         rerank: int = 3,
-        related_min_score: float = 0.2,
         max_chars: int = DEFAULT_MAX_CHARS,
         on_oversize: str = "reject",
         max_sentence_chars: int = DEFAULT_MAX_SENTENCE_CHARS,
         check_language: bool = True,
         model_note: str | None = None,
         decisions: DecisionModel | None = None,
+        related_min_score: float = 0.0,
     ):
         _check_limits(max_chars, max_sentence_chars, on_oversize)
         self.encoder = encoder
@@ -135,11 +136,11 @@ class Detector:
         self.articles_per_batch = articles_per_batch
         self.candidates = candidates
         self.rerank = rerank
-        self.related_min_score = related_min_score
         self.max_chars = max_chars
         self.on_oversize = on_oversize
         self.max_sentence_chars = max_sentence_chars
         self.check_language = check_language
+        self.related_min_score = related_min_score
         self.decisions = decisions if decisions is not None else DecisionModel.load()
         self.model_note = model_note if model_note is not None else (NO_CLASSIFIER_NOTE if scorer is None else None)
 
@@ -389,19 +390,25 @@ class Detector:
         aligned = self._aligned_candidates(texts, vectors, report.candidates, index)
         if aligned:
             self._record_pairs(report, content, aligned)
+        rules = self.decisions.verdict
+        verdicts = {close: decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules) for close in (True, False)}
+        report.verdict = verdicts[True]
+        if verdicts[True] != verdicts[False]:  # only then does it matter whether a candidate tells the same story
+            report.verdict = verdicts[self._same_story(report, texts, index)]
+
+    def _same_story(self, report: ArticleReport, texts: list[str], index) -> bool:
+        """Whether a reranked candidate shares the marks of one event with the article (`detector.story`);
+        the candidate with the most marks is recorded in ``report.story``."""
+        profile = StoryProfile.of(texts)
         marks, marked = None, None
         for doc_id, _ in report.candidates[: self.rerank]:
-            found = story_marks(texts, [segment.text for segment in index.source(doc_id).segments])
+            found = profile.shared(StoryProfile.of([segment.text for segment in index.source(doc_id).segments]))
             if marks is None or found.count > marks.count:
                 marks, marked = found, doc_id
-        if marks is not None:
-            report.story = {"source_id": marked, "names": list(marks.names), "numbers": list(marks.numbers), "quotations": marks.quotations}
-        rules = self.decisions.verdict
-        close = (
-            bool(report.candidates) and report.candidates[0][1] >= self.related_min_score
-            and marks is not None and marks.count >= rules.min_story_names
-        )
-        report.verdict = decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules)
+        if marks is None:
+            return False
+        report.story = {"source_id": marked, "names": list(marks.names), "numbers": list(marks.numbers), "quotations": marks.quotations}
+        return marks.count >= self.decisions.verdict.min_story_names and report.candidates[0][1] >= self.related_min_score
 
     def _aligned_candidates(self, texts, vectors, candidates, index) -> list[tuple[str, list[str], list]]:
         """(source id, its content sentences, alignments) of the reranked candidates that align at
@@ -420,7 +427,8 @@ class Detector:
 
     def _record_pairs(self, report: ArticleReport, content: list[int], aligned) -> None:
         """Pair relations against the main source, and against every other source that contributes
-        at least two copied or spun sentences it aligns better than the main source does."""
+        at least two copied or spun sentences it aligns clearly better than the main source does (a
+        near-duplicate of the main source takes none: 003 and 004 both carry the wire's sentences)."""
         pairs: dict[tuple[int, int], PairResult] = {}
 
         def pair(rank: int, alignment) -> PairResult:
@@ -433,7 +441,10 @@ class Detector:
 
         chosen = {a.suspect_index: (0, a) for a in aligned[0][2]}
         for rank, (_, _, alignments) in enumerate(aligned[1:], 1):
-            better = [a for a in alignments if a.suspect_index not in chosen or a.similarity > chosen[a.suspect_index][1].similarity]
+            better = [
+                a for a in alignments
+                if a.suspect_index not in chosen or a.similarity > chosen[a.suspect_index][1].similarity + SECOND_SOURCE_MARGIN
+            ]
             reused = [a for a in better if pair(rank, a).relation in ("copy", "spun")]
             if len(reused) >= self.decisions.verdict.min_reused_sentences:
                 chosen.update({a.suspect_index: (rank, a) for a in reused})

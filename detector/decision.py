@@ -91,11 +91,13 @@ class VerdictRules:
 
     min_matched: int = 2  # aligned sentences an article needs to be more than related
     min_coverage: float = 0.3  # share of content sentences aligned, likewise
-    min_spun_share: float = 0.3  # share of matched sentences spun for "spun"
+    min_spun_share: float = 0.2  # share of matched sentences spun for "spun" (a fifth: sparse tortured phrases)
+    min_spun_sentences: int = 2  # and at least this many of them (one odd pair is no spinning)
     min_copy_share: float = 0.5  # share of matched sentences copied for "copy" (else "paraphrased")
     min_classifier_share: float = 0.3  # with no index: share of sentences the classifier flags for "spun"
     min_copied_coverage: float = 0.45  # share of content sentences copied for a whole-article "copy"
     min_paraphrased_coverage: float = 0.55  # share of content sentences aligned for "paraphrased"
+    min_paraphrase_similarity: float = 0.6  # a paraphrase pair counts towards that share from this similarity
     min_reused_sentences: int = 2  # copied or spun sentences that make partial reuse "copy" / "spun"
     min_reused_words: int = 10  # words a reused sentence needs to count
     min_story_names: int = 2  # rare names, numbers or quotations shared with a candidate for "related"

@@ -107,8 +107,8 @@ class ArticleReport:
     when it was not checked); `truncation` counts what the size limits cut
     ("article_chars_dropped", "sentences_shortened"; empty when nothing was cut); `sources` lists
     every source that contributes aligned sentences (`source_id` is the main one, first);
-    `story` what the article shares with its closest candidate that marks the same event (rare
-    names, numbers, quotations); `decision_version` the `detector.decision.DecisionModel` that
+    `story` what the article shares with the candidate that marks the same event best (rare
+    names, numbers, quotations; looked up only when the verdict hangs on it, else empty); `decision_version` the `detector.decision.DecisionModel` that
     made the calls.
     """
 
@@ -186,11 +186,14 @@ def decide_verdict(
       sentences of ``min_reused_words`` words or more are still reuse, "copy" or "spun" (a text
       that lifts a paragraph into its own writing); otherwise "related" when ``has_candidate`` (a
       source on the same event, see `detector.story`), else "original";
-    * "spun" when at least ``min_spun_share`` of the matched sentences are spun;
+    * "spun" when at least ``min_spun_share`` of the matched sentences, and ``min_spun_sentences``
+      of them, are spun;
     * "copy" when at least ``min_copy_share`` of them are copies and they make up at least
       ``min_copied_coverage`` of the article; "paraphrased" when the matched sentences are
-      rewrites covering at least ``min_paraphrased_coverage`` of it. Below those coverages the
-      article is partial reuse ("copy") when it lifted enough sentences, else "related".
+      rewrites covering at least ``min_paraphrased_coverage`` of it (paraphrase pairs under
+      ``min_paraphrase_similarity`` do not count: a follow-up story on the same event aligns loosely). Below those coverages the
+      article is partial reuse ("copy") when it lifted enough sentences, else "related" or
+      "original" as above.
     """
     rules = rules or VerdictRules()
     content = [f for f in findings if not f.is_boilerplate]
@@ -201,20 +204,27 @@ def decide_verdict(
     reused = [f for f in matched if f.relation in ("copy", "spun") and len(words(f.text)) >= rules.min_reused_words]
     reuse = None
     if len(reused) >= rules.min_reused_sentences:
-        reuse = "spun" if sum(f.relation == "spun" for f in reused) / len(reused) >= rules.min_spun_share else "copy"
+        reuse = "spun" if _spun(reused, rules) else "copy"
     unaligned = "related" if has_candidate else "original"
     if not matched or len(matched) < rules.min_matched or len(matched) / len(content) < rules.min_coverage:
         return reuse or unaligned
-    if sum(f.relation == "spun" for f in matched) / len(matched) >= rules.min_spun_share:
+    if _spun(matched, rules):
         return "spun"
     copies = sum(f.relation == "copy" for f in matched)
     if copies / len(matched) < rules.min_copy_share:
-        if len(matched) / len(content) >= rules.min_paraphrased_coverage:
+        close = [f for f in matched if f.relation != "paraphrase" or f.similarity >= rules.min_paraphrase_similarity]
+        if len(close) / len(content) >= rules.min_paraphrased_coverage:
             return "paraphrased"
-        return reuse or "related"
+        return reuse or unaligned
     if copies / len(content) < rules.min_copied_coverage:
-        return reuse or "related"
+        return reuse or unaligned
     return "copy"
+
+
+def _spun(matched: Sequence[SentenceFinding], rules: VerdictRules) -> bool:
+    """A real share of the matched sentences spun, and more than one of them."""
+    spun = sum(f.relation == "spun" for f in matched)
+    return spun >= rules.min_spun_sentences and spun / len(matched) >= rules.min_spun_share
 
 
 def spin_score(

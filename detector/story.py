@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from detector.fingerprint import document_names, load_common_words
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "story_marks"]
+__all__ = ["StoryMarks", "StoryProfile", "story_marks"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -48,14 +48,36 @@ class StoryMarks:
         return len(self.names) + len(self.numbers) + self.quotations
 
 
+@dataclass(frozen=True)
+class StoryProfile:
+    """The rare names, telling figures and quotation word runs of one text, to compare with others."""
+
+    names: frozenset[str]
+    numbers: frozenset[str]
+    quotations: tuple[frozenset[tuple[str, ...]], ...]  # per quotation, its runs of `QUOTE_WORDS` words
+
+    @classmethod
+    def of(cls, sentences: Sequence[str]) -> StoryProfile:
+        """The profile of a text given as its sentences."""
+        return cls(
+            frozenset(_names(sentences) - load_common_words()),
+            frozenset(_numbers(sentences)),
+            tuple(frozenset(_grams(quote)) for quote in _quotes(sentences)),
+        )
+
+    def shared(self, source: StoryProfile) -> StoryMarks:
+        """What this text shares with ``source``."""
+        source_grams = frozenset().union(*source.quotations)
+        return StoryMarks(
+            tuple(sorted(n for n in self.names & source.names if len(n) > 2)),
+            tuple(sorted(self.numbers & source.numbers)),
+            sum(bool(grams & source_grams) for grams in self.quotations),
+        )
+
+
 def story_marks(suspect_sentences: Sequence[str], source_sentences: Sequence[str]) -> StoryMarks:
     """The rare names, telling numbers and quotations that ``suspect_sentences`` share with ``source_sentences``."""
-    common = load_common_words()
-    names = (_names(suspect_sentences) & _names(source_sentences)) - common
-    numbers = _numbers(suspect_sentences) & _numbers(source_sentences)
-    source_grams = {gram for quote in _quotes(source_sentences) for gram in _grams(quote)}
-    quotations = sum(any(gram in source_grams for gram in _grams(quote)) for quote in _quotes(suspect_sentences))
-    return StoryMarks(tuple(sorted(n for n in names if len(n) > 2)), tuple(sorted(numbers)), quotations)
+    return StoryProfile.of(suspect_sentences).shared(StoryProfile.of(source_sentences))
 
 
 def _names(sentences: Sequence[str]) -> set[str]:

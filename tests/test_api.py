@@ -219,3 +219,32 @@ def test_load_runs_classifier_and_encoder_at_the_precision_asked(parts, tmp_path
 def test_load_refuses_two_different_precisions(tmp_path):
     with pytest.raises(InputError, match="quantize=True asks for int8 but precision='bf16'"):
         Detector.load(tmp_path / "model", quantize=True, precision="bf16")
+
+
+THIRD = (
+    "The city council approved a new cycling lane along the river embankment on Tuesday evening. "
+    "Residents had campaigned for safer routes to the central railway station for three years. "
+    "Construction of the two kilometre lane is due to start in the spring and to last four months."
+)
+
+
+def test_a_stitched_article_lists_every_source_and_aligns_each_sentence_to_its_own(parts):
+    """Issue 35: content farms merge several sources; only the main one was reported."""
+    from detector.index import SourceIndex
+
+    det = Detector(**parts, rerank=3)
+    index = SourceIndex.build([{"id": "wire", "text": WIRE}, {"id": "rates", "text": OTHER}, {"id": "city", "text": THIRD}], encoder=parts["encoder"])
+    wire, city = [s + "." for s in WIRE.split(". ")][:3], [s + "." for s in THIRD.split(". ")]
+    report = det.analyze(" ".join(wire + city).replace("..", "."), index=index)
+    assert {source.id for source in report.sources} == {"wire", "city"}
+    by_source = {s.source_id for s in report.sentences if s.relation == "copy"}
+    assert by_source == {"wire", "city"} and report.verdict == "copy"
+    assert report.coverage == pytest.approx(1.0)
+    assert sum(source.coverage for source in report.sources) == pytest.approx(1.0)
+    data = report.to_dict()
+    assert data["sources"][0]["id"] == report.source_id and data["decision_version"] == det.decisions.version
+
+
+def test_one_shared_sentence_does_not_make_a_second_source(det, index):
+    report = det.analyze(WIRE + " Economists expect inflation to peak above 7% in April.", index=index)
+    assert [source.id for source in report.sources] == ["wire"]

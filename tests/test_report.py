@@ -68,7 +68,8 @@ LONG_SPUN = dataclasses.replace(SPUN, text=LONG.replace("cut", "slash"), source_
 def test_two_lifted_sentences_of_ten_words_are_reuse_whatever_the_share():
     """Issue 35: a blog post lifting a paragraph was `related` (few of its sentences align)."""
     assert verdict([LONG_COPY, LONG_COPY] + [LONE] * 14) == "copy"
-    assert verdict([LONG_SPUN, LONG_COPY] + [LONE] * 14) == "spun"
+    assert verdict([LONG_SPUN, LONG_SPUN, LONG_COPY] + [LONE] * 14) == "spun"
+    assert verdict([LONG_SPUN, LONG_COPY] + [LONE] * 14) == "copy"  # one spun sentence is no spinning
     assert decide_verdict([LONG_COPY, LONG_COPY] + [LONE] * 14, source_given=True, has_candidate=False) == "copy"
     assert verdict([LONG_COPY] + [LONE] * 14) == "related"  # one sentence is no reuse
     assert verdict([COPY, COPY] + [LONE] * 14) == "related"  # nor are two short lines
@@ -86,7 +87,8 @@ def test_rules_come_from_the_decision_model():
     from detector.decision import VerdictRules
 
     assert verdict([SPUN, COPY, COPY, COPY]) == "copy"
-    assert verdict([SPUN, COPY, COPY, COPY], rules=VerdictRules(min_spun_share=0.25)) == "spun"
+    assert verdict([SPUN, COPY, COPY, COPY], rules=VerdictRules(min_spun_sentences=1)) == "spun"
+    assert verdict([SPUN, SPUN, COPY, COPY, COPY, COPY], rules=VerdictRules(min_spun_share=0.5)) == "copy"
 
 
 def test_aligned_copies_outweigh_a_low_retrieval_score():

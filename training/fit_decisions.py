@@ -70,7 +70,8 @@ def pair_rows(
 ) -> tuple[list[dict[str, float]], list[dict[str, float]], list[str]]:
     """Features of each pair the fold may see (family ``exclude_family`` left out), with the swaps
     looked up without the pair's own family and in the fold's whole table, and the relations."""
-    allowed = set(held_out_sources(exclude_family)) if exclude_family else set(table.source_names)
+    held = set(table.source_names)
+    allowed = held & set(held_out_sources(exclude_family)) if exclude_family else held
     pairs = [p for p in pairs if not exclude_family or p.get("family") != exclude_family]
     sentences = list(dict.fromkeys(s for p in pairs for s in (p["source"], p["suspect"])))
     started = time.perf_counter()
@@ -83,7 +84,7 @@ def pair_rows(
     unseen, whole, labels = [], [], []
     threshold = scorer.word_threshold if scorer is not None else 0.5
     for pair in pairs:
-        own = set(held_out_sources(pair["family"])) if pair.get("family") else set(table.source_names)
+        own = held & set(held_out_sources(pair["family"])) if pair.get("family") else held
         a, b = row[pair["source"]], row[pair["suspect"]]
         similarity = min(1.0, float(
             similarity_matrix([pair["suspect"]], vectors[b : b + 1], [pair["source"]], vectors[a : a + 1])[0, 0]
@@ -158,9 +159,10 @@ def main(argv: Sequence[str] | None = None) -> DecisionModel:
     features, source_features, labels = pair_rows(pairs, scorer, SentenceEncoder.load(), SynonymTable.load(), args.exclude_family)
     out = Path(args.out or args.model)
     try:
-        verdict = DecisionModel.load(out).verdict  # refitting keeps the verdict rules written there
+        earlier = DecisionModel.load(out)  # refitting keeps the rules written there
+        verdict, support = earlier.verdict, earlier.spun_min_support
     except ModelFormatError:
-        verdict = VerdictRules()
+        verdict, support = VerdictRules(), DecisionModel.spun_min_support
     fitted_on = {
         "pairs": str(args.pairs),
         "model": str(args.model),
@@ -170,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> DecisionModel:
         "source_only: in the fold's whole table",
     }
     model, reports = fit_decision_model(features, source_features, labels, verdict=verdict, fitted_on=fitted_on, seed=args.seed)
-    model = replace(model, fitted_on={**fitted_on, "seconds": round(time.perf_counter() - started, 1)})
+    model = replace(model, spun_min_support=support, fitted_on={**fitted_on, "seconds": round(time.perf_counter() - started, 1)})
     path = model.save(out)
     for name, report in reports.items():
         print(f"{name} (fitting pairs):\n{report}")
