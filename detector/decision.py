@@ -28,6 +28,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +74,17 @@ class PairModel:
         if any(s <= 0 for s in self.scale):
             raise ModelFormatError(f"pair model: every scale must be positive: {_FIX}")
 
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return np.array(self.mean), np.array(self.scale), np.array(self.coef), np.array(self.intercept)
+
     def probabilities(self, features: Mapping[str, float]) -> np.ndarray:
         """Class probabilities (in the model's class order) for one pair's features."""
         missing = [name for name in self.features if name not in features]
         if missing:
             raise InputError(f"pair features {missing} are missing: compute them with detector.relation.pair_features")
-        x = (np.array([features[name] for name in self.features]) - np.array(self.mean)) / np.array(self.scale)
-        logits = np.array(self.coef) @ x + np.array(self.intercept)
+        mean, scale, coef, intercept = self._arrays
+        logits = coef @ ((np.array([features[name] for name in self.features]) - mean) / scale) + intercept
         logits -= logits.max()
         weights = np.exp(logits)
         return weights / weights.sum()

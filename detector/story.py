@@ -29,6 +29,7 @@ __all__ = ["StoryMarks", "StoryProfile", "story_marks"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 QUOTE_WORDS = 4  # words in a row a quotation must share
 MIN_NUMBER_DIGITS = 3  # significant digits of a telling figure
@@ -90,11 +91,9 @@ def _numbers(sentences: Sequence[str]) -> set[str]:
     so not a small count, a round figure ("2.5", "500", "110,000") nor a bare year."""
     found = set()
     for sentence in sentences:
-        for token in tokenize(sentence):
-            if not token.is_word or not any(c.isdigit() for c in token.text):
-                continue
-            key = token.text.replace(",", "")
-            if len(re.sub(r"[^0-9]", "", key).strip("0")) >= MIN_NUMBER_DIGITS and not _YEAR_RE.match(key):
+        for figure in _NUMBER_RE.findall(sentence):
+            key = figure.replace(",", "")
+            if len(key.replace(".", "").strip("0")) >= MIN_NUMBER_DIGITS and not _YEAR_RE.match(key):
                 found.add(key)
     return found
 
