@@ -429,14 +429,17 @@ class Detector:
         """Pair relations against the main source, and against every other source that contributes
         at least two copied or spun sentences it aligns clearly better than the main source does (a
         near-duplicate of the main source takes none: 003 and 004 both carry the wire's sentences)."""
-        pairs: dict[tuple[int, int], PairResult] = {}
+        pairs: dict[tuple[int, int], tuple[str, PairResult]] = {}
 
-        def pair(rank: int, alignment) -> PairResult:
+        def pair(rank: int, alignment) -> tuple[str, PairResult]:
+            """The (shortened) source sentence and the pair's relation, computed once per source and sentence."""
             key = (rank, alignment.suspect_index)
             if key not in pairs:
                 finding = report.sentences[content[alignment.suspect_index]]
                 source_sentence = _shorten(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
-                pairs[key] = self._compare(source_sentence, finding.text, alignment.similarity, finding.spun_probability, finding.word_scores)
+                pairs[key] = source_sentence, self._compare(
+                    source_sentence, finding.text, alignment.similarity, finding.spun_probability, finding.word_scores
+                )
             return pairs[key]
 
         chosen = {a.suspect_index: (0, a) for a in aligned[0][2]}
@@ -445,15 +448,15 @@ class Detector:
                 a for a in alignments
                 if a.suspect_index not in chosen or a.similarity > chosen[a.suspect_index][1].similarity + SECOND_SOURCE_MARGIN
             ]
-            reused = [a for a in better if pair(rank, a).relation in ("copy", "spun")]
+            reused = [a for a in better if pair(rank, a)[1].relation in ("copy", "spun")]
             if len(reused) >= self.decisions.verdict.min_reused_sentences:
                 chosen.update({a.suspect_index: (rank, a) for a in reused})
         for rank, alignment in chosen.values():
-            result = pair(rank, alignment)
+            source_sentence, result = pair(rank, alignment)
             finding = report.sentences[content[alignment.suspect_index]]
             finding.relation, finding.similarity = result.relation, float(result.similarity)
             finding.source_id = aligned[rank][0]
-            finding.source_sentence = _shorten(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
+            finding.source_sentence = source_sentence
             finding.substitutions = [tuple(words) for words in result.substitutions]
             finding.thesaurus_substitutions = result.thesaurus_substitutions
             finding.spin_strength = float(result.spin_strength)

@@ -280,10 +280,9 @@ def compare_pair(
     if spun_probability is not None and not 0.0 <= spun_probability <= 1.0:
         raise InputError(f"spun_probability must lie in [0, 1] or be None, got {spun_probability!r}")
     decisions = decisions if decisions is not None else _default_decisions()
-    src, sus = _Words.of(source), _Words.of(suspect)
-    kept, substitutions = _align(src, sus, synonyms, MAX_SUBSTITUTION_WORDS)
-    probabilities = _word_probabilities(sus, word_scores)
-    features = _features(src, sus, kept, substitutions, similarity, spun_probability, probabilities, word_threshold)
+    src, sus, kept, substitutions, probabilities, features = _read(
+        source, suspect, similarity, synonyms, spun_probability, word_scores, word_threshold
+    )
     with_classifier = spun_probability is not None and word_scores is not None
     if not src.keys or not sus.keys:
         relation, ranked = "unrelated", {}
@@ -343,10 +342,17 @@ def pair_features(
     word_threshold: float = 0.5,
 ) -> dict[str, float]:
     """The evidence `compare_pair` weighs, as named numbers (`PAIR_FEATURES`): what training fits on."""
+    return _read(source, suspect, similarity, synonyms, spun_probability, word_scores, word_threshold)[-1]
+
+
+def _read(source, suspect, similarity, synonyms, spun_probability, word_scores, word_threshold):
+    """Both sentences' words, the kept positions, the substitutions, the word head's probability per
+    suspect word and the features: everything a pair's relation and evidence are read from."""
     src, sus = _Words.of(source), _Words.of(suspect)
     kept, substitutions = _align(src, sus, synonyms, MAX_SUBSTITUTION_WORDS)
     probabilities = _word_probabilities(sus, word_scores)
-    return _features(src, sus, kept, substitutions, similarity, spun_probability, probabilities, word_threshold)
+    features = _features(src, sus, kept, substitutions, similarity, spun_probability, probabilities, word_threshold)
+    return src, sus, kept, substitutions, probabilities, features
 
 
 def _content_count(words_: _Words) -> int:

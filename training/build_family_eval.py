@@ -44,7 +44,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -54,6 +54,7 @@ from detector.text import split_sentences, tokenize, words
 from training.build_dataset import news_split, pair_split, spin_with_a_swap, usable_sentence
 from training.build_eval_articles import (
     PAIR_RATES,
+    EvalSet,
     _cap_distractors,
     _News,
     _paraphrase_articles,
@@ -61,7 +62,6 @@ from training.build_eval_articles import (
     _sentence_copy,
     _SuspectMaker,
     _unlinked,
-    _write_jsonl,
     held_out_news,
     paraphrases_by_corpus,
 )
@@ -151,14 +151,9 @@ class PairMaterial:
     paraphrases: list[ParaphrasePair]  # training-split paraphrases of MRPC, STS and ParaSCI
 
 
-@dataclass
-class FamilyEvalSet:
-    """Sources to index, suspects to judge and relation pairs to fit on, with the build parameters."""
-
-    sources: list[Document]
-    suspects: list[FamilySuspect]
-    pairs: list[RelationPair]
-    parameters: dict = field(default_factory=dict)
+class FamilyEvalSet(EvalSet):
+    """Sources to index, suspects (`FamilySuspect`) to judge and relation pairs (`RelationPair`) to fit
+    on, with the build parameters; saved as `EvalSet` saves, with a card of its own."""
 
     def card(self) -> dict:
         """Counts per kind and family, truth and relation; mean swap share and rate per family and kind."""
@@ -182,16 +177,6 @@ class FamilyEvalSet:
             "mean_rate": _nested_means(rates),
             "pairs": {relation: dict(counts) for relation, counts in pairs.items()},
         }
-
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write sources.jsonl, suspects.jsonl, pairs.jsonl and card.json into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_jsonl(folder / "sources.jsonl", [{"id": d.id, "text": d.text, "meta": d.meta} for d in self.sources])
-        _write_jsonl(folder / "suspects.jsonl", [asdict(s) for s in self.suspects])
-        _write_jsonl(folder / "pairs.jsonl", [asdict(p) for p in self.pairs])
-        (folder / "card.json").write_text(json.dumps(self.card(), indent=2) + "\n", encoding="utf-8")
-        return folder
 
 
 def _nested_means(values: dict[tuple[str, str], list[float]]) -> dict[str, dict[str, float]]:

@@ -102,10 +102,10 @@ def _fit(features: list[dict[str, float]], labels: list[str], names: Sequence[st
     x = np.array([[f[name] for name in names] for f in features])
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
-    model.fit((x - scaler.mean_) / scale, labels)
+    standard = (x - scaler.mean_) / scale
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed).fit(standard, labels)
     order = [list(model.classes_).index(name) for name in RELATIONS]
-    report = classification_report(labels, model.predict((x - scaler.mean_) / scale), digits=3)
+    report = classification_report(labels, model.predict(standard), digits=3)
     pair_model = PairModel(
         features=tuple(names),
         mean=tuple(float(v) for v in scaler.mean_),
