@@ -40,7 +40,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile
+from detector.story import StoryProfile, rare_name_test
 from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
 
 __all__ = [
@@ -57,6 +57,7 @@ NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing 
 EMPTY_NOTE = "empty text"
 EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
+STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
 
 
 @dataclass
@@ -394,21 +395,39 @@ class Detector:
         verdicts = {close: decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules) for close in (True, False)}
         report.verdict = verdicts[True]
         if verdicts[True] != verdicts[False]:  # only then does it matter whether a candidate tells the same story
-            report.verdict = verdicts[self._same_story(report, texts, index)]
+            report.verdict = verdicts[self._same_story(report, texts, vectors, index, exclude_ids)]
 
-    def _same_story(self, report: ArticleReport, texts: list[str], index) -> bool:
-        """Whether a reranked candidate shares the marks of one event with the article (`detector.story`);
-        the candidate with the most marks is recorded in ``report.story``."""
+    def _same_story(self, report: ArticleReport, texts: list[str], vectors: np.ndarray, index, exclude_ids) -> bool:
+        """Whether a source tells the same story as the article (`detector.story`): it is on the
+        article's topic (``min_story_similarity``) and shares at least ``min_story_names`` rare
+        names, telling figures or quotations with it. The retrieved candidates are tried, and the
+        sources that share the most rare names with the article; the on-topic one with the most
+        marks goes in ``report.story``."""
+        rules = self.decisions.verdict
         profile = StoryProfile.of(texts)
-        marks, marked = None, None
-        for doc_id, _ in report.candidates[: self.rerank]:
-            found = profile.shared(StoryProfile.of([segment.text for segment in index.source(doc_id).segments]))
-            if marks is None or found.count > marks.count:
-                marks, marked = found, doc_id
-        if marks is None:
+        rare = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
+        named = index.sources_naming([n for n in profile.names if rare(n)], rules.min_story_names, exclude_ids)
+        partners = dict.fromkeys([doc_id for doc_id, _ in report.candidates] + [doc_id for doc_id, _ in named[:STORY_PARTNERS]])
+        topic = _unit(vectors.mean(axis=0))
+        best = None
+        for doc_id in partners:
+            source = index.source(doc_id)
+            content = [i for i, segment in enumerate(source.segments) if not segment.is_boilerplate]
+            similarity = float(topic @ _unit(source.embeddings[content].mean(axis=0))) if content else 0.0
+            if similarity < rules.min_story_similarity:  # another topic: whatever it shares is chance
+                continue
+            marks = profile.shared(StoryProfile.of([source.segments[i].text for i in content]), rare)
+            if best is None or marks.count > best[1].count:
+                best = doc_id, marks, similarity
+        if best is None:
             return False
-        report.story = {"source_id": marked, "names": list(marks.names), "numbers": list(marks.numbers), "quotations": marks.quotations}
-        return marks.count >= self.decisions.verdict.min_story_names and report.candidates[0][1] >= self.related_min_score
+        doc_id, marks, similarity = best
+        report.story = {
+            "source_id": doc_id, "names": list(marks.names), "numbers": list(marks.numbers),
+            "quotations": marks.quotations, "topic_similarity": round(similarity, 4),
+        }
+        best_score = report.candidates[0][1] if report.candidates else 0.0
+        return marks.count >= rules.min_story_names and best_score >= self.related_min_score
 
     def _aligned_candidates(self, texts, vectors, candidates, index) -> list[tuple[str, list[str], list]]:
         """(source id, its content sentences, alignments) of the reranked candidates that align at
@@ -455,7 +474,7 @@ class Detector:
             source_sentence, result = pair(rank, alignment)
             finding = report.sentences[content[alignment.suspect_index]]
             finding.relation, finding.similarity = result.relation, float(result.similarity)
-            finding.source_id = aligned[rank][0]
+            finding.source_id, finding.source_position = aligned[rank][0], alignment.source_index
             finding.source_sentence = source_sentence
             finding.substitutions = [tuple(words) for words in result.substitutions]
             finding.thesaurus_substitutions = result.thesaurus_substitutions
@@ -471,6 +490,11 @@ class Detector:
                     doc_id, len(own) / len(content), count_relations(own), float(np.mean([f.similarity for f in own]))
                 ))
         report.source_id = report.sources[0].id if report.sources else aligned[0][0]
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 0 else vector
 
 
 def _evasion_counts(findings: TextFindings) -> dict[str, int]:

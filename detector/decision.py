@@ -106,6 +106,10 @@ class VerdictRules:
     min_reused_sentences: int = 2  # copied or spun sentences that make partial reuse "copy" / "spun"
     min_reused_words: int = 10  # words a reused sentence needs to count
     min_story_names: int = 2  # rare names, numbers or quotations shared with a candidate for "related"
+    max_story_name_share: float = 0.005  # a name more of the indexed sources carry is common, not a mark
+    min_story_similarity: float = 0.5  # cosine of the mean sentence vectors: the candidate is on the same topic
+    min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"
+    min_ordered_sentences: int = 3  # and at least this many of them
 
     def __post_init__(self) -> None:
         for item in fields(self):

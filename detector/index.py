@@ -6,7 +6,9 @@ inverted-file index over fp16 vectors (IVF, k-means cells of which a query scans
 it passes `IndexSettings.ann_threshold`, so that a query stays around a millisecond at a million
 sentences. The cells are re-trained whenever the index has grown fourfold since they were drawn.
 Beside the vectors, each source's immutables (names, numbers, rare words; see
-`detector.fingerprint`) are MinHashed into an LSH table.
+`detector.fingerprint`) are MinHashed into an LSH table, and its names are counted, so that
+`detector.story` can tell a rare name from a common one and find the sources that share rare names
+with a suspect (`name_frequency`, `sources_naming`).
 
 `search` ranks sources by two kinds of evidence, so that it survives spinning and shuffling:
 (a) dense votes: each suspect sentence's nearest source sentences vote for their documents, the
@@ -42,6 +44,7 @@ import numpy as np
 from detector.documents import Document, as_document
 from detector.encoder import SentenceEncoder
 from detector.errors import IndexFormatError, InputError
+from detector.story import source_names
 from detector.fingerprint import (
     DEFAULT_NUM_PERM,
     FINGERPRINT_SCHEME,
@@ -106,6 +109,8 @@ class SourceIndex:
         self._vectors = None
         self._lsh = _new_lsh(self.settings)
         self._sentence_table: tuple[np.ndarray, np.ndarray] | None = None  # (sorted text hashes, segment rows)
+        self._names: list[frozenset[str]] | None = []  # per source; None until read for an index saved without them
+        self._name_rows: dict[str, list[int]] | None = None  # name -> rows of the sources carrying it
 
     @classmethod
     def build(
@@ -205,6 +210,8 @@ class SourceIndex:
         self._shingle_counts = np.concatenate([self._shingle_counts, counts])
         _insert_lsh(self._lsh, signatures, first_row, self.settings)
         self._sentence_table = None
+        self._names = self._source_names() + [source_names([seg.text for seg in segs]) for segs in segments]
+        self._name_rows = None
 
     def _add_vectors(self, vectors: np.ndarray) -> None:
         import faiss
@@ -292,6 +299,35 @@ class SourceIndex:
     def _vector_span(self, row: int) -> tuple[int, int]:
         begin, end = self._offsets[row], self._offsets[row + 1]
         return tuple(int(i) for i in np.searchsorted(self._vector_rows, [begin, end]))
+
+    def name_frequency(self, name: str) -> int:
+        """How many sources carry ``name`` (a key as `detector.story.source_names` gives it)."""
+        return len(self._rows_naming().get(name, ()))
+
+    def sources_naming(self, names: Iterable[str], min_shared: int = 1, exclude_ids: Iterable[str] = ()) -> list[tuple[str, int]]:
+        """Sources that carry at least ``min_shared`` of ``names``, with how many, most first."""
+        rows_naming = self._rows_naming()
+        counts: dict[int, int] = {}
+        for name in set(names):
+            for row in rows_naming.get(name, ()):
+                counts[row] = counts.get(row, 0) + 1
+        excluded = {str(i) for i in exclude_ids}
+        found = [(self._documents[row].id, count) for row, count in counts.items() if count >= min_shared]
+        return sorted(((i, c) for i, c in found if i not in excluded), key=lambda item: (-item[1], item[0]))
+
+    def _source_names(self) -> list[frozenset[str]]:
+        if self._names is None:  # an index saved before names were counted: read them from the text
+            self._names = [source_names([seg.text for seg in segs]) for segs in self._segments]
+        return self._names
+
+    def _rows_naming(self) -> dict[str, list[int]]:
+        if self._name_rows is None:
+            rows_naming: dict[str, list[int]] = {}
+            for row, found in enumerate(self._source_names()):
+                for name in found:
+                    rows_naming.setdefault(name, []).append(row)
+            self._name_rows = rows_naming
+        return self._name_rows
 
     def _lsh_candidates(self, signature: np.ndarray) -> set[int]:
         from datasketch import LeanMinHash
@@ -382,6 +418,11 @@ class SourceIndex:
             "is_boilerplate": np.array([seg.is_boilerplate for seg in segs], dtype=bool),
             "is_heading": np.array([seg.is_heading for seg in segs], dtype=bool),
         }), folder / "segments.parquet")
+        names = self._source_names()
+        pq.write_table(pa.table({
+            "document": np.repeat(np.arange(len(docs), dtype=np.int64), [len(found) for found in names]),
+            "name": [name for found in names for name in sorted(found)],
+        }), folder / "names.parquet")
         dim = self._encoder_info["dim"] if self._encoder_info else 0
         embeddings = self._embeddings if self._embeddings is not None else np.zeros((0, dim), np.float16)
         np.save(folder / "embeddings.npy", np.asarray(embeddings, dtype=np.float16))
@@ -447,6 +488,10 @@ class SourceIndex:
         index._shingle_counts = np.load(folder / "shingle_counts.npy", allow_pickle=False)
         if (folder / "vectors.faiss").is_file():
             index._vectors = faiss.read_index(str(folder / "vectors.faiss"))
+        if "names.parquet" in manifest["files"]:
+            index._names = _names_from_table(pq.read_table(folder / "names.parquet").to_pydict(), len(docs["id"]))
+        else:
+            index._names = None
         _check_counts(index, manifest["counts"], folder)
         _insert_lsh(index._lsh, index._signatures, 0, index.settings)
         return index
@@ -639,6 +684,15 @@ def _segments_from_table(table: dict, n_documents: int) -> tuple[list[list[Segme
         )
     ]
     return [flat[offsets[row] : offsets[row + 1]] for row in range(n_documents)], offsets
+
+
+def _names_from_table(table: dict, n_documents: int) -> list[frozenset[str]]:
+    found: list[set[str]] = [set() for _ in range(n_documents)]
+    for row, name in zip(table["document"], table["name"]):
+        if not 0 <= row < n_documents:
+            raise ValueError(f"names.parquet names document {row} of {n_documents}")
+        found[row].add(name)
+    return [frozenset(names) for names in found]
 
 
 def _check_counts(index: SourceIndex, counts: dict, folder: Path) -> None:

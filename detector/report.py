@@ -18,6 +18,7 @@ import html
 import json
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -66,8 +67,9 @@ class SentenceFinding:
     when no trained classifier was loaded. `thesaurus_substitutions` and `spin_strength` (share of
     the source sentence's content words swapped, by any dictionary, or padded with spinner fillers)
     come from `detector.relation.PairResult`; `source_id` names the source this sentence was aligned
-    to (articles stitched from several sources align each sentence to its own); `evidence` says why
-    the relation was chosen (None for sentences that aligned to nothing).
+    to (articles stitched from several sources align each sentence to its own) and
+    `source_position` where that sentence stands among the source's content sentences (from 0);
+    `evidence` says why the relation was chosen (None for sentences that aligned to nothing).
     """
 
     text: str
@@ -82,6 +84,7 @@ class SentenceFinding:
     spin_strength: float = 0.0
     source_id: str | None = None
     evidence: SpinEvidence | None = None
+    source_position: int | None = None
 
 
 @dataclass
@@ -191,9 +194,11 @@ def decide_verdict(
     * "copy" when at least ``min_copy_share`` of them are copies and they make up at least
       ``min_copied_coverage`` of the article; "paraphrased" when the matched sentences are
       rewrites covering at least ``min_paraphrased_coverage`` of it (paraphrase pairs under
-      ``min_paraphrase_similarity`` do not count: a follow-up story on the same event aligns loosely). Below those coverages the
-      article is partial reuse ("copy") when it lifted enough sentences, else "related" or
-      "original" as above.
+      ``min_paraphrase_similarity`` do not count: a follow-up story on the same event aligns loosely),
+      or when at least ``min_ordered_coverage`` of it, and ``min_ordered_sentences``, rewrite one
+      source sentence by sentence in the source's order (a loose paraphrase still follows its
+      source; an independent report of the event does not). Below those coverages the article is
+      partial reuse ("copy") when it lifted enough sentences, else "related" or "original" as above.
     """
     rules = rules or VerdictRules()
     content = [f for f in findings if not f.is_boilerplate]
@@ -213,12 +218,23 @@ def decide_verdict(
     copies = sum(f.relation == "copy" for f in matched)
     if copies / len(matched) < rules.min_copy_share:
         close = [f for f in matched if f.relation != "paraphrase" or f.similarity >= rules.min_paraphrase_similarity]
-        if len(close) / len(content) >= rules.min_paraphrased_coverage:
+        if len(close) / len(content) >= rules.min_paraphrased_coverage or _in_source_order(matched, len(content), rules):
             return "paraphrased"
         return reuse or unaligned
     if copies / len(content) < rules.min_copied_coverage:
         return reuse or unaligned
     return "copy"
+
+
+def _in_source_order(matched: Sequence[SentenceFinding], content: int, rules: VerdictRules) -> bool:
+    """Whether enough of the article follows its main source sentence by sentence: the longest run
+    of matched sentences whose source positions rise, in the article's order."""
+    main = Counter(f.source_id for f in matched).most_common(1)[0][0]
+    rising: list[int] = []  # rising[k]: the smallest last position of a rising run of k + 1 sentences
+    for position in (f.source_position for f in matched if f.source_id == main and f.source_position is not None):
+        at = bisect_left(rising, position)
+        rising[at : at + 1] = [position]
+    return len(rising) >= rules.min_ordered_sentences and len(rising) / content >= rules.min_ordered_coverage
 
 
 def _spun(matched: Sequence[SentenceFinding], rules: VerdictRules) -> bool:

@@ -3,11 +3,14 @@
 Two outlets covering the same event name the same uncommon people, firms and places, give the same
 figures, and repeat the same quotations; two articles that only share a topic share common names
 ("U.S.", "Japan", "Reagan") and topic words. `story_marks` lists what a suspect shares with a
-source of that first kind: rare names (capitalised mid-sentence and not among the whole words of the
-bundled MiniLM vocabulary, the offline stand-in for a frequency list that `detector.fingerprint`
-uses too), numbers other than small counts and bare years, and quotations (a quoted stretch
-sharing four words in a row). The article verdict calls an article `related` only when it shares
-enough of them with a candidate source.
+source of that first kind: rare names (capitalised mid-sentence), numbers other than small counts
+and bare years, and quotations (a quoted stretch sharing four words in a row). The article verdict
+calls an article `related` only when it shares enough of them with a candidate source.
+
+What makes a name rare is the corpus's own word: `rare_name_test` calls a name rare when few of the
+indexed sources carry it ("Reagan" is in every other 1987 wire story). An index too small to tell
+falls back on the whole words of the bundled MiniLM vocabulary, the offline stand-in for a
+frequency list that `detector.fingerprint` uses too.
 
 Example:
     >>> marks = story_marks(["Shares of Kuwaiti Petroleum rose 12.5 pct, said analyst Al-Sabah."],
@@ -19,13 +22,13 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from detector.fingerprint import document_names, load_common_words
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "StoryProfile", "story_marks"]
+__all__ = ["StoryMarks", "StoryProfile", "rare_name_test", "source_names", "story_marks"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -33,6 +36,7 @@ _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 QUOTE_WORDS = 4  # words in a row a quotation must share
 MIN_NUMBER_DIGITS = 3  # significant digits of a telling figure
+MIN_NAME_CHARS = 3  # shorter capitalised words ("Mr", "St") name nothing
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class StoryMarks:
 
 @dataclass(frozen=True)
 class StoryProfile:
-    """The rare names, telling figures and quotation word runs of one text, to compare with others."""
+    """The names, telling figures and quotation word runs of one text, to compare with others."""
 
     names: frozenset[str]
     numbers: frozenset[str]
@@ -61,16 +65,18 @@ class StoryProfile:
     def of(cls, sentences: Sequence[str]) -> StoryProfile:
         """The profile of a text given as its sentences."""
         return cls(
-            frozenset(_names(sentences) - load_common_words()),
+            source_names(sentences),
             frozenset(_numbers(sentences)),
             tuple(frozenset(_grams(quote)) for quote in _quotes(sentences)),
         )
 
-    def shared(self, source: StoryProfile) -> StoryMarks:
-        """What this text shares with ``source``."""
+    def shared(self, source: StoryProfile, rare: Callable[[str], bool] | None = None) -> StoryMarks:
+        """What this text shares with ``source``; ``rare`` tells a rare name (default: one outside
+        the MiniLM vocabulary, see `rare_name_test`)."""
+        rare = rare or rare_name_test()
         source_grams = frozenset().union(*source.quotations)
         return StoryMarks(
-            tuple(sorted(n for n in self.names & source.names if len(n) > 2)),
+            tuple(sorted(n for n in self.names & source.names if rare(n))),
             tuple(sorted(self.numbers & source.numbers)),
             sum(bool(grams & source_grams) for grams in self.quotations),
         )
@@ -81,9 +87,24 @@ def story_marks(suspect_sentences: Sequence[str], source_sentences: Sequence[str
     return StoryProfile.of(suspect_sentences).shared(StoryProfile.of(source_sentences))
 
 
-def _names(sentences: Sequence[str]) -> set[str]:
-    """`document_names` with the possessive folded in ("Volcker's" is "Volcker")."""
-    return document_names(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
+def source_names(sentences: Sequence[str]) -> frozenset[str]:
+    """Keys of the names in a text (`document_names`, the possessive folded in: "Volcker's" is
+    "Volcker"), rare or not; `SourceIndex` counts them per source."""
+    found = document_names(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
+    return frozenset(name for name in found if len(name) >= MIN_NAME_CHARS)
+
+
+def rare_name_test(
+    frequency: Callable[[str], int] | None = None, sources: int = 0, max_share: float = 0.005
+) -> Callable[[str], bool]:
+    """Whether a name is rare: carried by at most ``max_share`` of ``sources`` indexed sources
+    (``frequency(name)`` of them). With no counts, or too few sources for that share to allow even
+    one, a name is rare when it is not a whole word of the MiniLM vocabulary."""
+    if frequency is None or sources * max_share < 1:
+        common = load_common_words()
+        return lambda name: name not in common
+    limit = sources * max_share
+    return lambda name: frequency(name) <= limit
 
 
 def _numbers(sentences: Sequence[str]) -> set[str]:

@@ -233,3 +233,31 @@ def test_an_int8_copy_of_the_building_encoder_is_no_other_encoder(tmp_path, recw
     SourceIndex.build([("004", "NATO should not admit new members, Russia said.")], encoder=SentenceEncoder.load()).save(tmp_path / "idx")
     SourceIndex.load(tmp_path / "idx", encoder=SentenceEncoder.load().quantize())
     assert not [w for w in recwarn if "embeds differently" in str(w.message)]
+
+
+def test_names_are_counted_per_source_and_survive_a_save(encoder, tmp_path):
+    """Issue 35: the same-story check reads name frequencies and the sources sharing rare names."""
+    docs = [
+        {"id": "a", "text": "Finance Minister Kwame Odhiambo met Texaco in Nairobi."},
+        {"id": "b", "text": "A spokesman for Texaco said Odhiambo had agreed the Nairobi deal."},
+        {"id": "c", "text": "Shares of Texaco rose on higher profits."},
+    ]
+    index = SourceIndex.build(docs, encoder=encoder)
+    assert index.name_frequency("texaco") == 3 and index.name_frequency("odhiambo") == 2 and index.name_frequency("x") == 0
+    assert index.sources_naming(["odhiambo", "nairobi", "texaco"], min_shared=2) == [("a", 3), ("b", 3)]
+    assert index.sources_naming(["odhiambo", "nairobi"], min_shared=2, exclude_ids=["a"]) == [("b", 2)]
+    index.save(tmp_path / "idx")
+    loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    assert loaded.name_frequency("texaco") == 3
+    loaded.add([{"id": "d", "text": "Then Odhiambo spoke."}])
+    assert loaded.name_frequency("odhiambo") == 3
+
+
+def test_an_index_saved_before_names_were_counted_reads_them_from_its_text(encoder, tmp_path):
+    index = SourceIndex.build([{"id": "a", "text": "Minister Odhiambo met Texaco."}, {"id": "b", "text": "Shares of Texaco grew."}], encoder=encoder)
+    index.save(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    del manifest["files"]["names.parquet"]
+    (tmp_path / "idx" / "names.parquet").unlink()
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert SourceIndex.load(tmp_path / "idx", encoder=encoder).name_frequency("texaco") == 2

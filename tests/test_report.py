@@ -162,3 +162,16 @@ def test_html_highlights_swaps_and_escapes_all_article_text():
 def test_html_page_holds_several_reports():
     page = render_html([report_with([SPUN], article_id="a"), report_with([COPY], article_id="b")])
     assert page.count("<section>") == 2
+
+
+def loose(position, source_id="wire"):
+    """A loose paraphrase (similarity under `min_paraphrase_similarity`) of the source's sentence ``position``."""
+    return dataclasses.replace(PARA, similarity=0.52, source_id=source_id, source_position=position)
+
+
+def test_a_loose_rewrite_in_the_source_order_is_paraphrased():
+    """Issue 35: ParaSCI pseudo-articles, rewritten sentence by sentence at similarity ~0.55, came out `original`."""
+    assert verdict([loose(0), loose(1), loose(2), loose(4), LONE]) == "paraphrased"
+    assert verdict([loose(4), loose(0), loose(2), loose(1), LONE]) == "related"  # aligned, but not following the source
+    assert verdict([loose(0), loose(1), loose(2), LONE, LONE]) == "related"  # too little of the article
+    assert verdict([loose(0), loose(1), loose(2, "other"), loose(3, "other")]) == "related"  # two sources, neither followed

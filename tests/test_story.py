@@ -1,6 +1,6 @@
 """Same story, not same topic: the marks two reports of one event share (issue 35)."""
 
-from detector.story import StoryProfile, story_marks
+from detector.story import StoryProfile, rare_name_test, source_names, story_marks
 
 WIRE = [
     "Canadian Finance Minister Kwame Odhiambo said the tax reform would cost 2.44 billion dlrs.",
@@ -37,3 +37,21 @@ def test_a_profile_is_computed_once_and_compared_with_many():
     profile = StoryProfile.of(SAME_EVENT)
     assert profile.shared(StoryProfile.of(WIRE)) == story_marks(SAME_EVENT, WIRE)
     assert profile.shared(StoryProfile.of([])).count == 0
+
+
+def test_a_name_is_rare_when_few_indexed_sources_carry_it():
+    """Issue 35: with the MiniLM vocabulary alone, "Texaco" or "Brazil" never counted as a mark."""
+    counts = {"texaco": 3, "reagan": 400}
+    rare = rare_name_test(lambda name: counts.get(name, 0), sources=2000, max_share=0.005)
+    assert rare("texaco") and not rare("reagan")
+    assert StoryProfile.of(["Shares of Texaco rose, Reagan said."]).shared(StoryProfile.of(["Officials of Texaco and Reagan met."]), rare).names == ("texaco",)
+
+
+def test_an_index_too_small_to_tell_falls_back_on_the_vocabulary():
+    rare = rare_name_test(lambda name: 1, sources=50, max_share=0.005)
+    assert rare("odhiambo") and not rare("canada")
+    assert rare_name_test()("odhiambo") and not rare_name_test()("canada")
+
+
+def test_source_names_drop_short_words_and_fold_possessives():
+    assert source_names(["The plan is Odhiambo's own, said Mr Ito of Nippon Steel."]) == {"odhiambo", "ito", "nippon", "steel"}
