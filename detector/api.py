@@ -41,7 +41,7 @@ from detector.report import (
     spin_score,
 )
 from detector.story import StoryProfile, rare_name_test
-from detector.text import Segment, TextFindings, normalise_with_findings, split_sentences
+from detector.text import Segment, TextFindings, normalise_with_findings, shorten_text, split_sentences
 
 __all__ = [
     "Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS", "DEFAULT_MAX_SENTENCE_CHARS", "OVERSIZE_POLICIES",
@@ -54,6 +54,7 @@ OVERSIZE_POLICIES = ("reject", "truncate")
 NO_SOURCE_NOTE = "no source index given: verdict from the classifier alone"
 NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comparison alone"
 NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
+EMPTY_INDEX_NOTE = "the source index is empty (0 sources): judged as with no index"
 EMPTY_NOTE = "empty text"
 EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
@@ -205,7 +206,7 @@ class Detector:
         """
         for name, value in (("source_sentence", source_sentence), ("suspect_sentence", suspect_sentence)):
             _check_text(value, name)
-        source, suspect = (_shorten(text.strip(), self.max_sentence_chars)[0] for text in (source_sentence, suspect_sentence))
+        source, suspect = (shorten_text(text.strip(), self.max_sentence_chars)[0] for text in (source_sentence, suspect_sentence))
         embeddings = self.encoder.encode([source, suspect], batch_size=self.batch_size)
         alignment = align_sentences([suspect], embeddings[1:], [source], embeddings[:1], min_similarity=0.0)
         similarity = alignment[0].similarity if alignment else float(np.dot(embeddings[0], embeddings[1]))
@@ -237,6 +238,7 @@ class Detector:
         collection per article (a list of lists, aligned with `texts`).
         """
         per_article = _per_article_exclusions(exclude_ids)
+        index = _checked_index(index)
         size = batch_size or self.articles_per_batch
         if size < 1:
             raise InputError(f"batch_size={size} must be a positive integer")
@@ -291,7 +293,7 @@ class Detector:
         """Cut to the limits, normalise, segment and check the language of one article."""
         truncation = {}
         if len(text) > self.max_chars:
-            text, dropped = _shorten(text, self.max_chars)
+            text, dropped = shorten_text(text, self.max_chars)
             truncation["article_chars_dropped"] = dropped
         normalised, findings = normalise_with_findings(text)
         segments, shortened = [], 0
@@ -299,7 +301,7 @@ class Detector:
             if not segment.text.strip():
                 continue
             if len(segment.text) > self.max_sentence_chars:
-                cut = _shorten(segment.text, self.max_sentence_chars)[0]
+                cut = shorten_text(segment.text, self.max_sentence_chars)[0]
                 segment, shortened = dataclasses.replace(segment, text=cut, end=segment.start + len(cut)), shortened + 1
             segments.append(segment)
         if shortened:
@@ -337,8 +339,8 @@ class Detector:
         if not article.scored:
             report.relation_counts = count_relations(report.sentences)
             return report
-        if index is None:
-            self._judge_alone(report)
+        if index is None or not len(index):
+            self._judge_alone(report, index)
         else:
             self._judge_against_source(report, embeddings[article.first_row : article.rows.stop], index, exclude_ids)
         report.relation_counts = count_relations(report.sentences)
@@ -355,10 +357,7 @@ class Detector:
                 "spin-detector reads English only, so nothing was scored and the verdict means 'not judged'"
             ))
         if "article_chars_dropped" in article.truncation:
-            notes.append(
-                f"article cut to its first {self.max_chars:,} characters ({article.truncation['article_chars_dropped']:,} "
-                "left out): raise Detector(max_chars=...) to read it whole"
-            )
+            notes.append(article_cut_note(self.max_chars, article.truncation["article_chars_dropped"]))
         if "sentences_shortened" in article.truncation:
             notes.append(
                 f"{article.truncation['sentences_shortened']} sentence(s) over {self.max_sentence_chars:,} characters "
@@ -372,7 +371,9 @@ class Detector:
             )
         return notes
 
-    def _judge_alone(self, report: ArticleReport) -> None:
+    def _judge_alone(self, report: ArticleReport, index=None) -> None:
+        if index is not None:
+            report.notes.append(EMPTY_INDEX_NOTE)
         report.notes.append(NO_SOURCE_NOTE if self.scorer is not None else NOTHING_NOTE)
         if self.scorer is not None:
             for finding in report.sentences:
@@ -455,7 +456,7 @@ class Detector:
             key = (rank, alignment.suspect_index)
             if key not in pairs:
                 finding = report.sentences[content[alignment.suspect_index]]
-                source_sentence = _shorten(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
+                source_sentence = shorten_text(aligned[rank][1][alignment.source_index], self.max_sentence_chars)[0]
                 pairs[key] = source_sentence, self._compare(
                     source_sentence, finding.text, alignment.similarity, finding.spun_probability, finding.word_scores
                 )
@@ -515,15 +516,9 @@ def _language_of(segments: list[Segment]) -> LanguageGuess:
     return detect_language("\n".join(sample) if sample else "\n".join(s.text for s in segments[:50]))
 
 
-def _shorten(text: str, limit: int) -> tuple[str, int]:
-    """``text`` cut to at most ``limit`` characters, at the last space in its final tenth if there is
-    one; and the number of characters left out."""
-    if len(text) <= limit:
-        return text, 0
-    cut = text[:limit]
-    space = max(cut.rfind(" ", limit - limit // 10), cut.rfind("\n", limit - limit // 10))
-    cut = cut[:space].rstrip() if space > 0 else cut
-    return cut, len(text) - len(cut)
+def article_cut_note(max_chars: int, dropped: int) -> str:
+    """What a report says of an article cut to its first ``max_chars`` characters."""
+    return f"article cut to its first {max_chars:,} characters ({dropped:,} left out): raise Detector(max_chars=...) to read it whole"
 
 
 def _check_limits(max_chars, max_sentence_chars, on_oversize) -> None:
@@ -566,9 +561,29 @@ def _per_article_exclusions(exclude_ids):
     """A function from article position to the ids it must not be matched against."""
     if isinstance(exclude_ids, str):
         raise InputError(f"exclude_ids={exclude_ids!r} is one string: give a collection of ids, e.g. [{exclude_ids!r}]")
+    if not hasattr(exclude_ids, "__iter__"):
+        raise InputError(f"exclude_ids is a {type(exclude_ids).__name__}: give a collection of source ids")
     exclude_ids = list(exclude_ids)
-    if exclude_ids and all(not isinstance(item, str) for item in exclude_ids):
-        lists = [tuple(item) for item in exclude_ids]
+    if exclude_ids and all(isinstance(item, (list, tuple, set, frozenset)) for item in exclude_ids):
+        lists = [tuple(_checked_id(i) for i in item) for item in exclude_ids]
         return lambda position: lists[position] if position < len(lists) else ()
-    ids = tuple(str(item) for item in exclude_ids)
+    ids = tuple(_checked_id(item) for item in exclude_ids)
     return lambda position: ids
+
+
+def _checked_id(item) -> str:
+    if not isinstance(item, (str, int)) or isinstance(item, bool):
+        raise InputError(
+            f"exclude_ids holds {item!r} ({type(item).__name__}): give source ids as strings, "
+            "or one list of ids per article"
+        )
+    return str(item)
+
+
+def _checked_index(index):
+    """``index`` when it is a `SourceIndex` (or None); a path or anything else is refused."""
+    if index is None or (hasattr(index, "search") and hasattr(index, "source")):
+        return index
+    if isinstance(index, (str, os.PathLike)):
+        raise InputError(f"index={str(index)!r} is a path: load the folder first, index=SourceIndex.load({str(index)!r})")
+    raise InputError(f"index is a {type(index).__name__}, not a SourceIndex: build one with SourceIndex.build(documents)")

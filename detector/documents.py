@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from detector.errors import InputError
+from detector.text import shorten_text
 
 __all__ = ["Document", "as_document", "read_documents", "DEFAULT_MAX_CHARS", "SUPPORTED_FORMATS"]
 
 DEFAULT_MAX_CHARS = 2_000_000
+_COUNT_BLOCK = 1 << 20  # characters read at a time past the kept start of a truncated file
 SUPPORTED_FORMATS = "a .txt file, a folder of .txt files, a glob such as 'sources/*.txt', .jsonl or .json (JSON lines), .parquet"
 _JSON_LINES = {".jsonl", ".json", ".ndjson"}
 _PARQUET = {".parquet", ".pq"}
@@ -80,13 +82,17 @@ def read_documents(
     errors: ErrorCallback | None = None,
     *,
     max_chars: int = DEFAULT_MAX_CHARS,
+    truncate: bool = False,
 ) -> Iterator[Document]:
     """Stream the documents at ``path``: a .txt file, a folder of .txt, a glob, JSON lines or Parquet.
 
-    Records with empty text, undecodable bytes, a missing field or more than ``max_chars`` characters
-    raise `InputError`, or go to ``errors(record id or position, reason)`` and are skipped.
+    Records with empty text, undecodable bytes or a missing field raise `InputError`, or go to
+    ``errors(record id or position, reason)`` and are skipped. So do those of more than
+    ``max_chars`` characters, unless ``truncate``: then they are cut at a word boundary (a .txt
+    file is read no further than that, whatever its size) and ``meta["chars_dropped"]`` says how
+    many characters were left out.
     """
-    reader = _Reader(id_field=id_field, text_field=text_field, errors=errors, max_chars=max_chars)
+    reader = _Reader(id_field=id_field, text_field=text_field, errors=errors, max_chars=max_chars, truncate=truncate)
     for file in _expand(str(path)):
         yield from reader.read_file(file)
 
@@ -130,6 +136,7 @@ class _Reader:
     text_field: str
     errors: ErrorCallback | None
     max_chars: int
+    truncate: bool = False
 
     def read_file(self, path: Path) -> Iterator[Document]:
         kind = _format_of(path)
@@ -154,21 +161,35 @@ class _Reader:
             self._bad(str(doc_id), f"text field {self.text_field!r} is {type(text).__name__}, not a string ({where})")
         elif not text.strip():
             self._bad(str(doc_id), f"empty text ({where})")
-        elif len(text) > self.max_chars:
-            self._bad(str(doc_id), f"text of {len(text):,} characters exceeds max_chars={self.max_chars:,} ({where})")
+        elif len(text) > self.max_chars and not self.truncate:
+            self._bad(str(doc_id), f"text of {len(text):,} characters exceeds max_chars={self.max_chars:,} ({where}; truncate=True, or spin-detect analyze --truncate, reads its start)")
         else:
-            return Document(id=str(doc_id), text=text, meta=meta)
+            text, dropped = shorten_text(text, self.max_chars)
+            return Document(id=str(doc_id), text=text, meta={**meta, "chars_dropped": dropped} if dropped else meta)
         return None
 
     def _read_txt(self, path: Path) -> Iterator[Document]:
         try:
-            text = path.read_bytes().decode("utf-8")
+            text, unread = self._txt_text(path)
         except UnicodeDecodeError as exc:
             self._bad(path.stem, f"undecodable bytes at offset {exc.start} of {str(path)!r}: save it as UTF-8")
             return
         doc = self._document(str(path), path.stem, text, {"path": str(path)})
+        if doc is not None and unread:
+            doc.meta["chars_dropped"] = doc.meta.get("chars_dropped", 0) + unread
         if doc is not None:
             yield doc
+
+    def _txt_text(self, path: Path) -> tuple[str, int]:
+        """The file's text, and how many characters after the first ``max_chars + 1`` were not kept
+        (with `truncate` the rest is only counted, a block at a time, never held)."""
+        if not self.truncate:
+            return path.read_bytes().decode("utf-8"), 0
+        with path.open(encoding="utf-8", newline="") as handle:
+            text, unread = handle.read(self.max_chars + 1), 0
+            while block := handle.read(_COUNT_BLOCK):
+                unread += len(block)
+        return text, unread
 
     def _read_json_lines(self, path: Path) -> Iterator[Document]:
         with path.open("rb") as handle:

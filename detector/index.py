@@ -57,9 +57,10 @@ from detector.fingerprint import (
 )
 from detector.text import Segment, split_sentences
 
-__all__ = ["Document", "SourceIndex", "IndexedSource", "IndexSettings", "FORMAT_VERSION"]
+__all__ = ["Document", "SourceIndex", "IndexedSource", "IndexSettings", "FORMAT_VERSION", "recover_index"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: names.parquet, and a checksum over the manifest itself
+READABLE_VERSIONS = (1, 2)
 FORMAT_NAME = "spin-detector-source-index"
 MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `spin-detect index build`"
@@ -80,6 +81,21 @@ class IndexSettings:
     num_perm: int = DEFAULT_NUM_PERM
     lsh_threshold: float = 0.2        # Jaccard threshold of the immutables LSH (candidate generation)
     batch_size: int = 64              # encoder batch size
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if item.type == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise InputError(f"index setting {item.name}={value!r} must be a whole number >= 1")
+            if item.type == "float" and (
+                not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0
+            ):
+                raise InputError(f"index setting {item.name}={value!r} must be a number in [0, 1]")
+        if self.dense_floor >= 1.0 or self.lsh_threshold == 0.0:
+            raise InputError(
+                f"index settings dense_floor={self.dense_floor!r} and lsh_threshold={self.lsh_threshold!r}: "
+                "the floor must be under 1 and the threshold above 0"
+            )
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,11 @@ class SourceIndex:
         self._commit(docs, segments, embeddings, np.stack(signatures), np.asarray(counts, dtype=np.int64))
 
     def _new_documents(self, documents: Iterable) -> list[Document]:
+        if documents is None or not hasattr(documents, "__iter__"):
+            raise InputError(
+                f"the documents must be an iterable, not {type(documents).__name__}: "
+                "give a list of {'id', 'text'} dicts, (id, text) pairs or Documents"
+            )
         if isinstance(documents, (str, bytes, Path, Document, dict)):
             raise InputError(
                 f"add() takes an iterable of documents, not one {type(documents).__name__}: "
@@ -385,11 +406,15 @@ class SourceIndex:
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> None:
-        """Write the index folder atomically: into a temporary sibling, then renamed over ``path``."""
+        """Write the index folder atomically: into a temporary sibling, then renamed over ``path``.
+
+        A save killed at any point leaves ``path`` holding the index as it was before or after it
+        (`recover_index`, which every load and save runs first, finishes the job)."""
         target = Path(path)
+        recover_index(target)
         _check_save_target(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+        staging = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
             self._write_files(staging)
@@ -432,6 +457,7 @@ class SourceIndex:
         if self._vectors is not None:
             faiss.write_index(self._vectors, str(folder / "vectors.faiss"))
         manifest = self._manifest(sorted(p.name for p in folder.iterdir()), folder)
+        manifest["checksum"] = _manifest_checksum(manifest)
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     def _manifest(self, names: list[str], folder: Path) -> dict:
@@ -459,7 +485,7 @@ class SourceIndex:
     def load(cls, path: str | Path, encoder: SentenceEncoder | None = None) -> SourceIndex:
         """Read an index folder; `IndexFormatError` if it is missing, corrupt, foreign or outdated."""
         folder = Path(path)
-        _recover_retired(folder)
+        recover_index(folder)
         manifest = _read_manifest(folder)
         _verify_files(folder, manifest)
         try:
@@ -619,13 +645,42 @@ def _swap_in(staging: Path, target: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _recover_retired(target: Path) -> None:
-    """Put back the old index that a save killed between its two renames left retired."""
-    if target.exists() or not target.parent.is_dir():
+def recover_index(target: str | Path) -> None:
+    """Finish what a killed `SourceIndex.save` of ``target`` left: put back the index it retired
+    if the new one never moved in, and remove the temporary folders of saves no longer running
+    (and a retired index whose removal was cut short). Loads and saves run it first; call it
+    before deciding that no index exists at ``target``."""
+    target = Path(target)
+    if not target.parent.is_dir():
         return
     retired = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if retired and (retired[-1] / MANIFEST).is_file():
-        os.rename(retired[-1], target)
+    if not target.exists():
+        whole = [folder for folder in retired if (folder / MANIFEST).is_file()]
+        if whole:
+            os.rename(whole[-1], target)
+            retired.remove(whole[-1])
+    if (target / MANIFEST).is_file():
+        for folder in retired:
+            shutil.rmtree(folder, ignore_errors=True)
+    for staging in target.parent.glob(f".{target.name}.tmp-*"):
+        if not _save_running(staging.name.rsplit(".tmp-", 1)[1]):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _save_running(suffix: str) -> bool:
+    """Whether the process named in a staging folder's suffix ("<pid>-<random>") still runs."""
+    pid = suffix.split("-", 1)[0]
+    if not pid.isdigit() or "-" not in suffix:
+        return False  # a folder from a release that did not name its process: long dead
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _sha256(path: Path) -> str:
@@ -647,11 +702,24 @@ def _read_manifest(folder: Path) -> dict:
         raise IndexFormatError(f"{MANIFEST} of {str(folder)!r} is truncated or corrupt ({exc}): {REBUILD_HINT}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{str(folder)!r} holds no spin-detector source index (foreign {MANIFEST}): {REBUILD_HINT}")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version not in READABLE_VERSIONS:
         raise IndexFormatError(
-            f"source index {str(folder)!r} has format version {manifest.get('format_version')!r} "
-            f"(written by spin-detector {manifest.get('library_version')}); this version reads format "
-            f"{FORMAT_VERSION}: {REBUILD_HINT}"
+            f"source index {str(folder)!r} has format version {version!r} "
+            f"(written by spin-detector {manifest.get('library_version')}); this version reads formats "
+            f"{', '.join(map(str, READABLE_VERSIONS))}: {REBUILD_HINT}"
+        )
+    if not isinstance(manifest.get("files"), dict) or not manifest["files"]:
+        raise IndexFormatError(f"{MANIFEST} of {str(folder)!r} lists no files, so nothing can be checked: {REBUILD_HINT}")
+    if version >= 2 and manifest.get("checksum") != _manifest_checksum(manifest):
+        raise IndexFormatError(
+            f"{MANIFEST} of {str(folder)!r} fails its checksum: its settings, counts or file list were edited; {REBUILD_HINT}"
+        )
+    if version < 2:
+        warnings.warn(
+            f"source index {str(folder)!r} is of format {version}, whose manifest carries no checksum of its own: "
+            "save it again (spin-detect index build --append --out FOLDER with no new sources) to add one",
+            stacklevel=3,
         )
     expected = {"version": FINGERPRINT_VERSION, "seed": FINGERPRINT_SEED, "scheme": FINGERPRINT_SCHEME}
     fingerprint = manifest.get("fingerprint", {})
@@ -660,8 +728,15 @@ def _read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def _manifest_checksum(manifest: dict) -> str:
+    """sha256 of the manifest's canonical JSON without its own checksum: edits to the settings,
+    counts or file list show. A checksum, not a signature: whoever edits the file can recompute it."""
+    body = {key: value for key, value in manifest.items() if key != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def _verify_files(folder: Path, manifest: dict) -> None:
-    for name, expected in manifest.get("files", {}).items():
+    for name, expected in manifest["files"].items():
         path = folder / name
         if not path.is_file():
             raise IndexFormatError(f"source index {str(folder)!r} lacks {name}: it is incomplete; {REBUILD_HINT}")

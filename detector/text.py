@@ -28,6 +28,7 @@ __all__ = [
     "is_boilerplate",
     "normalise",
     "normalise_with_findings",
+    "shorten_text",
     "split_sentences",
     "tokenize",
     "word_key",
@@ -281,6 +282,17 @@ _DATELINE_RE = re.compile(
     """,
     re.VERBOSE,
 )
+
+
+def shorten_text(text: str, limit: int) -> tuple[str, int]:
+    """``text`` cut to at most ``limit`` characters, at the last space in its final tenth if there is
+    one; and the number of characters left out."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text[:limit]
+    space = max(cut.rfind(" ", limit - limit // 10), cut.rfind("\n", limit - limit // 10))
+    cut = cut[:space].rstrip() if space > 0 else cut
+    return cut, len(text) - len(cut)
 
 
 def split_sentences(text: str, *, max_heading_words: int = 25) -> list[Segment]:

@@ -248,3 +248,25 @@ def test_a_stitched_article_lists_every_source_and_aligns_each_sentence_to_its_o
 def test_one_shared_sentence_does_not_make_a_second_source(det, index):
     report = det.analyze(WIRE + " Economists expect inflation to peak above 7% in April.", index=index)
     assert [source.id for source in report.sources] == ["wire"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"index": "build/index"}, r"is a path: load the folder first, index=SourceIndex.load\('build/index'\)"),
+     ({"index": 42}, "index is a int, not a SourceIndex"),
+     ({"exclude_ids": [None]}, "exclude_ids holds None"),
+     ({"exclude_ids": [["wire", None]]}, "exclude_ids holds None")],
+)
+def test_wrong_types_give_one_line_errors(det, index, options, message):
+    """Issue 39: index="path" raised an AttributeError, exclude_ids=[None] a TypeError."""
+    with pytest.raises(InputError, match=message):
+        det.analyze(WIRE, **{"index": index, **options})
+
+
+def test_an_empty_index_says_so(det, parts):
+    """Issue 39: an empty index gave `original` with no note."""
+    from detector.index import SourceIndex
+
+    report = det.analyze(WIRE, SourceIndex.build([], encoder=parts["encoder"]))
+    assert report.notes[0].startswith("the source index is empty (0 sources)")
+    assert report.verdict == det.analyze(WIRE).verdict

@@ -186,3 +186,35 @@ def test_precision_option_reaches_the_loaded_model(monkeypatch, tiny, files, com
     result = CliRunner().invoke(main, [command, str(files / "copy.txt"), "--precision", "int8"], obj={})
     assert result.exit_code == 0, result.output
     assert asked == ["int8"]
+
+
+def test_truncate_cuts_an_article_of_any_size(run, files, built):
+    """Issue 39: --truncate still refused a 10 MB file (read whole, up to 2,000,000 characters)."""
+    (files / "huge.txt").write_text("Spun words here. " * 150_000, encoding="utf-8")  # 2.55 million characters
+    result = run("analyze", files / "huge.txt", "--index", built, "--truncate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert 2_300_000 < report["truncation"]["article_chars_dropped"] < 2_550_000
+    assert any("article cut to its first 200,000 characters" in note for note in report["notes"])
+
+
+def test_a_save_killed_between_its_renames_is_recovered_by_analyze_and_append(run, files, built):
+    """Issue 39: `analyze` said "no index folder", and `index build --append` started from empty."""
+    built.rename(built.parent / f".{built.name}.old-deadbeef")
+    (built.parent / f".{built.name}.tmp-deadbeef").mkdir()  # staging of a save that died with its process
+    assert run("analyze", files / "copy.txt", "--index", built).exit_code == 0
+    (files / "more.txt").write_text("Shares of Texaco rose on Monday after the deal.", encoding="utf-8")
+    built.rename(built.parent / f".{built.name}.old-cafebabe")
+    result = run("index", "build", files / "more.txt", "--out", built, "--append", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "2 in all" in result.output
+    assert sorted(p.name for p in built.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_append_next_to_a_half_removed_index_is_refused(run, files, built):
+    retired = built.parent / f".{built.name}.old-deadbeef"
+    built.rename(retired)
+    (retired / "manifest.json").unlink()
+    (files / "more.txt").write_text("Shares of Texaco rose on Monday after the deal.", encoding="utf-8")
+    result = run("index", "build", files / "more.txt", "--out", built, "--append", "--no-progress")
+    assert result.exit_code == 1 and "half-removed" in result.output and "Traceback" not in result.output

@@ -73,7 +73,7 @@ def test_save_load_round_trip_gives_identical_results(encoder, seed_index, seed_
     np.testing.assert_array_equal(reloaded.embeddings, original.embeddings)
     assert reloaded.embeddings.dtype == np.float32 and len(reloaded.embeddings) == len(reloaded.segments)
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    assert manifest["format_version"] == 1 and manifest["encoder"]["dim"] == encoder.dim
+    assert manifest["format_version"] == 2 and manifest["encoder"]["dim"] == encoder.dim
     assert manifest["counts"]["documents"] == 5 and not list(tmp_path.glob(".idx.*"))
 
 
@@ -186,7 +186,7 @@ def test_corrupt_truncated_missing_and_foreign_folders(saved, tmp_path):
 def test_other_format_version_and_missing_file(saved):
     manifest = json.loads((saved / "manifest.json").read_text())
     (saved / "manifest.json").write_text(json.dumps({**manifest, "format_version": 99}), encoding="utf-8")
-    with pytest.raises(IndexFormatError, match="format version 99 .*reads format 1"):
+    with pytest.raises(IndexFormatError, match="format version 99 .*reads formats 1, 2"):
         SourceIndex.load(saved)
     (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (saved / "vectors.faiss").unlink()
@@ -257,7 +257,47 @@ def test_an_index_saved_before_names_were_counted_reads_them_from_its_text(encod
     index = SourceIndex.build([{"id": "a", "text": "Minister Odhiambo met Texaco."}, {"id": "b", "text": "Shares of Texaco grew."}], encoder=encoder)
     index.save(tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
-    del manifest["files"]["names.parquet"]
+    del manifest["files"]["names.parquet"], manifest["checksum"]
     (tmp_path / "idx" / "names.parquet").unlink()
-    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert SourceIndex.load(tmp_path / "idx", encoder=encoder).name_frequency("texaco") == 2
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), encoding="utf-8")
+    with pytest.warns(UserWarning, match="format 1, whose manifest carries no checksum"):
+        loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    assert loaded.name_frequency("texaco") == 2
+
+
+def test_edited_manifest_settings_and_a_missing_file_list_are_refused(saved):
+    """Issue 39: the manifest had no checksum of its own, and without `files` nothing was checked."""
+    manifest = json.loads((saved / "manifest.json").read_text())
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "settings": {**manifest["settings"], "dense_weight": 0.9}}), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="fails its checksum: its settings, counts or file list were edited"):
+        SourceIndex.load(saved)
+    del manifest["files"]
+    (saved / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="lists no files"):
+        SourceIndex.load(saved)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"neighbours": 0}, "neighbours=0 must be a whole number >= 1"), ({"dense_weight": 1.5}, r"dense_weight=1.5 must be a number in \[0, 1\]"),
+     ({"batch_size": True}, "batch_size=True"), ({"dense_floor": 1.0}, "floor must be under 1")],
+)
+def test_index_settings_out_of_range_are_refused(settings, message):
+    """Issue 39: neighbours=0 raised an AssertionError deep in FAISS."""
+    with pytest.raises(InputError, match=message):
+        IndexSettings(**settings)
+
+
+def test_stale_staging_folders_are_removed_and_live_ones_kept(seed_index, saved):
+    import os
+
+    dead, live = saved.parent / f".{saved.name}.tmp-1a2b3c4d", saved.parent / f".{saved.name}.tmp-{os.getppid()}-00000000"
+    dead.mkdir(), live.mkdir()
+    seed_index.save(saved)
+    assert not dead.exists() and live.exists()
+
+
+def test_build_refuses_none_with_one_line(encoder):
+    """Issue 39: SourceIndex.build(None) raised a TypeError."""
+    with pytest.raises(InputError, match="must be an iterable, not NoneType"):
+        SourceIndex.build(None, encoder=encoder)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from detector.api import Detector
+from detector.index import _manifest_checksum
 from detector.errors import IndexFormatError, ModelFormatError
 from detector.report import render_html
 
@@ -185,6 +186,7 @@ def replace_file_in_manifest(folder: Path, name: str, data: bytes) -> None:
     (folder / name).write_bytes(data)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest["checksum"] = _manifest_checksum(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 

@@ -39,19 +39,19 @@ def analyze_files(
     A .txt file is one article whose id is its file name without extension; JSON lines and Parquet
     files hold one article per record. With `exclude_self`, an indexed source whose id equals the
     article's id is never its candidate (so an article already in the index is not its own source).
-    With `truncate`, an article over the detector's size limit is cut and flagged instead of refused
-    (files are still read up to `detector.documents.DEFAULT_MAX_CHARS`). `precision` is the loaded
+    With `truncate`, an article over the detector's size limit is cut and flagged instead of refused,
+    whatever its size (a .txt file is read no further than the limit). `precision` is the loaded
     model's (`detector.precision`); a given `detector` keeps its own.
     """
-    from detector.api import DEFAULT_MAX_CHARS, Detector
-    from detector.documents import DEFAULT_MAX_CHARS as READ_LIMIT
+    from detector.api import DEFAULT_MAX_CHARS, Detector, article_cut_note
     from detector.documents import read_documents
 
-    if truncate:
-        max_chars = READ_LIMIT
-    else:
-        max_chars = detector.max_chars if detector is not None else DEFAULT_MAX_CHARS
-    documents = [doc for file in files for doc in read_documents(file, max_chars=max_chars)]
+    max_chars = detector.max_chars if detector is not None else DEFAULT_MAX_CHARS
+    documents = [doc for file in files for doc in read_documents(file, max_chars=max_chars, truncate=truncate)]
+    if index_dir is not None:
+        from detector.index import recover_index
+
+        recover_index(index_dir)  # a save killed between its renames leaves the index beside its path
     if index_dir is not None and not Path(index_dir).is_dir():
         raise IndexFormatError(f"no index folder at {str(index_dir)!r}: build one with `spin-detect index build`")
     if detector is None:
@@ -68,6 +68,9 @@ def analyze_files(
     reports = list(detector.analyze_many([doc.text for doc in documents], index=source_index, exclude_ids=exclusions))
     for doc, report in zip(documents, reports):
         report.article_id = doc.id
+        if doc.meta.get("chars_dropped"):
+            report.truncation["article_chars_dropped"] = doc.meta["chars_dropped"]
+            report.notes.append(article_cut_note(max_chars, doc.meta["chars_dropped"]))
     return reports
 
 

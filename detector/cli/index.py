@@ -40,14 +40,20 @@ def build_index(
     from tqdm.auto import tqdm
 
     from detector.documents import read_documents
-    from detector.index import SourceIndex
+    from detector.index import SourceIndex, recover_index
 
     if not sources:
         raise InputError("no sources given: name .txt files, folders of .txt, JSON lines or Parquet files")
     start = time.perf_counter()
     out = Path(out)
+    recover_index(out)
     if append and out.exists():
         source_index = SourceIndex.load(out, encoder=encoder)
+    elif append and any(out.parent.glob(f".{out.name}.old-*")):
+        raise InputError(
+            f"no index at {str(out)!r}, but an earlier one lies half-removed beside it ({out.parent}/.{out.name}.old-*): "
+            "appending would start from empty; rebuild the index from all its sources without --append"
+        )
     else:
         source_index = SourceIndex.build([], encoder=encoder)
     before = len(source_index)
