@@ -279,13 +279,52 @@ def count_relations(findings: Iterable[SentenceFinding]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _cell(text: str | None) -> str:
-    """Text made safe for one Markdown table cell."""
-    return (text or "").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_MARKDOWN_SPECIAL = re.compile(
+    r"[\\`*\[\]|#~]"  # escapes, code spans, emphasis, links and images, table cells, headings, strikethrough
+    r"|(?<![^\W_])_|_(?![^\W_])"  # "_" but for snake_case inside a word, where CommonMark never reads it as emphasis
+    r"|[.:@](?=[^\W\d_])|(?<!\d)[.:@](?=\d)|:(?=/)|/(?=/)"  # the dots, colons, "@" and "//" of bare URLs and e-mails
+)
+_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _md(text: object) -> str:
+    """Text from the input, made inert for any place on one Markdown line (heading, list item, table cell).
+
+    Reports are read where Markdown is rendered (GitHub, CommonMark renderers with or without linkify),
+    so article text and ids must build nothing there (issue 39):
+
+    * every line break (``\\n``, ``\\r``, ``\\v``, ``\\f``, U+0085, U+2028, U+2029, ...) becomes a space,
+      so no input starts a block (a ``<script>`` line, a heading, a list, a table row);
+    * ``&``, ``<`` and ``>`` become entities: no raw HTML, no ``<http://...>`` autolink;
+    * a backslash goes before ``\\ ` * [ ] | # ~`` and before ``_`` outside ``snake_case``: no code span,
+      emphasis, link, image, link reference, table cell or heading closer comes from the input;
+    * bare URLs and addresses are broken for linkifiers (markdown-it's linkify, GitHub's autolinks) by a
+      backslash before ``.``, ``:`` and ``@`` followed by a letter (or a digit, outside numbers like 3.5
+      and 10:30), before ``:/`` and before the first slash of ``//``.
+
+    Brackets being escaped, ``(``, ``)`` and ``!`` can build nothing and are left as they are, so an
+    ordinary sentence reads as it was: "NATO (Reuters) said on Monday: no." comes out unchanged.
+
+    >>> _md("<b>x</b> [a](javascript:alert(1)) see www.example.com\\n# Title")
+    '&lt;b&gt;x&lt;/b&gt; \\\\[a\\\\](javascript\\\\:alert(1)) see www\\\\.example\\\\.com \\\\# Title'
+    """
+    text = _LINE_BREAKS.sub(" ", "" if text is None else str(text))
+    text = _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(0), text)
+    return re.sub(r"[&<>]", lambda match: _HTML_SPECIAL[match.group(0)], text)
+
+
+def _code(text: str) -> str:
+    """Input as a Markdown code span, one line, with a fence longer than any run of backticks inside it."""
+    text = _LINE_BREAKS.sub(" ", text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    if not text or text[0] in "` " or text[-1] in "` ":
+        text = f" {text} "  # CommonMark strips one space a side
+    return f"{fence}{text}{fence}"
 
 
 def _substitution_list(substitutions: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{a} → {b}" for a, b in substitutions)
+    return ", ".join(f"{_md(a)} → {_md(b)}" for a, b in substitutions)
 
 
 def _probability(value: float | None) -> str:
@@ -293,35 +332,36 @@ def _probability(value: float | None) -> str:
 
 
 def _markdown_one(report: ArticleReport) -> list[str]:
-    title = f"## {report.article_id}" if report.article_id else "## Article report"
-    lines = [title, "", f"**Verdict: {report.verdict}** · spin score {report.spin_score:.2f}", ""]
+    """One report's Markdown lines; every piece of input goes through `_md` or `_code` (issue 39)."""
+    title = f"## {_md(report.article_id)}" if report.article_id else "## Article report"
+    lines = [title, "", f"**Verdict: {_md(report.verdict)}** · spin score {report.spin_score:.2f}", ""]
     if report.source_id is not None:
         lines.append(
-            f"- Closest source: `{_cell(report.source_id)}` (similarity {report.source_similarity:.2f}, "
+            f"- Closest source: {_code(report.source_id)} (similarity {report.source_similarity:.2f}, "
             f"coverage {report.coverage:.0%})"
         )
     elif report.source_given:
         lines.append("- Closest source: none found in the index")
     if len(report.sources) > 1:
         lines.append("- Sources: " + ", ".join(
-            f"`{_cell(source.id)}` coverage {source.coverage:.0%}" for source in report.sources
+            f"{_code(source.id)} coverage {source.coverage:.0%}" for source in report.sources
         ))
-    others = ", ".join(f"`{_cell(doc_id)}` {score:.2f}" for doc_id, score in report.candidates)
+    others = ", ".join(f"{_code(doc_id)} {score:.2f}" for doc_id, score in report.candidates)
     if others:
         lines.append(f"- Candidates: {others}")
     if report.relation_counts:
-        lines.append("- Sentences: " + ", ".join(f"{k} {v}" for k, v in report.relation_counts.items()))
+        lines.append("- Sentences: " + ", ".join(f"{_md(k)} {v}" for k, v in report.relation_counts.items()))
     if any(report.evasion.values()):
-        lines.append("- Hidden characters: " + ", ".join(f"{k} {v}" for k, v in report.evasion.items() if v))
-    lines += [f"- Note: {_cell(note)}" for note in report.notes]
+        lines.append("- Hidden characters: " + ", ".join(f"{_md(k)} {v}" for k, v in report.evasion.items() if v))
+    lines += [f"- Note: {_md(note)}" for note in report.notes]
     spun = report.spun_sentences
     if spun:
         lines += ["", "| # | spun p | sentence | source sentence | substitutions | why |", "|---|---|---|---|---|---|"]
         for number, finding in enumerate(spun, 1):
             lines.append(
-                f"| {number} | {_probability(finding.spun_probability)} | {_cell(finding.text)} | "
-                f"{_cell(finding.source_sentence)} | {_cell(_substitution_list(finding.substitutions))} | "
-                f"{_cell(_why(finding))} |"
+                f"| {number} | {_probability(finding.spun_probability)} | {_md(finding.text)} | "
+                f"{_md(finding.source_sentence)} | {_substitution_list(finding.substitutions)} | "
+                f"{_md(_why(finding))} |"
             )
     return lines
 
