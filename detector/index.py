@@ -519,6 +519,7 @@ class SourceIndex:
         else:
             index._names = None
         _check_counts(index, manifest["counts"], folder)
+        _check_finite(index._embeddings, folder)
         _insert_lsh(index._lsh, index._signatures, 0, index.settings)
         return index
 
@@ -768,6 +769,14 @@ def _names_from_table(table: dict, n_documents: int) -> list[frozenset[str]]:
             raise ValueError(f"names.parquet names document {row} of {n_documents}")
         found[row].add(name)
     return [frozenset(names) for names in found]
+
+
+def _check_finite(embeddings: np.ndarray, folder: Path, rows: int = 1 << 18) -> None:
+    """Refuse stored vectors holding NaN or infinity (they would reach a report as NaN similarities);
+    read a block of rows at a time, since the array is memory-mapped."""
+    for start in range(0, len(embeddings), rows):
+        if not np.isfinite(embeddings[start : start + rows]).all():
+            raise IndexFormatError(f"embeddings.npy of source index {str(folder)!r} holds values that are not finite numbers: {REBUILD_HINT}")
 
 
 def _check_counts(index: SourceIndex, counts: dict, folder: Path) -> None:

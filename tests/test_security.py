@@ -298,3 +298,18 @@ def test_a_kill_between_the_two_renames_is_recovered_on_load(saved_index):
     saved_index.rename(saved_index.parent / f".{saved_index.name}.old-deadbeef")
     assert index_state(saved_index) == before
     assert sorted(p.name for p in saved_index.parent.iterdir()) == ["idx"]
+
+
+def test_index_vectors_that_are_not_finite_are_refused(saved_index):
+    """Issue 39: no path from disk to a report may produce NaN."""
+    import io
+
+    from detector.index import SourceIndex
+
+    embeddings = np.load(saved_index / "embeddings.npy")
+    embeddings[0, 0] = np.nan
+    buffer = io.BytesIO()
+    np.save(buffer, embeddings)
+    replace_file_in_manifest(saved_index, "embeddings.npy", buffer.getvalue())
+    with pytest.raises(IndexFormatError, match="not finite numbers"):
+        SourceIndex.load(saved_index)
