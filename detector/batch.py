@@ -6,7 +6,8 @@ processes that each load their own detector, and writes the rows into an output 
 
 ```
 out/                       (or out.parquet/: the format follows --format or the folder's suffix)
-  _manifest.json           the job's parameters; a rerun with other ones is refused (overwrite=True starts over)
+  _manifest.json           the job's inputs (index and model fingerprints) and options: a rerun with
+                           other ones is refused, saying what changed (overwrite=True starts over)
   part-00000.jsonl         committed chunks of result rows (id, verdict, spin_score, ...)
   _errors-00000.jsonl      committed chunks of bad records (record, stage, reason)
   _summary.json            written when a run finishes
@@ -16,8 +17,10 @@ Every chunk is written under a temporary name and renamed into place, so a kill 
 leaves only whole rows. A rerun of the same job reads the committed chunks back, skips what is done
 and scores the rest: every input id ends up exactly once in the output, and every bad record
 (unreadable, empty, oversized, a duplicate id, or one the detector fails on) exactly once in the
-errors. Ids never become file names. Names beginning with "_" or "." are skipped by Parquet dataset
-readers, so ``pandas.read_parquet("out.parquet")`` reads the results alone.
+errors. The rows of one output folder all come from the same inputs: a rerun whose index, model,
+precision, batch size or other options differ from the manifest's is refused (`job_manifest`,
+`index_record`, `model_record`). Ids never become file names. Names beginning with "_" or "." are
+skipped by Parquet dataset readers, so ``pandas.read_parquet("out.parquet")`` reads the results alone.
 
 Example:
     >>> from detector.batch import run_batch                                      # doctest: +SKIP
@@ -29,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -44,7 +48,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from detector.documents import read_documents
-from detector.errors import InputError
+from detector.errors import InputError, ModelFormatError, SpinDetectorError
 from detector.precision import resolve_precision
 
 __all__ = [
@@ -64,6 +68,9 @@ __all__ = [
     "cores",
     "default_workers",
     "job_manifest",
+    "index_record",
+    "model_record",
+    "MANIFEST_VERSION",
     "progress_mode",
     "resolve_format",
     "start_progress",
@@ -93,7 +100,7 @@ RESULT_COLUMNS = (
     "copied_sentences",
     "paraphrased_sentences",
 )
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
 _MANIFEST = "_manifest.json"
 _SUMMARY = "_summary.json"
 _LOCK = ".lock"
@@ -126,12 +133,15 @@ class BatchOptions:
     max_chars: int = DEFAULT_MAX_CHARS
     exclude_self: bool = True
     precision: str = "int8"  # of the classifier and encoder (`Detector.load(precision=...)`), resolved: no "fast"
+    batch_size: int = 32  # articles scored together: at int8 it can move a verdict (activations are scaled per batch)
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
             raise InputError(f"output format {self.output_format!r} is not one of {list(OUTPUT_FORMATS)}")
         if self.max_chars < 1:
             raise InputError(f"max_chars={self.max_chars} must be a positive number of characters")
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise InputError(f"batch_size={self.batch_size!r} must be a positive number of articles")
 
 
 @dataclass
@@ -332,18 +342,25 @@ class WorkerSpec:
     """Everything a worker needs to build its own `ArticleScorer` (picklable, nothing loaded yet).
 
     `detector_factory` is called once per worker (`DetectorLoader` by default); `index` is a source
-    index folder or None; `threads` caps torch's intra-op threads in the worker.
+    index folder or None; `threads` caps torch's intra-op threads in the worker. `index_fingerprint`
+    and `model_fingerprint` are the job manifest's: a folder that no longer matches them once loaded
+    (changed after the job checked it, say before a Ray actor restarted) is refused, never scored.
     """
 
     detector_factory: Callable[[], Any]
     index: str | None
     options: BatchOptions
     threads: int | None = None
+    index_fingerprint: str | None = None
+    model_fingerprint: str | None = None
 
     def load(self) -> ArticleScorer:
         if self.threads:
             os.environ["OMP_NUM_THREADS"] = str(self.threads)
         detector = self.detector_factory()
+        if isinstance(self.detector_factory, DetectorLoader):
+            found = model_record(self.detector_factory)
+            _check_unchanged("model", found["path"], self.model_fingerprint, found["fingerprint"])
         if self.threads and "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(self.threads)
         return ArticleScorer(detector, self.load_index(detector), self.options)
@@ -354,22 +371,42 @@ class WorkerSpec:
             return None
         from detector.index import SourceIndex
 
-        return SourceIndex.load(self.index, encoder=getattr(detector, "encoder", None))
+        index = SourceIndex.load(self.index, encoder=getattr(detector, "encoder", None))
+        _check_unchanged("source index", self.index, self.index_fingerprint, index_record(self.index)["fingerprint"])
+        return index
+
+
+def _check_unchanged(what: str, path, expected: str | None, found: str | None) -> None:
+    if expected is not None and found != expected:
+        raise InputError(
+            f"the {what} {str(path)!r} changed after this batch job checked it ({_shown(expected)} → {_shown(found)}): "
+            "nothing was scored with it; run the job again to check it again"
+        )
 
 
 _WORKER_SCORER: ArticleScorer | None = None
+_WORKER_ERROR: SpinDetectorError | None = None
 
 
 def _start_worker(spec: WorkerSpec) -> None:
-    """Process-pool initializer: Ctrl-C is the parent's to handle; load the detector once."""
+    """Process-pool initializer: Ctrl-C is the parent's to handle; load the detector once.
+
+    Our own errors (a changed index, a broken model folder) are raised again with the first unit, so
+    that the parent reports their message rather than a broken process pool.
+    """
     import signal
 
-    global _WORKER_SCORER
+    global _WORKER_SCORER, _WORKER_ERROR
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_SCORER = spec.load()
+    try:
+        _WORKER_SCORER = spec.load()
+    except SpinDetectorError as exc:
+        _WORKER_ERROR = exc
 
 
 def _score_in_worker(items: list[WorkItem]) -> UnitResult:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
     return _WORKER_SCORER.score(items)
 
 
@@ -377,9 +414,10 @@ def _score_in_worker(items: list[WorkItem]) -> UnitResult:
 class BatchOutput:
     """The output folder of one job: manifest, lock, committed chunks and what they already hold.
 
-    Opening it takes an exclusive lock (a second run on the same folder is refused), checks the
-    manifest against this job's, removes temporary files a killed run left, and reads back the
-    ids, verdicts and bad records of the committed chunks so that the job can resume.
+    Opening it takes an exclusive lock (a second run on the same folder is refused), removes
+    temporary files a killed run left, checks the manifest against this job's when chunks are
+    committed (a folder without any takes this job's manifest: there is nothing to mix with), and
+    reads back the ids, verdicts and bad records of the committed chunks so that the job can resume.
     """
 
     def __init__(self, path: str | Path, manifest: dict, *, overwrite: bool = False,
@@ -432,20 +470,25 @@ class BatchOutput:
             for old in self.path.iterdir():
                 if old.name != _LOCK:
                     old.unlink()
-        if manifest_path.exists():
-            self._check_manifest(json.loads(manifest_path.read_text(encoding="utf-8")))
+        committed = any(self.path.glob("part-*")) or any(self.path.glob(f"{_ERRORS}-*"))
+        if committed and not manifest_path.exists():
+            raise InputError(f"output folder {str(self.path)!r} has chunks but no {_MANIFEST}: {_START_OVER}")
+        if committed:
+            self._check_manifest(_read_job_manifest(manifest_path))
         else:
-            if any(self.path.glob("part-*")) or any(self.path.glob(f"{_ERRORS}-*")):
-                raise InputError(f"output folder {str(self.path)!r} has chunks but no {_MANIFEST}: pass overwrite to start over")
             _write_atomic(manifest_path, json.dumps(self.manifest, indent=2).encode("utf-8"))
 
     def _check_manifest(self, previous: dict) -> None:
-        before, now = _flat(previous), _flat(self.manifest)
-        changed = [f"{key}: {before.get(key)!r} then, {value!r} now" for key, value in now.items() if before.get(key) != value]
-        if changed:
+        """Refuse to add rows to those of a job with other inputs or options (or of another manifest version)."""
+        where = f"output folder {str(self.path)!r}"
+        version = previous.get("manifest_version")
+        if version != MANIFEST_VERSION:
+            raise InputError(_version_refusal(where, version, previous.get("spin_detector")))
+        changes = _changes(previous, self.manifest)
+        if changes:
             raise InputError(
-                f"output folder {str(self.path)!r} holds a job run with other parameters ({'; '.join(changed)}): "
-                "rerun with the same ones to resume, choose another output, or pass --overwrite to start over"
+                f"{where} holds rows of a job with other inputs ({'; '.join(changes)}): resuming would mix rows "
+                f"scored two ways; rerun with the same inputs to resume, or {_START_OVER}"
             )
 
     # resume --------------------------------------------------------------------------------
@@ -530,10 +573,61 @@ class BatchOutput:
         )
 
 
-def _flat(manifest: dict) -> dict:
-    flat = {key: value for key, value in manifest.items() if key != "options"}
-    flat.update({f"options.{key}": value for key, value in manifest.get("options", {}).items()})
-    return flat
+_START_OVER = "start over with --overwrite (run_batch(..., overwrite=True)) or in a new output folder"
+_MISSING = object()
+_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def _read_job_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"{str(path)!r} is not readable JSON ({exc}): the job's inputs are unknown; {_START_OVER}"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{str(path)!r} holds a {type(manifest).__name__}, not a batch job manifest: {_START_OVER}")
+    return manifest
+
+
+def _version_refusal(where: str, version, library) -> str:
+    """Why the rows of a job with another manifest version cannot be resumed, and what to do."""
+    if isinstance(version, int) and not isinstance(version, bool) and version < MANIFEST_VERSION:
+        return (
+            f"{where} holds rows of a job from an older spin-detector ({library}, batch manifest version {version}), "
+            f"which recorded the index and model by path only: whether they changed since cannot be told; {_START_OVER}"
+        )
+    return (
+        f"{where} holds rows of a job with batch manifest version {version!r} (spin-detector {library}); this "
+        f"version reads {MANIFEST_VERSION}: finish the job with the spin-detector that started it, or {_START_OVER}"
+    )
+
+
+def _changes(before, now, name: str = "") -> list[str]:
+    """"name before → after" for every value that differs, nested records named with dots ("index.fingerprint").
+
+    Two records of different kinds (a folder, a loaded object, a factory) are one change, named by what they are.
+    """
+    if not name or (isinstance(before, dict) and isinstance(now, dict) and before.keys() == now.keys()):
+        keys = dict.fromkeys([*now, *before])
+        return [change for key in keys
+                for change in _changes(before.get(key, _MISSING), now.get(key, _MISSING), f"{name}.{key}" if name else key)]
+    return [] if before == now else [f"{name} {_shown(before)} → {_shown(now)}"]
+
+
+def _shown(value) -> str:
+    """A recorded value for a message: hashes cut to 12 digits, an index or model record by what it is."""
+    if value is _MISSING:
+        return "(not recorded)"
+    if isinstance(value, str) and _HASH.match(value):
+        return value[:19] + "…"
+    if isinstance(value, dict) and value.get("path"):
+        return f"the folder {value['path']!r}"
+    if isinstance(value, dict) and ("loaded" in value or "factory" in value):
+        return f"a loaded {value['loaded']}" if "loaded" in value else f"the factory {value['factory']}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_shown(item)}" for key, item in value.items()) + "}"
+    return repr(value)
 
 
 def _exclusive_lock(path: Path):
@@ -707,9 +801,12 @@ def run_batch(
             The manifest records what "fast" meant, so a resume on another kind of CPU is refused.
         workers: processes scoring in parallel (default `default_workers()`); threads: torch
             intra-op threads per worker (default: the cores shared out between the workers).
-        batch_size: articles per `analyze_many` call; chunk_size / commit_seconds: a chunk is
-            committed every `chunk_size` rows or `commit_seconds`, whichever comes first.
-        overwrite: delete the earlier output of another job in `output` and start over.
+        batch_size: articles per `analyze_many` call (recorded: at int8 it can move a verdict);
+            chunk_size / commit_seconds: a chunk is committed every `chunk_size` rows or
+            `commit_seconds`, whichever comes first.
+        overwrite: delete the earlier output of another job in `output` and start over. Without it, a
+            rerun whose index, model or options differ from those the committed rows were scored
+            with is refused with `InputError` naming each change (`job_manifest`).
         progress: a bar on a terminal, log lines elsewhere (None); False for silence.
         engine: "local", or "ray" (`detector.ray_engine.run_batch_ray`, `engine_options` go there).
     """
@@ -725,7 +822,8 @@ def run_batch(
     if engine != "local" or engine_options:
         raise InputError(f"engine={engine!r} with options {sorted(engine_options)}: use engine 'local' (no options) or 'ray'")
     options = BatchOptions(
-        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, resolve_precision(precision)
+        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self,
+        resolve_precision(precision), batch_size,
     )
     workers = _checked_workers(workers, index, detector)
     start = time.monotonic()
@@ -735,10 +833,11 @@ def run_batch(
         reporter = start_progress(progress, input, options, job)
         items = plan_records(input, options, job.done_ids, job.finished_errors)
         if workers == 1:
-            _score_here(items, _scorer_here(index, detector, model, options, threads), job, reporter, batch_size)
+            _score_here(items, _scorer_here(index, detector, model, options, threads, job.manifest), job, reporter,
+                        options.batch_size)
         else:
-            spec = worker_spec(index, detector, model, options, threads or max(1, cores() // workers))
-            _score_in_pool(items, spec, workers, job, reporter, batch_size)
+            spec = worker_spec(index, detector, model, options, threads or max(1, cores() // workers), job.manifest)
+            _score_in_pool(items, spec, workers, job, reporter, options.batch_size)
         reporter.close()
         summary = job.summary("local", workers, time.monotonic() - start)
         job.finish(summary)
@@ -757,38 +856,170 @@ def resolve_format(output: str | Path, output_format: str | None) -> str:
 
 
 def job_manifest(input, index, detector, model, options: BatchOptions) -> dict:
-    """The parameters that define a job's output: a rerun must match them to resume."""
+    """What defines a job's output: the input, the index's and the model's fingerprints, the options.
+
+    A rerun must match it to add rows to those already committed (`BatchOutput`).
+    """
     from detector import __version__
 
     return {
         "manifest_version": MANIFEST_VERSION,
         "spin_detector": __version__,
         "input": str(Path(input).absolute()),
-        "index": _describe_index(index),
-        "model": _describe_model(detector, model),
+        "index": index_record(index),
+        "model": model_record(detector, model),
         "options": asdict(options),
     }
 
 
-def _describe_index(index) -> str | None:
-    if index is None or isinstance(index, (str, Path)):
-        return index and str(Path(index).absolute())
-    return f"in-memory {type(index).__qualname__} of {len(index)} sources"
+# ---------------------------------------------------------------------------- input fingerprints
+_MODEL_MANIFEST = "manifest.json"  # `detector.model_manifest.MANIFEST_FILE`: size and sha256 of every scored file
+_UNSCORED_MODEL_FILES = ("README.md", "training.json")  # the model card and training record change no score
+_DETECTOR_SETTINGS = ("batch_size", "articles_per_batch", "candidates", "rerank", "max_chars", "on_oversize",
+                      "max_sentence_chars", "check_language", "related_min_score")
 
 
-def _describe_model(detector, model) -> str:
-    """The model folder and the size of its weights (so a newly trained model is a new job)."""
+def index_record(index) -> dict | None:
+    """The job's record of its index: path, documents and fingerprint ("sha256:..."), or None.
+
+    A folder's fingerprint is the sha256 of its manifest.json, which holds the sha256 of every file,
+    the settings and the counts, and against which `SourceIndex.load` checks the files: any append,
+    rebuild or damage changes it. A folder that a killed save left half-swapped is put back by
+    loading it first. A loaded index (no folder, no manifest) is fingerprinted by its content: its
+    settings, encoder, counts, and the id and text of every source, in order.
+    """
+    if index is None:
+        return None
+    if isinstance(index, (str, Path)):
+        return _index_folder_record(Path(index).absolute())
+    return {"path": None, "documents": len(index), "fingerprint": _loaded_index_fingerprint(index)}
+
+
+def _index_folder_record(folder: Path) -> dict:
+    from detector.index import MANIFEST, SourceIndex
+
+    if not (folder / MANIFEST).is_file():
+        SourceIndex.load(folder)  # recovers a save killed between its renames, or says what is wrong
+    data = (folder / MANIFEST).read_bytes()
+    return {"path": str(folder), "documents": _documents_of(data), "fingerprint": _sha256(data)}
+
+
+def _documents_of(index_manifest: bytes) -> int | None:
+    """The document count an index manifest records (shown when an index changed), or None."""
+    try:
+        return json.loads(index_manifest)["counts"]["documents"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _loaded_index_fingerprint(index) -> str:
+    digest = hashlib.sha256(_ADDRESS.sub("", repr(index)).encode("utf-8"))  # counts and encoder of a SourceIndex
+    digest.update(repr(getattr(index, "settings", None)).encode("utf-8"))
+    for doc_id in getattr(index, "ids", ()):
+        digest.update(json.dumps([doc_id, index.source(doc_id).document.text]).encode("utf-8"))
+    return f"sha256:{digest.hexdigest()}"
+
+
+def model_record(detector=None, model: str | Path | None = None) -> dict:
+    """The job's record of its model, with a fingerprint that changes with anything that moves a score.
+
+    - no `detector` (or a `DetectorLoader`): the folder `Detector.load(model)` reads (`model`,
+      $SPIN_DETECTOR_MODEL, else the shipped one): the sha256 of its manifest.json, or of each of
+      its files when it has none (a folder from before model manifests); and of the shipped
+      decisions.json when the folder has none of its own, since `Detector.load` then takes those;
+    - a loaded `Detector`: its classifier's threshold, calibration and head weights, its decisions,
+      encoder and settings (the folder its weights came from is not known);
+    - a detector factory: its name and arguments only (what it loads is its caller's to keep).
+    """
     if isinstance(detector, DetectorLoader):
-        return _describe_model(None, detector.model)
-    if detector is not None and not is_detector_factory(detector):
-        return f"in-memory {type(detector).__qualname__}"
-    if detector is not None:
-        return _describe_factory(detector)
-    from detector.api import DEFAULT_MODEL_PATH, MODEL_ENV
+        return model_record(None, detector.model)
+    if detector is None:
+        return _model_folder_record(model)
+    if is_detector_factory(detector):
+        return {"factory": _describe_factory(detector), "fingerprint": None}
+    return _loaded_detector_record(detector)
 
-    folder = Path(model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL_PATH).absolute()
-    weights = folder / "model.safetensors"
-    return f"{folder} ({weights.stat().st_size} bytes of weights)" if weights.is_file() else f"{folder} (no trained classifier)"
+
+def _model_folder_record(model) -> dict:
+    from detector.api import MODEL_ENV
+    from detector.decision import DECISIONS_FILE, DEFAULT_MODEL_PATH
+
+    named = model or os.environ.get(MODEL_ENV) or None
+    folder = Path(named or DEFAULT_MODEL_PATH).absolute()
+    if named is not None and not folder.is_dir():
+        raise ModelFormatError(f"model folder {str(folder)!r} does not exist: give a trained classifier folder")
+    classifier = named is not None or (folder / "config.json").is_file()  # as `Detector.load` decides
+    files = _scored_files(folder) if classifier else {}
+    if not classifier or not (folder / DECISIONS_FILE).is_file():
+        shipped = Path(DEFAULT_MODEL_PATH) / DECISIONS_FILE
+        files[f"shipped {DECISIONS_FILE}"] = _file_sha256(shipped) if shipped.is_file() else None
+    fingerprint = _sha256(json.dumps(files, sort_keys=True).encode("utf-8"))
+    return {"path": str(folder), "classifier": classifier, "fingerprint": fingerprint, "files": files}
+
+
+def _scored_files(folder: Path) -> dict[str, str]:
+    """File name -> sha256 of what a score depends on: the folder's manifest.json (itself the sha256 of
+    every such file, checked when the model loads), else each file but the model card and dot files."""
+    if (folder / _MODEL_MANIFEST).is_file():
+        return {_MODEL_MANIFEST: _file_sha256(folder / _MODEL_MANIFEST)}
+    names = sorted(path.name for path in folder.iterdir()
+                   if path.is_file() and not path.name.startswith(".") and path.name not in _UNSCORED_MODEL_FILES)
+    return {name: _file_sha256(folder / name) for name in names}
+
+
+def _loaded_detector_record(detector) -> dict:
+    scorer, decisions = getattr(detector, "scorer", None), getattr(detector, "decisions", None)
+    encoder = getattr(detector, "encoder", None)
+    parts = {
+        "type": type(detector).__qualname__,
+        "settings": {name: getattr(detector, name, None) for name in _DETECTOR_SETTINGS},
+        "encoder": [getattr(encoder, "name", None), getattr(encoder, "dim", None), getattr(encoder, "precision", None)],
+        "classifier": _scorer_parts(scorer),
+        "decisions": decisions.to_dict() if hasattr(decisions, "to_dict") else None,
+    }
+    return {
+        "path": None,
+        "loaded": type(detector).__qualname__,
+        "threshold": float(scorer.threshold) if scorer is not None else None,
+        "decision_version": getattr(decisions, "version", None),
+        "fingerprint": _sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")),
+    }
+
+
+def _scorer_parts(scorer) -> dict | None:
+    """A classifier by its precision, calibration (threshold included) and head weights."""
+    if scorer is None:
+        return None
+    calibration = getattr(scorer, "calibration", None)
+    return {
+        "precision": getattr(scorer, "precision", None),
+        "calibration": calibration.to_dict() if hasattr(calibration, "to_dict") else repr(calibration),
+        "heads": _head_weights_sha256(getattr(scorer, "model", None)),
+    }
+
+
+def _head_weights_sha256(model) -> str | None:
+    """The sha256 of a classifier's weights outside its encoder (the word and sentence heads, fp32)."""
+    if not hasattr(model, "state_dict"):
+        return None
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        if not name.startswith("encoder.") and hasattr(tensor, "detach"):
+            digest.update(name.encode("utf-8"))
+            digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _sha256(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
 
 
 def _describe_factory(factory) -> str:
@@ -840,13 +1071,18 @@ def is_detector_factory(thing) -> bool:
     return callable(thing) and not hasattr(thing, "analyze_many")
 
 
-def worker_spec(index, detector, model, options: BatchOptions, threads: int | None = None) -> WorkerSpec:
+def worker_spec(index, detector, model, options: BatchOptions, threads: int | None = None,
+                manifest: dict | None = None) -> WorkerSpec:
     """What each worker loads: `detector` if it is a factory, else `DetectorLoader(model)`; the index folder.
 
-    Paths are made absolute, since a worker (a Ray actor above all) may start in another folder.
+    Paths are made absolute, since a worker (a Ray actor above all) may start in another folder. The
+    job `manifest`'s fingerprints go along, so that a worker refuses a folder that changed since.
     """
     factory = detector if detector is not None and is_detector_factory(detector) else DetectorLoader(_absolute(model), options.precision)
-    return WorkerSpec(factory, _absolute(index) if isinstance(index, (str, Path)) else None, options, threads)
+    folder = _absolute(index) if isinstance(index, (str, Path)) else None
+    index_fingerprint = ((manifest or {}).get("index") or {}).get("fingerprint") if folder else None
+    model_fingerprint = ((manifest or {}).get("model") or {}).get("fingerprint")
+    return WorkerSpec(factory, folder, options, threads, index_fingerprint, model_fingerprint)
 
 
 def _absolute(path: str | Path | None) -> str | None:
@@ -858,10 +1094,11 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _scorer_here(index, detector, model, options: BatchOptions, threads: int | None) -> ArticleScorer:
+def _scorer_here(index, detector, model, options: BatchOptions, threads: int | None,
+                 manifest: dict | None = None) -> ArticleScorer:
     """The scorer of a one-process run: the objects given, or loaded here as a worker would."""
     loaded = detector is not None and not is_detector_factory(detector)
-    spec = worker_spec(index, None if loaded else detector, model, options, threads)
+    spec = worker_spec(index, None if loaded else detector, model, options, threads, manifest)
     scorer = ArticleScorer(detector, spec.load_index(detector), options) if loaded else spec.load()
     if index is not None and not isinstance(index, (str, Path)):
         scorer.index = index
@@ -869,9 +1106,7 @@ def _scorer_here(index, detector, model, options: BatchOptions, threads: int | N
 
 
 def _units(items: Iterable[WorkItem | BadRecord], batch_size: int, job: BatchOutput) -> Iterator[list[WorkItem]]:
-    """Work items grouped `batch_size` at a time; bad records go straight to the output."""
-    if batch_size < 1:
-        raise InputError(f"batch_size={batch_size} must be a positive number of articles")
+    """Work items grouped `batch_size` at a time (checked by `BatchOptions`); bad records go straight to the output."""
     unit: list[WorkItem] = []
     for item in items:
         if isinstance(item, BadRecord):

@@ -82,10 +82,9 @@ def run_batch_ray(
         )
     if index is not None and not isinstance(index, (str, Path)):
         raise InputError("the ray engine loads the index in every actor: pass the index folder path, not a loaded SourceIndex")
-    if batch_size < 1:
-        raise InputError(f"batch_size={batch_size} must be a positive number of articles")
     options = BatchOptions(
-        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self, resolve_precision(precision)
+        id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self,
+        resolve_precision(precision), batch_size,
     )
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,
@@ -95,7 +94,7 @@ def run_batch_ray(
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
         reporter = start_progress(progress, input, options, job)
-        spec = worker_spec(index, detector, model, options, threads=max(1, int(cpus_per_actor)))
+        spec = worker_spec(index, detector, model, options, threads=max(1, int(cpus_per_actor)), manifest=job.manifest)
         dataset = ray.data.read_datasource(
             _planned_records_source(input, options, job.done_ids, job.finished_errors), num_cpus=0,
         ).map_batches(

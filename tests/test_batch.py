@@ -1,4 +1,5 @@
-"""Batch scoring (issue 4): formats, bad records, resume after a kill, workers, the command line.
+"""Batch scoring (issue 4): formats, bad records, resume after a kill, workers, the command line;
+a job bound to its inputs, so that a resume with another index, model or option is refused (issue 39).
 
 A fake detector (verdict read off the text) keeps these tests independent of model speed; one test
 runs the real `Detector` on a tiny random model.
@@ -6,6 +7,7 @@ runs the real `Detector` on a tiny random model.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -243,7 +245,7 @@ def test_rerun_after_an_interrupt_finishes_the_job_exactly_once(tmp_path, articl
     assert summary.resumed == len(first) and summary.scored == 40 - len(first) and summary.articles == 40
     run_batch(articles_jsonl, tmp_path / "whole", detector=FakeDetector(), progress=False)
     assert verdicts(out) == verdicts(tmp_path / "whole")
-    again = run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    again = run_batch(articles_jsonl, out, detector=FakeDetector(), batch_size=5, progress=False)
     assert again.scored == 0 and again.articles == 40
 
 
@@ -276,7 +278,7 @@ def test_kill_9_mid_run_then_rerun_gives_each_id_once_with_the_same_verdicts(tmp
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 0 < len(list(read_batch_output(out))) < 200
-    run_batch(path, out, detector=FakeDetector(), progress=False)
+    run_batch(path, out, detector=FakeDetector(), batch_size=4, progress=False)
     run_batch(path, tmp_path / "whole", detector=FakeDetector(), progress=False)
     assert sorted(rows_by_id(out)) == sorted(f"a{n}" for n in range(200))
     assert verdicts(out) == verdicts(tmp_path / "whole")
@@ -310,7 +312,7 @@ def test_kill_9_with_the_real_detector_on_a_tiny_model(tmp_path, tiny_bert_dir, 
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 0 < len(list(read_batch_output(out))) < 24
-    summary = run_batch(path, out, index=tmp_path / "index", detector=SlowDetector(detector), progress=False)
+    summary = run_batch(path, out, index=tmp_path / "index", detector=SlowDetector(detector), batch_size=2, progress=False)
     run_batch(path, tmp_path / "whole", index=tmp_path / "index", detector=detector, progress=False)
     assert summary.resumed > 0 and summary.articles == 24
     assert sorted(rows_by_id(out)) == sorted(r["id"] for r in records)
@@ -375,7 +377,7 @@ def test_a_factory_with_object_arguments_resumes(tmp_path, articles_jsonl):
     run_batch(articles_jsonl, tmp_path / "out", detector=partial(make_fake_detector_with, DetectorSettings(), delay=0.0),
               progress=False)
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
-    assert manifest["model"] == "test_batch.make_fake_detector_with(<DetectorSettings>, delay=0.0)"
+    assert manifest["model"]["factory"] == "test_batch.make_fake_detector_with(<DetectorSettings>, delay=0.0)"
     again = run_batch(articles_jsonl, tmp_path / "out",
                       detector=partial(make_fake_detector_with, DetectorSettings(), delay=0.0), progress=False)
     assert again.scored == 0 and again.articles == 40
@@ -383,7 +385,7 @@ def test_a_factory_with_object_arguments_resumes(tmp_path, articles_jsonl):
 
 def test_a_rerun_with_other_options_is_refused_unless_overwrite(tmp_path, articles_jsonl):
     run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), progress=False)
-    with pytest.raises(InputError, match=r"other parameters \(options.details: False then, True now\).*--overwrite"):
+    with pytest.raises(InputError, match=r"other inputs \(options.details False → True\).*--overwrite"):
         run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), details=True, progress=False)
     summary = run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), details=True, overwrite=True, progress=False)
     assert summary.scored == 40 and all("report" in row for row in read_batch_output(tmp_path / "out"))
@@ -489,5 +491,249 @@ def test_fast_precision_is_recorded_as_what_it_meant_so_another_cpu_cannot_resum
     manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
     assert manifest["options"]["precision"] == "bf16"
     monkeypatch.setattr(detector.precision, "has_bf16_matrix_units", lambda: False)
-    with pytest.raises(InputError, match="options.precision: 'bf16' then, 'int8' now"):
+    with pytest.raises(InputError, match="options.precision 'bf16' → 'int8'"):
         run_batch(path, tmp_path / "out", detector=FakeDetector(), progress=False)
+
+
+# ------------------------------------------------------------------ issue 39: a job is bound to its inputs
+def twelve_articles(tmp_path) -> Path:
+    return write_jsonl(tmp_path / "in.jsonl", [{"id": f"a{n}", "text": article(n)} for n in range(12)])
+
+
+def interrupt(path: Path, out: Path, **options) -> int:
+    """A run stopped by Ctrl-C after 7 of 12 articles (by default); returns the rows it committed."""
+    options.setdefault("detector", FakeDetector(interrupt_after=7))
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(path, out, chunk_size=2, progress=False, **options)
+    done = len(list(read_batch_output(out)))
+    assert 0 < done < 12
+    return done
+
+
+@pytest.fixture
+def loaded_models(monkeypatch) -> list:
+    """`Detector.load(model folder)` in the batch job answers with a fake detector (the first one from
+    this list, else a plain `FakeDetector`), so that the job still records and checks the real folder."""
+    from detector.batch import DetectorLoader
+
+    queue: list = []
+    monkeypatch.setattr(DetectorLoader, "__call__", lambda self: queue.pop(0) if queue else FakeDetector())
+    return queue
+
+
+@pytest.fixture
+def tiny_model(tmp_path, tiny_parts) -> Path:
+    """A trained-classifier folder of the tiny random model (threshold 0.5)."""
+    tiny_parts["scorer"].save(tmp_path / "model")
+    return tmp_path / "model"
+
+
+@pytest.fixture
+def tiny_index(tmp_path, tiny_parts) -> Path:
+    pytest.importorskip("faiss")
+    from detector.index import SourceIndex
+
+    SourceIndex.build([{"id": "src-1", "text": "The ministers met in Brussels. They agreed a plan."}],
+                      encoder=tiny_parts["encoder"]).save(tmp_path / "index")
+    return tmp_path / "index"
+
+
+def resave_model(folder: Path, threshold: float | None = None, head_shift: float = 0.0) -> None:
+    """Load the model folder, change its calibrated threshold or its sentence head's weights, save it over."""
+    import dataclasses
+
+    import torch
+
+    from detector.classifier import SpinScorer
+
+    scorer = SpinScorer.load(folder)
+    if threshold is not None:
+        scorer.calibration = dataclasses.replace(scorer.calibration, threshold=threshold)
+    with torch.no_grad():
+        scorer.model.sentence_head[-1].bias.add_(head_shift)
+    scorer.save(folder)
+
+
+def test_a_resume_after_an_append_to_the_index_is_refused(tmp_path, tiny_index, tiny_parts):
+    """Issue 39: interrupt, append a source to the index, rerun: refused, naming the change and --overwrite."""
+    from detector.index import SourceIndex
+
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    interrupt(path, out, index=tiny_index, batch_size=2)
+    index = SourceIndex.load(tiny_index, encoder=tiny_parts["encoder"])
+    index.add([{"id": "src-2", "text": "A second wire story. It came later."}])
+    index.save(tiny_index)
+    with pytest.raises(InputError, match=r"index\.documents 1 → 2; index\.fingerprint sha256:[0-9a-f]{12}… → "
+                                         r"sha256:[0-9a-f]{12}….*start over with --overwrite") as refused:
+        run_batch(path, out, index=tiny_index, detector=FakeDetector(), batch_size=2, progress=False)
+    assert "\n" not in str(refused.value)
+    summary = run_batch(path, out, index=tiny_index, detector=FakeDetector(), batch_size=2, overwrite=True, progress=False)
+    assert summary.resumed == 0 and summary.scored == 12
+
+
+def test_a_resume_with_the_same_index_and_model_folders_goes_on(tmp_path, tiny_index, tiny_model, loaded_models):
+    """Issue 39: nothing changed, so the rerun scores the rest, even after a save of the index was cut
+    between its two renames (the fingerprint is taken from the folder as loading recovers it)."""
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    loaded_models.append(FakeDetector(interrupt_after=7))
+    done = interrupt(path, out, detector=None, model=tiny_model, index=tiny_index, batch_size=2)
+    tiny_index.rename(tiny_index.parent / f".{tiny_index.name}.old-0000dead")  # a save killed between renames
+    summary = run_batch(path, out, model=tiny_model, index=tiny_index, batch_size=2, chunk_size=2, progress=False)
+    assert summary.resumed == done and summary.scored == 12 - done and summary.articles == 12
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["index"]["path"] == str(tiny_index.absolute()) and manifest["index"]["documents"] == 1
+    assert manifest["model"]["path"] == str(tiny_model.absolute()) and manifest["model"]["classifier"] is True
+    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 2
+
+
+def test_a_resume_with_another_threshold_or_head_weights_is_refused(tmp_path, tiny_model, loaded_models):
+    """Issue 39: a model folder resaved with another calibrated threshold, or other head weights, is
+    another model; the folder put back as it was resumes."""
+    import shutil
+
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    shutil.copytree(tiny_model, tmp_path / "model-as-it-was")
+    loaded_models.append(FakeDetector(interrupt_after=7))
+    interrupt(path, out, detector=None, model=tiny_model, batch_size=2)
+    for change in ({"threshold": 0.7}, {"head_shift": 0.25}):
+        resave_model(tiny_model, **change)
+        changed = r"model\.fingerprint sha256:[0-9a-f]{12}… → sha256:[0-9a-f]{12}….*--overwrite"
+        with pytest.raises(InputError, match=changed):
+            run_batch(path, out, model=tiny_model, batch_size=2, progress=False)
+        shutil.rmtree(tiny_model)
+        shutil.copytree(tmp_path / "model-as-it-was", tiny_model)
+    summary = run_batch(path, out, model=tiny_model, batch_size=2, progress=False)
+    assert summary.articles == 12 and summary.resumed > 0
+
+
+def test_a_resume_with_another_batch_size_is_refused(tmp_path):
+    """Issue 39: at int8 the batch moves verdicts, so --batch-size is part of the job."""
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    done = interrupt(path, out, batch_size=3)
+    with pytest.raises(InputError, match=r"\(options\.batch_size 3 → 8\): resuming would mix.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=8, progress=False)
+    detector = FakeDetector()
+    summary = run_batch(path, out, detector=detector, batch_size=3, progress=False)
+    assert summary.resumed == done and sum(detector.calls) == 12 - done and set(detector.calls) <= {3}
+
+
+def test_a_resume_at_another_precision_is_refused(tmp_path):
+    """Issue 39: the precision (resolved: "fast" is recorded as what it meant) is part of the job."""
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    interrupt(path, out, precision="fp32", batch_size=2)
+    with pytest.raises(InputError, match=r"\(options\.precision 'fp32' → 'int8'\).*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), precision="int8", batch_size=2, progress=False)
+    assert run_batch(path, out, detector=FakeDetector(), precision="fp32", batch_size=2, progress=False).articles == 12
+
+
+def test_a_loaded_detector_with_another_threshold_is_refused(tmp_path, tiny_parts):
+    """Issue 39, Python API: a loaded `Detector` is recorded by its threshold, calibration, head weights
+    and decisions, so a rerun with another one is refused although no folder names it."""
+    from detector.api import Detector
+    from detector.classifier import Calibration, SpinScorer
+
+    scorer = tiny_parts["scorer"]
+
+    def detector(threshold: float) -> Detector:
+        changed = SpinScorer(scorer.model, scorer.tokenizer, Calibration(threshold=threshold))
+        return Detector(encoder=tiny_parts["encoder"], synonyms=tiny_parts["synonyms"], scorer=changed)
+
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "The ministers met. They agreed."}])
+    out = tmp_path / "out"
+    run_batch(path, out, detector=detector(0.5), progress=False)
+    assert run_batch(path, out, detector=detector(0.5), progress=False).resumed == 1
+    with pytest.raises(InputError, match=r"model\.threshold 0\.5 → 0\.9; model\.fingerprint sha256:"):
+        run_batch(path, out, detector=detector(0.9), progress=False)
+
+
+def test_model_fingerprint_of_a_folder_without_manifest_follows_its_files(tmp_path, tiny_model):
+    """A model folder from before model manifests: each file that changes a score is hashed instead."""
+    from detector.batch import model_record
+
+    (tiny_model / "manifest.json").unlink(missing_ok=True)
+    before = model_record(model=tiny_model)
+    assert {"model.safetensors", "config.json", "calibration.json", "shipped decisions.json"} <= set(before["files"])
+    (tiny_model / "README.md").write_text("a model card changes no score")
+    assert model_record(model=tiny_model) == before
+    calibration = json.loads((tiny_model / "calibration.json").read_text())
+    (tiny_model / "calibration.json").write_text(json.dumps({**calibration, "threshold": 0.6}))
+    after = model_record(model=tiny_model)
+    assert after["fingerprint"] != before["fingerprint"]
+    assert [name for name in after["files"] if after["files"][name] != before["files"][name]] == ["calibration.json"]
+
+
+def test_model_fingerprint_of_a_sealed_folder_is_its_manifest(tmp_path, tiny_model):
+    from detector.batch import model_record
+
+    if not (tiny_model / "manifest.json").is_file():
+        pytest.skip("SpinScorer.save writes no manifest.json in this checkout")
+    record = model_record(model=tiny_model)
+    digest = hashlib.sha256((tiny_model / "manifest.json").read_bytes()).hexdigest()
+    assert record["files"]["manifest.json"] == f"sha256:{digest}"
+
+
+def test_a_missing_named_model_folder_is_refused_before_anything_is_written(tmp_path):
+    from detector.errors import ModelFormatError
+
+    with pytest.raises(ModelFormatError, match="does not exist"):
+        run_batch(twelve_articles(tmp_path), tmp_path / "out", model=tmp_path / "no-such-model", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_loaded_index_is_fingerprinted_by_its_content(tiny_parts):
+    pytest.importorskip("faiss")
+    from detector.batch import index_record
+    from detector.index import SourceIndex
+
+    def built(*texts):
+        return SourceIndex.build([{"id": f"s{n}", "text": t} for n, t in enumerate(texts)], encoder=tiny_parts["encoder"])
+
+    one = index_record(built("Ministers met. They agreed."))
+    assert one == index_record(built("Ministers met. They agreed.")) and one["path"] is None
+    assert index_record(built("Ministers met. They disagreed."))["fingerprint"] != one["fingerprint"]
+    assert index_record(built("Ministers met. They agreed.", "More news."))["documents"] == 2
+
+
+def test_a_worker_refuses_an_index_that_changed_after_the_job_checked_it(tiny_index):
+    """Between the job's check and a worker's load (a Ray actor restarting, say) the index may change."""
+    from detector.batch import WorkerSpec
+
+    spec = WorkerSpec(FakeDetector, str(tiny_index), BatchOptions(), index_fingerprint="sha256:" + "0" * 64)
+    with pytest.raises(InputError, match=r"source index .* changed after this batch job checked it \(sha256:0{12}… → "):
+        spec.load_index(None)
+
+
+def test_an_older_or_unreadable_job_manifest_is_refused_with_what_to_do(tmp_path, articles_jsonl):
+    """Issue 39: rows of a version-1 job (index and model by path only) cannot be checked: refused, not resumed."""
+    out = tmp_path / "out"
+    run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    manifest = json.loads((out / "_manifest.json").read_text())
+    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 1, "model": "in-memory FakeDetector"}))
+    with pytest.raises(InputError, match=r"older spin-detector \(.*batch manifest version 1\).*--overwrite"):
+        run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    (out / "_manifest.json").write_text('{"manifest_version": 2, "inpu')
+    with pytest.raises(InputError, match=r"_manifest.json' is not readable JSON.*--overwrite"):
+        run_batch(articles_jsonl, out, detector=FakeDetector(), progress=False)
+    assert run_batch(articles_jsonl, out, detector=FakeDetector(), overwrite=True, progress=False).scored == 40
+
+
+def test_a_folder_with_no_committed_rows_takes_the_new_manifest(tmp_path, articles_jsonl):
+    """Nothing committed, nothing to mix: a run that stopped before its first chunk does not bind the folder."""
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(articles_jsonl, out, detector=FakeDetector(interrupt_after=0), progress=False)
+    assert (out / "_manifest.json").is_file() and not list(out.glob("part-*"))
+    assert run_batch(articles_jsonl, out, detector=FakeDetector(), batch_size=4, progress=False).scored == 40
+
+
+def test_the_command_refuses_a_resume_with_another_batch_size(tmp_path, articles_jsonl):
+    """Issue 39 at the command line: exit 1, one line naming the change and --overwrite."""
+    from detector.cli import main
+
+    out = tmp_path / "out"
+    arguments = ["batch", str(articles_jsonl), "--out", str(out), "--no-progress", "--batch-size"]
+    first = CliRunner().invoke(main, [*arguments, "4"], obj={"detector": FakeDetector()})
+    assert first.exit_code == 0, first.output
+    refused = CliRunner().invoke(main, [*arguments, "8"], obj={"detector": FakeDetector()})
+    assert refused.exit_code == 1
+    assert re.search(r"Error: .*\(options\.batch_size 4 → 8\).*start over with --overwrite", refused.output)

@@ -64,11 +64,14 @@ def summary_table(summary: BatchSummary) -> str:
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch intra-op threads per worker (default: the cores shared out between the workers).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
-              help="Articles scored together in one detector call.")
+              help="Articles per detector call. Part of the job, like --precision: at int8 it can move a "
+                   "verdict, so a resume must keep it.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Rows per committed output chunk (a chunk is also committed every 30 s).")
 @click.option("--ray-address", default=None, help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")
-@click.option("--overwrite", is_flag=True, help="Delete an earlier job's output in --out and start over.")
+@click.option("--overwrite", is_flag=True,
+              help="Delete an earlier job's output in --out and start over (needed when the index, model or an "
+                   "option changed since its rows were scored).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: on a terminal; elsewhere a log line every 30 s).")
 @click.pass_context
@@ -79,8 +82,10 @@ def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: s
     """Analyse every article of INPUT: a folder of .txt, a quoted glob ('crawl/*.jsonl'), JSON lines or Parquet.
 
     One row per article (id, verdict, spin score, source, similarity, coverage, sentence counts), written
-    in committed chunks: kill it at any moment and rerun the same command to finish the job. Bad
-    records (empty, undecodable, oversized, duplicate ids) go to the errors chunks with the reason.
+    in committed chunks: kill it at any moment and rerun the same command to finish the job. A rerun
+    whose index, model, precision, batch size or other options changed is refused, naming each change
+    (--overwrite starts over). Bad records (empty, undecodable, oversized, duplicate ids) go to the
+    errors chunks with the reason.
     """
     _log_when_not_a_terminal(progress)
     engine_options = {"address": ray_address, "actors": workers} if engine == "ray" else {}
