@@ -719,7 +719,7 @@ def _read_manifest(folder: Path) -> dict:
     if version < 2:
         warnings.warn(
             f"source index {str(folder)!r} is of format {version}, whose manifest carries no checksum of its own: "
-            "save it again (spin-detect index build --append --out FOLDER with no new sources) to add one",
+            "save it again to add one (in Python: SourceIndex.load(folder).save(folder))",
             stacklevel=3,
         )
     expected = {"version": FINGERPRINT_VERSION, "seed": FINGERPRINT_SEED, "scheme": FINGERPRINT_SCHEME}
