@@ -3,7 +3,7 @@
 Paths, each measured in a fresh process (so that peak memory is its own) on the same sentences:
 
 - ``fp32``: the plain transformers model in full precision (`SpinScorer.load`);
-- ``int8``: the same weights with int8 dynamically quantised Linear layers (`SpinScorer.load(precision="int8")`,
+- ``int8``: the same weights with int8 Linear layers (`detector.invariant.RowInt8Linear`; `SpinScorer.load(precision="int8")`,
   `Detector.load(precision="int8")`, `spin-detect ... --precision int8`), with the int8 calibration
   of the model folder;
 - ``bf16``: the encoder in bfloat16 (`precision="bf16"`), with the fp32 calibration: fast where the
@@ -13,7 +13,8 @@ Paths, each measured in a fresh process (so that peak memory is its own) on the 
 (`detector.precision`). ``Detector.load()`` keeps fp32.
 
 Agreement of int8 and bf16 with fp32: share of equal spun/not-spun decisions (each path at its own
-threshold), mean and largest absolute difference of the calibrated probability, and Pearson correlation.
+threshold), mean and largest absolute difference of the calibrated probability, Pearson correlation,
+and the mean absolute difference of the raw (uncalibrated) probability.
 
 Where the time goes, per path: seconds in word tokenisation, subword encoding and the model, and
 the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--layers``
@@ -49,6 +50,7 @@ from detector.precision import fast_precision  # noqa: E402
 
 PATHS = ("fp32", "int8", "bf16")
 TOP_OPERATORS = 6
+PER_SENTENCE = ("probabilities", "raw_probabilities")  # compared, not written out
 
 
 def news_sentences(count: int, shared: str | None) -> list[str]:
@@ -89,19 +91,25 @@ def measure(
     started = time.perf_counter()
     predictions = scorer.predict(sentences, batch_size=batch_size)
     seconds = time.perf_counter() - started
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the profiler's own memory
+    split, raw = time_split(scorer, sentences, batch_size)
     queue.put({
         "sentences_per_second": len(sentences) / seconds,
         "seconds": seconds,
         "load_seconds": load_seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb,
         "threshold": scorer.threshold,
-        "time_split": time_split(scorer, sentences, batch_size),
+        "time_split": split,
         "probabilities": [probability for probability, _ in predictions],
+        "raw_probabilities": raw.tolist(),
     })
 
 
-def time_split(scorer, sentences: list[str], batch_size: int) -> dict:
-    """One more pass, stage by stage as `SpinScorer.predict` runs them, with the model's top operators."""
+def time_split(scorer, sentences: list[str], batch_size: int) -> tuple[dict, np.ndarray]:
+    """One more pass, stage by stage as `SpinScorer.predict` runs them, with the model's top operators.
+
+    Returns the split and the pass's raw (uncalibrated) sentence probabilities.
+    """
     from torch.profiler import ProfilerActivity, profile
 
     from detector.classifier import encode_words
@@ -113,7 +121,7 @@ def time_split(scorer, sentences: list[str], batch_size: int) -> dict:
     inputs = encode_words(scorer.tokenizer, token_lists, scorer.max_length)
     encoded = time.perf_counter()
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
-        scorer.score_subwords(inputs, batch_size)
+        raw, _ = scorer.score_subwords(inputs, batch_size)
     scored = time.perf_counter()
     operators = profiler.key_averages()
     total = sum(event.self_cpu_time_total for event in operators)
@@ -123,7 +131,7 @@ def time_split(scorer, sentences: list[str], batch_size: int) -> dict:
         "subwords_seconds": encoded - tokenized,
         "model_seconds_profiled": scored - encoded,
         "model_operator_share": {event.key: round(event.self_cpu_time_total / total, 4) for event in top},
-    }
+    }, raw
 
 
 def run_path(model: str, precision: str, sentences: list[str], threads: int, batch_size: int, layers: int | None = None) -> dict:
@@ -137,7 +145,11 @@ def run_path(model: str, precision: str, sentences: list[str], threads: int, bat
 
 
 def agreement(reference: dict, other: dict) -> dict:
-    """How closely ``other``'s calibrated probabilities and decisions follow ``reference``'s."""
+    """How closely ``other``'s calibrated probabilities and decisions follow ``reference``'s.
+
+    ``raw_mean_abs_difference`` compares the uncalibrated probabilities: the model's numerics alone,
+    whatever calibration each path applies.
+    """
     a, b = np.asarray(reference["probabilities"]), np.asarray(other["probabilities"])
     difference = np.abs(a - b)
     return {
@@ -145,6 +157,7 @@ def agreement(reference: dict, other: dict) -> dict:
         "mean_abs_difference": float(difference.mean()),
         "max_abs_difference": float(difference.max()),
         "pearson": float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else float("nan"),
+        "raw_mean_abs_difference": float(np.abs(np.asarray(reference["raw_probabilities"]) - other["raw_probabilities"]).mean()),
     }
 
 
@@ -179,14 +192,14 @@ def main(argv: list[str] | None = None) -> dict:
         "batch_size": args.batch_size,
         "machine": describe_machine(),
         "fast_path": fast_precision(),
-        "paths": {name: {k: v for k, v in run.items() if k != "probabilities"} for name, run in runs.items()},
+        "paths": {name: {k: v for k, v in run.items() if k not in PER_SENTENCE} for name, run in runs.items()},
         "int8_vs_fp32": agreement(runs["fp32"], runs["int8"]),
         "bf16_vs_fp32": agreement(runs["fp32"], runs["bf16"]),
         "shallower_int8": {
-            name: {k: v for k, v in run.items() if k not in ("probabilities", "threshold")} for name, run in shallow.items()
+            name: {k: v for k, v in run.items() if k not in (*PER_SENTENCE, "threshold")} for name, run in shallow.items()
         },
         "compared_int8": {
-            folder: {k: v for k, v in run.items() if k != "probabilities"}
+            folder: {k: v for k, v in run.items() if k not in PER_SENTENCE}
             | {"speed_vs_int8": run["sentences_per_second"] / runs["int8"]["sentences_per_second"]}
             for folder, run in compared.items()
         },

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.errors import InputError, ModelFormatError
+from detector.model_manifest import refresh_manifest, verify_model_folder
 
 __all__ = [
     "DECISIONS_FILE",
@@ -49,7 +50,10 @@ FORMAT_NAME = "spin-detector-decisions"
 FORMAT_VERSION = 1
 DECISIONS_FILE = "decisions.json"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "spin-classifier"
-_FIX = "refit it with python -m training.fit_decisions, or copy decisions.json from models/spin-classifier"
+_FIX = (
+    "refit it with python -m training.fit_decisions, or copy decisions.json from models/spin-classifier "
+    "and seal the folder with spin-detect seal-model"
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,8 @@ class DecisionModel:
     spun_min_support: float = 0.3
 
     def __post_init__(self) -> None:
-        if not isinstance(self.spun_min_support, (int, float)) or not 0.0 <= self.spun_min_support <= 1.0:
+        support = self.spun_min_support
+        if not isinstance(support, (int, float)) or isinstance(support, bool) or not 0.0 <= support <= 1.0:
             raise ModelFormatError(f"spun_min_support={self.spun_min_support!r} must be a probability in [0, 1]: {_FIX}")
         for name, model in (("with_classifier", self.with_classifier), ("source_only", self.source_only)):
             if len(model.coef) != len(self.classes):
@@ -158,22 +163,28 @@ class DecisionModel:
         return {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **data}
 
     def save(self, folder: str | os.PathLike) -> Path:
-        """Write ``decisions.json`` into ``folder`` (created when missing); returns its path."""
+        """Write ``decisions.json`` into ``folder`` (created when missing) and record it in the folder's
+        manifest.json (`detector.model_manifest.refresh_manifest`); returns its path."""
         path = Path(folder) / DECISIONS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_suffix(".json.tmp")
+        staging = path.with_name(f".{DECISIONS_FILE}.tmp")
         staging.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
         staging.replace(path)
+        refresh_manifest(path.parent, [DECISIONS_FILE])
         return path
 
     @classmethod
     def load(cls, folder: str | os.PathLike | None = None) -> DecisionModel:
-        """The decisions in ``folder`` (a model folder), or the shipped model's when ``folder`` is None."""
+        """The decisions in ``folder`` (a model folder), or the shipped model's when ``folder`` is None.
+
+        decisions.json must match its entry in the folder's manifest.json (`detector.model_manifest`).
+        """
         path = Path(folder if folder is not None else DEFAULT_MODEL_PATH) / DECISIONS_FILE
+        if not path.is_file():
+            raise ModelFormatError(f"no {DECISIONS_FILE} in {str(path.parent)!r}: {_FIX}")
+        verify_model_folder(path.parent, require=[DECISIONS_FILE], only=[DECISIONS_FILE])
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelFormatError(f"no {DECISIONS_FILE} in {str(path.parent)!r}: {_FIX}") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ModelFormatError(f"{str(path)!r} is not readable JSON ({error}): {_FIX}") from None
         return cls.from_dict(data, str(path))

@@ -1,5 +1,6 @@
 """SpinClassifier and SpinScorer with a tiny random BERT: shapes, folder round trip, batching, errors."""
 
+import copy
 import json
 import shutil
 
@@ -15,7 +16,9 @@ from detector.classifier import (
     collate_subwords,
     encode_words,
 )
+from detector.decision import DECISIONS_FILE, DecisionModel
 from detector.errors import InputError, ModelFormatError
+from detector.model_manifest import CLASSIFIER_FILES, MANIFEST_FILE, verify_model_folder, write_manifest
 from detector.text import tokenize
 
 SENTENCES = [
@@ -48,6 +51,15 @@ def model_copy(model_dir, tmp_path):
     path = tmp_path / "model"
     shutil.copytree(model_dir, path)
     return path
+
+
+def _edit_json(folder, name, change):
+    """Change a JSON file of the folder and seal the folder again, so that the value checks (not the
+    checksums) are what must refuse it."""
+    data = json.loads((folder / name).read_text())
+    change(data)
+    (folder / name).write_text(json.dumps(data))
+    write_manifest(folder)
 
 
 def test_forward_gives_one_logit_per_sentence_and_per_subword(tiny_scorer):
@@ -187,6 +199,9 @@ def test_missing_folder_is_a_model_format_error(tmp_path):
 def test_truncated_weights_are_a_model_format_error(model_copy):
     weights = model_copy / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(ModelFormatError, match="model.safetensors has 1000 bytes, its manifest.json records"):
+        SpinScorer.load(model_copy)
+    write_manifest(model_copy)  # sealed as it is: the weights reader still refuses it
     with pytest.raises(ModelFormatError, match="corrupt or truncated"):
         SpinScorer.load(model_copy)
 
@@ -200,6 +215,7 @@ def test_missing_file_is_a_model_format_error(model_copy, name):
 
 def test_corrupt_config_is_a_model_format_error(model_copy):
     (model_copy / "config.json").write_text("{not json")
+    write_manifest(model_copy)
     with pytest.raises(ModelFormatError, match="config.json is not valid JSON"):
         SpinScorer.load(model_copy)
 
@@ -210,19 +226,132 @@ def test_plain_transformers_folder_is_refused(tiny_bert_dir):
 
 
 def test_other_format_version_is_refused(model_copy):
-    config = json.loads((model_copy / "config.json").read_text())
-    config["format_version"] = 99
-    (model_copy / "config.json").write_text(json.dumps(config))
+    _edit_json(model_copy, "config.json", lambda config: config.update(format_version=99))
     with pytest.raises(ModelFormatError, match="format_version 99"):
         SpinScorer.load(model_copy)
 
 
 def test_weights_of_another_shape_are_refused(model_copy):
-    config = json.loads((model_copy / "config.json").read_text())
-    config["encoder"]["intermediate_size"] = 48
-    (model_copy / "config.json").write_text(json.dumps(config))
+    _edit_json(model_copy, "config.json", lambda config: config["encoder"].update(intermediate_size=48))
     with pytest.raises(ModelFormatError, match="has shape"):
         SpinScorer.load(model_copy)
+
+
+def test_save_writes_a_manifest_of_every_file_a_model_needs(model_dir):
+    manifest = json.loads((model_dir / MANIFEST_FILE).read_text())
+    assert manifest["format"] == "spin-detector-model-manifest" and manifest["format_version"] == 1
+    assert set(CLASSIFIER_FILES) <= set(manifest["files"]) and "README.md" not in manifest["files"]
+    weights = manifest["files"]["model.safetensors"]
+    assert weights["bytes"] == (model_dir / "model.safetensors").stat().st_size and len(weights["sha256"]) == 64
+    assert verify_model_folder(model_dir, require=CLASSIFIER_FILES) == manifest
+
+
+def test_the_model_card_and_training_record_may_change_without_sealing_again(model_copy):
+    (model_copy / "README.md").write_text("# Spin classifier\n")
+    (model_copy / "training.json").write_text("{}")
+    assert SpinScorer.load(model_copy).threshold == 0.42
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(model_copy):
+    (model_copy / "added_tokens.json").write_text('{"[NEW]": 30522}')
+    with pytest.raises(ModelFormatError, match="holds added_tokens.json, which its manifest.json does not list"):
+        SpinScorer.load(model_copy)
+
+
+@pytest.mark.parametrize("sealed_again", [False, True])
+def test_issue_39_a_folder_without_tokenizer_json_is_refused(model_copy, sealed_again):
+    """Without tokenizer.json, transformers fell back to a 5-token vocabulary: every word [UNK]."""
+    (model_copy / "tokenizer.json").unlink()
+    if sealed_again:
+        write_manifest(model_copy)
+    with pytest.raises(ModelFormatError, match="tokenizer.json") as error:
+        SpinScorer.load(model_copy)
+    assert "\n" not in str(error.value)
+
+
+def test_issue_39_flipped_bytes_in_the_weights_are_refused(model_copy):
+    weights = model_copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(byte ^ 0xFF for byte in data[middle : middle + 2000])
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="model.safetensors fails its sha256 checksum.*seal-model"):
+        SpinScorer.load(model_copy)
+
+
+def test_issue_39_a_folder_without_a_manifest_is_refused_naming_the_command_that_writes_one(model_copy):
+    (model_copy / MANIFEST_FILE).unlink()
+    with pytest.raises(ModelFormatError, match=f"no manifest.json .* `spin-detect seal-model {model_copy}`") as error:
+        SpinScorer.load(model_copy)
+    assert "\n" not in str(error.value)
+
+
+def test_issue_39_a_changed_decisions_json_beside_the_classifier_is_refused(model_copy):
+    DecisionModel.load().save(model_copy)  # DecisionModel.save records decisions.json in the manifest
+    SpinScorer.load(model_copy), DecisionModel.load(model_copy)
+    path = model_copy / DECISIONS_FILE
+    path.write_text(path.read_text().replace('"min_matched": 2', '"min_matched": 3'))
+    for load in (SpinScorer.load, DecisionModel.load):
+        with pytest.raises(ModelFormatError, match="decisions.json fails its sha256 checksum"):
+            load(model_copy)
+
+
+def test_issue_39_a_nan_calibration_knot_is_refused(model_copy):
+    """A NaN knot wrote "spin_score": NaN into reports, which strict JSON parsers reject."""
+    _edit_json(model_copy, "calibration.json", lambda calibration: calibration["x"].__setitem__(1, float("nan")))
+    with pytest.raises(ModelFormatError, match=r"calibration.json x\[1\]=nan is not a finite number; re-fit it"):
+        SpinScorer.load(model_copy)
+
+
+@pytest.mark.parametrize(
+    "name, change, message",
+    [
+        ("config.json", lambda c: c.update(max_length=-1), r"max_length=-1 must be a whole number in \[3, 512\]"),
+        ("config.json", lambda c: c.update(max_length=1024), r"max_length=1024 must be"),
+        ("config.json", lambda c: c["encoder"].update(vocab_size=1e8), r"encoder.vocab_size=100000000.0 must be a whole number"),
+        ("config.json", lambda c: c["encoder"].update(vocab_size=40_000), r"vocab_size=40000 does not fit the tokenizer's 30522"),
+        ("config.json", lambda c: c["encoder"].update(num_hidden_layers=True), r"num_hidden_layers=True must be a whole number"),
+        ("config.json", lambda c: c["head"].update(dropout=1.0), r"head.dropout=1.0 must be a real number in \[0.0, 1.0\)"),
+        ("config.json", lambda c: c["encoder"].update(layer_norm_eps=float("inf")), r"encoder.layer_norm_eps=inf is not a finite"),
+        ("calibration.json", lambda c: c.update(threshold=True), r"calibration threshold True is not a real number"),
+        ("calibration.json", lambda c: c.update(word_threshold="0.3"), r"calibration word_threshold '0.3' is not a real number"),
+        ("config.json", lambda c: c["encoder"].update(model_type="bert", hidden_act=5), r"unusable encoder/head config"),
+        ("calibration.json", lambda c: c["x"].reverse(), r"calibration knot x\[1\] .* does not rise"),
+        ("calibration.json", lambda c: c["y"].__setitem__(0, 2.0), r"calibration y\[0\] 2.0 is outside \[0, 1\]"),
+        ("calibration.json", lambda c: c.update(int8={"method": "platt", "a": 1.0, "b": 0.0, "threshold": 1.5}),
+         r"int8 calibration threshold 1.5 is outside"),
+    ],
+)
+def test_issue_39_an_out_of_range_number_is_refused_naming_the_field_the_value_and_the_fix(model_copy, name, change, message):
+    _edit_json(model_copy, name, change)
+    with pytest.raises(ModelFormatError, match=message) as error:
+        SpinScorer.load(model_copy)
+    assert name in str(error.value) and "re-" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_config_far_larger_than_its_weights_is_refused_before_any_weight_is_built(model_copy):
+    _edit_json(model_copy, "config.json", lambda c: c["encoder"].update(hidden_size=2**20))  # 128 GB of fp32
+    with pytest.raises(ModelFormatError, match="has shape .* config.json implies"):
+        SpinScorer.load(model_copy)
+
+
+def test_weights_holding_nan_are_refused(tiny_scorer, tmp_path):
+    model = copy.deepcopy(tiny_scorer.model)
+    with torch.no_grad():
+        model.word_head[1].bias.fill_(float("nan"))
+    SpinScorer(model, tiny_scorer.tokenizer, tiny_scorer.calibration).save(tmp_path / "model")
+    with pytest.raises(ModelFormatError, match="weight word_head.1.bias holds NaN or infinity"):
+        SpinScorer.load(tmp_path / "model")
+
+
+def test_calibration_numbers_are_checked_on_construction():
+    with pytest.raises(ValueError, match=r"x\[1\] nan is not a finite number"):
+        Calibration(method="isotonic", x=[0.0, float("nan")], y=[0.0, 1.0])
+    with pytest.raises(ValueError, match="threshold True is not a real number"):
+        Calibration(threshold=True)
+    with pytest.raises(ValueError, match="a inf is not a finite number"):
+        Calibration(method="platt", a=float("inf"))
+    assert Calibration(method="isotonic", x=[0.1, 0.9], y=[0.0, 0.0], threshold=np.float32(0.5)).threshold == 0.5
 
 
 def test_a_half_precision_base_gives_a_full_precision_model(tiny_bert_dir, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from detector.decision import DECISIONS_FILE, DecisionModel, PairModel, VerdictRules
 from detector.errors import InputError, ModelFormatError
+from detector.model_manifest import MANIFEST_FILE, refresh_manifest
 from detector.relation import CLASSIFIER_FEATURES, PAIR_FEATURES, RELATIONS
 
 
@@ -35,6 +36,21 @@ def test_save_and_load_keep_everything(model, tmp_path):
     assert path.name == DECISIONS_FILE
     loaded = DecisionModel.load(tmp_path)
     assert loaded == model and loaded.verdict == VerdictRules()
+    assert list(json.loads((tmp_path / MANIFEST_FILE).read_text())["files"]) == [DECISIONS_FILE]
+
+
+def test_issue_39_a_changed_decisions_json_is_refused(model, tmp_path):
+    path = model.save(tmp_path)
+    path.write_text(path.read_text().replace('"min_matched": 2', '"min_matched": 3'))
+    with pytest.raises(ModelFormatError, match="decisions.json fails its sha256 checksum.*spin-detect seal-model"):
+        DecisionModel.load(tmp_path)
+
+
+def test_decisions_without_a_manifest_are_refused_naming_the_command_that_writes_one(model, tmp_path):
+    model.save(tmp_path)
+    (tmp_path / MANIFEST_FILE).unlink()
+    with pytest.raises(ModelFormatError, match=f"no manifest.json .* `spin-detect seal-model {tmp_path}`"):
+        DecisionModel.load(tmp_path)
 
 
 def test_the_shipped_decisions_load_and_cover_every_feature():
@@ -54,6 +70,7 @@ def test_the_shipped_decisions_load_and_cover_every_feature():
         (lambda d: d["with_classifier"].update(mean=[0.0]), "need"),
         (lambda d: d.update(verdict={"min_spun_share": 2.0}), "min_spun_share"),
         (lambda d: d.update(verdict={"min_matched": True}), "min_matched"),
+        (lambda d: d.update(spun_min_support=True), "spun_min_support=True"),
         (lambda d: d.pop("classes"), "lacks or mistypes"),
     ],
 )
@@ -61,6 +78,7 @@ def test_a_bad_document_is_refused_with_the_fix(model, tmp_path, change, message
     data = json.loads(json.dumps(model.to_dict()))
     change(data)
     (tmp_path / DECISIONS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    refresh_manifest(tmp_path, [DECISIONS_FILE])  # recorded as it is: the value checks must refuse it
     with pytest.raises(ModelFormatError, match=message) as error:
         DecisionModel.load(tmp_path)
     assert "training.fit_decisions" in str(error.value)
@@ -70,6 +88,7 @@ def test_a_missing_or_unreadable_file_names_the_folder(tmp_path):
     with pytest.raises(ModelFormatError, match="no decisions.json"):
         DecisionModel.load(tmp_path)
     (tmp_path / DECISIONS_FILE).write_text("{not json", encoding="utf-8")
+    refresh_manifest(tmp_path, [DECISIONS_FILE])
     with pytest.raises(ModelFormatError, match="not readable JSON"):
         DecisionModel.load(tmp_path)
 

@@ -38,6 +38,7 @@ from sklearn.metrics import brier_score_loss, roc_curve
 
 from detector.classifier import CALIBRATION_FILE, Calibration
 from detector.errors import InputError
+from detector.model_manifest import refresh_manifest
 
 __all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "read_negatives", "calibration_summary", "calibrate_model", "main"]
 
@@ -223,7 +224,8 @@ def calibrate_model(
     command: str | None = None,
     negatives: str | Path | None = None,
 ) -> Calibration:
-    """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json.
+    """Score a Parquet split with the model folder, fit calibration, and rewrite calibration.json
+    (and its entry in the folder's manifest.json).
 
     Fits two: one for the full-precision model and one (``int8``) for its int8 quantised twin, each
     with the word threshold of the best word F1 when the split has word labels; training.json and
@@ -253,6 +255,7 @@ def calibrate_model(
     calibration = fitted[False]
     calibration.int8 = fitted[True]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
+    refresh_manifest(model_dir, [CALIBRATION_FILE])  # the model card and training record are not checked
     update_model_card(Path(model_dir), calibration, Path(data).with_name("validation.parquet"), batch_size, command)
     return calibration
 

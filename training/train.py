@@ -765,7 +765,11 @@ def base_model_name(base: str) -> str:
 
 
 def write_record(folder: Path, record: dict) -> None:
-    """training.json and the model card (README.md) in the model folder."""
+    """training.json and the model card (README.md) in the model folder.
+
+    Neither is checked by the folder's manifest.json (`detector.model_manifest.UNCHECKED_FILES`): no
+    score depends on them, so writing them after `SpinScorer.save` leaves the folder sealed.
+    """
     (folder / "training.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     (folder / "README.md").write_text(model_card(record), encoding="utf-8")
 

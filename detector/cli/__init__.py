@@ -29,6 +29,7 @@ COMMANDS = {
     "analyze": ("detector.cli.analyze", "analyze", "Analyse articles against a source index."),
     "batch": ("detector.cli.batch", "batch", "Analyse many articles: resumable, parallel."),
     "evaluate": ("detector.cli.evaluate", "evaluate", "Evaluate verdicts and retrieval against the baselines."),
+    "seal-model": ("detector.cli.seal_model", "seal_model", "Record the sha256 of a model folder's files in its manifest."),
 }
 
 
