@@ -43,6 +43,7 @@ import numpy as np
 
 from detector.documents import Document, as_document
 from detector.encoder import SentenceEncoder
+from detector.checksum import file_sha256
 from detector.errors import IndexFormatError, InputError
 from detector.story import source_names
 from detector.fingerprint import (
@@ -66,7 +67,6 @@ MANIFEST = "manifest.json"
 REBUILD_HINT = "rebuild it with `spin-detect index build`"
 _PROBE_SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
 _ENCODE_CHUNK = 2048
-_HASH_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -478,7 +478,7 @@ class SourceIndex:
             "settings": dataclasses.asdict(self.settings),
             "vector_index": "none" if self._vectors is None else type(self._vectors).__name__,
             "counts": {"documents": len(self), "segments": int(self._offsets[-1]), "vectors": len(self._vector_rows)},
-            "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)} for name in names},
+            "files": {name: {"bytes": (folder / name).stat().st_size, "sha256": file_sha256(folder / name)} for name in names},
         }
 
     @classmethod
@@ -684,14 +684,6 @@ def _save_running(suffix: str) -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_manifest(folder: Path) -> dict:
     if not folder.is_dir():
         raise IndexFormatError(f"no source index at {str(folder)!r} (not a folder): give an index folder, or {REBUILD_HINT}")
@@ -746,7 +738,7 @@ def _verify_files(folder: Path, manifest: dict) -> None:
                 f"{name} of source index {str(folder)!r} has {path.stat().st_size} bytes, not {expected['bytes']}: "
                 f"it is truncated or changed; {REBUILD_HINT}"
             )
-        if _sha256(path) != expected["sha256"]:
+        if file_sha256(path) != expected["sha256"]:
             raise IndexFormatError(f"{name} of source index {str(folder)!r} fails its sha256 checksum: it is corrupt; {REBUILD_HINT}")
 
 

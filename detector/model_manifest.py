@@ -32,13 +32,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from detector.checksum import file_sha256
 from detector.errors import ModelFormatError
 
 __all__ = [
@@ -62,7 +62,6 @@ SEAL_COMMAND = "spin-detect seal-model"
 UNCHECKED_FILES = ("README.md", "training.json")  # model card and training record: no score depends on them
 CLASSIFIER_FILES = ("config.json", "model.safetensors", "calibration.json", "tokenizer.json", "tokenizer_config.json")
 DECISION_FILES = ("decisions.json",)
-_HASH_BLOCK = 1 << 20
 
 
 def write_manifest(folder: str | os.PathLike, names: Iterable[str] | None = None) -> dict:
@@ -185,15 +184,7 @@ def _checked_files(folder: Path) -> list[str]:
 
 
 def _entry(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(_HASH_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -265,7 +256,7 @@ def _check_file(folder: Path, name: str, expected: dict | None) -> None:
             f"model folder {folder}: {name} has {size} bytes, its {MANIFEST_FILE} records {expected['bytes']}: "
             f"the file is truncated or was changed; {fix}"
         )
-    if _sha256(path) != expected["sha256"]:
+    if file_sha256(path) != expected["sha256"]:
         raise ModelFormatError(
             f"model folder {folder}: {name} fails its sha256 checksum: the file is corrupt or was changed; {fix}"
         )
