@@ -1,10 +1,10 @@
 """Batch-invariant inference: what a sentence scores does not depend on the sentences batched with it.
 
-Three things made an article's report depend on ``--batch-size`` (issue 39), in every precision:
+Four things made an article's report depend on ``--batch-size`` (issue 39), in every precision:
 
 1. Padding. A padded batch runs each sentence at the length of the batch's longest: attention then
    reduces over more (masked) keys, in another order, and the last bits move (bf16: by up to 0.004
-   in a probability). Here a batch's sentences are packed end to end, without padding (`pack`),
+   in a seed sentence's probability). Here a batch's sentences are packed end to end, without padding (`pack`),
    each with its own positions from 0, and attention runs on each run of equal-length sentences
    (`packed_states`): a sentence only ever attends over its own tokens, in a tensor of its own length.
 2. Matrix products with few rows. MKL's fp32 sgemm computes a row another way when the matrix has
@@ -13,9 +13,12 @@ Three things made an article's report depend on ``--batch-size`` (issue 39), in 
    row comes out as in any other matrix (``tests/test_batch_invariance.py`` checks it).
 3. int8 activations. ``torch.ao.quantization.quantize_dynamic`` quantises a Linear layer's input with
    one scale for the whole tensor: the batch's largest activation, padding included, set the
-   rounding of every sentence (spin scores 0.2 apart between batch sizes 4 and 32).
+   rounding of every sentence (spin scores up to 0.2 apart between batch sizes 4 and 32).
    `RowInt8Linear` gives each row (token) its own scale, multiplies in integers (``torch._int_mm``:
    exact, int32 sums) and rescales by row scale times column scale, so no row depends on another.
+4. Elementwise functions. torch computes the elements past a tensor's last full vector register
+   another way (``torch.sigmoid``: 1 ulp apart), so a probability depended on how many sentences
+   or words shared its tensor; `sigmoid` runs every element through a full register.
 
 Layer norms, activations and residual sums are row-wise already; pooling is done per sentence.
 The packed pass runs a transformers BERT's own embeddings and layers, with its own self-attention
@@ -158,11 +161,7 @@ def sentence_means(states: torch.Tensor, batch: PackedBatch) -> list[torch.Tenso
 
 
 def sigmoid(logits: torch.Tensor) -> np.ndarray:
-    """``torch.sigmoid`` as float64 numpy, each element as it would come out in any other tensor.
-
-    torch computes the elements past the last full vector register another way (1 ulp apart), so a
-    logit's probability depended on the batch's size; here every element goes through a full register.
-    """
+    """``torch.sigmoid`` as float64 numpy, each element as it would come out in any other tensor (point 4)."""
     flat = logits.detach().float().reshape(-1)
     padded = torch.cat([flat, flat.new_zeros(-flat.numel() % ELEMENT_MULTIPLE)])
     return torch.sigmoid(padded)[: flat.numel()].cpu().numpy().astype(np.float64).reshape(logits.shape)
