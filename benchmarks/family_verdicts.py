@@ -36,6 +36,7 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,10 +73,12 @@ def load_index(data: Path) -> SourceIndex:
 
 
 def family_detector(family: str, models: Path, decisions: Path) -> Detector:
-    """A detector that never saw ``family``: its classifier, a table without it, decisions fitted without it."""
+    """A detector that never saw ``family``: its classifier, a table without it, pair decisions fitted
+    without it; the article verdict's rules are the shipped model's (they are fitted on no family)."""
     model = classifier_for(family)
     folder = REPO / "models" / "spin-classifier" if model == "shipped" else models / family
-    detector = Detector.load(folder, decisions=DecisionModel.load(decisions / family))
+    fold = replace(DecisionModel.load(decisions / family), verdict=DecisionModel.load().verdict)
+    detector = Detector.load(folder, decisions=fold)
     detector.synonyms = detector.synonyms.restricted(held_out_sources(family))
     return detector
 

@@ -83,6 +83,13 @@ def test_a_follow_up_story_reusing_short_lines_is_related():
     assert verdict([PARA] * 3 + [LONE] * 2) == "paraphrased"
 
 
+def test_a_copy_with_two_spun_sentences_in_twelve_is_spun():
+    """Issue 35: light tortured-phrase spins touch a quarter of a paper's sentences; with one of them
+    missed, 2 spun in 12 fell under the old share of a fifth and came out `copy`."""
+    assert verdict([SPUN, SPUN] + [COPY] * 10) == "spun"
+    assert verdict([SPUN] + [COPY] * 11) == "copy"  # one spun sentence is no spinning
+
+
 def test_rules_come_from_the_decision_model():
     from detector.decision import VerdictRules
 
