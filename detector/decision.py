@@ -100,8 +100,10 @@ class VerdictRules:
 
     min_matched: int = 2  # aligned sentences an article needs to be more than related
     min_coverage: float = 0.3  # share of content sentences aligned, likewise
-    min_spun_share: float = 0.1  # share of matched sentences spun for "spun" (a tenth: sparse tortured phrases)
+    min_spun_share: float = 0.2  # share of matched sentences spun for "spun" (a fifth: sparse tortured phrases)
     min_spun_sentences: int = 2  # and at least this many of them (one odd pair is no spinning)
+    min_light_spun_share: float = 0.1  # a lighter share will do for a copy whose changed sentences are mostly spun
+    min_spun_share_of_changed: float = 0.5  # "mostly": spun sentences among those not copied verbatim
     min_copy_share: float = 0.5  # share of matched sentences copied for "copy" (else "paraphrased")
     min_classifier_share: float = 0.3  # with no index: share of sentences the classifier flags for "spun"
     min_copied_coverage: float = 0.45  # share of content sentences copied for a whole-article "copy"

@@ -190,7 +190,9 @@ def decide_verdict(
       that lifts a paragraph into its own writing); otherwise "related" when ``has_candidate`` (a
       source on the same event, see `detector.story`), else "original";
     * "spun" when at least ``min_spun_share`` of the matched sentences, and ``min_spun_sentences``
-      of them, are spun;
+      of them, are spun; or when ``min_light_spun_share`` of them are and they make up at least
+      ``min_spun_share_of_changed`` of the sentences that are not verbatim copies (a copy spun
+      lightly: the spinner made most of its changes, where a copy-editor's rewrite paraphrases);
     * "copy" when at least ``min_copy_share`` of them are copies and they make up at least
       ``min_copied_coverage`` of the article; "paraphrased" when the matched sentences are
       rewrites covering at least ``min_paraphrased_coverage`` of it (paraphrase pairs under
@@ -238,9 +240,16 @@ def _in_source_order(matched: Sequence[SentenceFinding], content: int, rules: Ve
 
 
 def _spun(matched: Sequence[SentenceFinding], rules: VerdictRules) -> bool:
-    """A real share of the matched sentences spun, and more than one of them."""
+    """A real share of the matched sentences spun, and more than one of them; a lighter share when
+    the spun sentences are most of those changed."""
     spun = sum(f.relation == "spun" for f in matched)
-    return spun >= rules.min_spun_sentences and spun / len(matched) >= rules.min_spun_share
+    if spun < rules.min_spun_sentences:
+        return False
+    share = spun / len(matched)
+    changed = sum(f.relation != "copy" for f in matched)
+    return share >= rules.min_spun_share or (
+        share >= rules.min_light_spun_share and spun >= rules.min_spun_share_of_changed * changed
+    )
 
 
 def spin_score(
