@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from detector.batch import (
     RESULT_COLUMNS,
     BatchOptions,
+    Engine,
     ProgressReporter,
     plan_records,
     read_batch_errors,
@@ -431,6 +432,32 @@ def test_workers_need_paths_not_loaded_objects(tmp_path, articles_jsonl):
         run_batch(articles_jsonl, tmp_path / "out", detector=FakeDetector(), workers=2, progress=False)
 
 
+class InProcessEngine(Engine):
+    """The smallest engine: each unit scored in this process by a scorer loaded as a worker would."""
+
+    name = "in-process"
+
+    def run(self, work, sink) -> int:
+        scorer = work.spec().load()
+        for unit in work.plan.units(sink.skip):
+            sink.add(scorer.score(unit))
+        return 1
+
+
+def test_a_new_engine_is_one_class(tmp_path):
+    """Issue 36: the job (output folder, plan, resume, summary) is the same whatever engine scores."""
+    path = write_jsonl(tmp_path / "in.jsonl", [{"id": f"a{n}", "text": article(n)} for n in range(12)]
+                       + [{"id": "a1", "text": article(2)}, {"id": "blank", "text": ""}, {"id": "boom", "text": "BOOM."}])
+    factory = partial(make_fake_detector, 0.0)
+    mine = run_batch(path, tmp_path / "mine", detector=factory, engine=InProcessEngine(), batch_size=4, progress=False)
+    local = run_batch(path, tmp_path / "local", detector=factory, batch_size=4, progress=False)
+    assert (mine.engine, mine.workers) == ("in-process", 1)
+    assert rows_by_id(tmp_path / "mine") == rows_by_id(tmp_path / "local")
+    assert list(read_batch_errors(tmp_path / "mine")) == list(read_batch_errors(tmp_path / "local"))
+    assert (tmp_path / "mine" / "_manifest.json").read_text() == (tmp_path / "local" / "_manifest.json").read_text()
+    assert run_batch(path, tmp_path / "mine", detector=factory, batch_size=4, progress=False).scored == 0
+
+
 def test_planning_skips_done_ids_and_numbers_duplicates(tmp_path):
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": "Some text."} for i in ("a", "b", "a", "c", "a")])
     planned = list(plan_records(path, BatchOptions(), done_ids={"b"}, finished_errors={("duplicate", "a", 2)}))
@@ -737,3 +764,15 @@ def test_the_command_refuses_a_resume_with_another_batch_size(tmp_path, articles
     refused = CliRunner().invoke(main, [*arguments, "8"], obj={"detector": FakeDetector()})
     assert refused.exit_code == 1
     assert re.search(r"Error: .*\(options\.batch_size 4 → 8\).*start over with --overwrite", refused.output)
+
+
+def test_full_precision_is_a_deprecated_spelling_of_precision_fp32(tmp_path, articles_jsonl):
+    """Issue 36: --full-precision shared --precision's variable, one option under two names."""
+    from detector.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(articles_jsonl), "--out", str(out), "--no-progress", "--full-precision"],
+                                obj={"detector": FakeDetector()})
+    assert result.exit_code == 0, result.output
+    assert "--full-precision is deprecated: use --precision fp32" in result.output
+    assert json.loads((out / "_manifest.json").read_text())["options"]["precision"] == "fp32"

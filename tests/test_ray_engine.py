@@ -99,3 +99,15 @@ def test_ray_engine_refuses_loaded_objects(tmp_path):
 
     with pytest.raises(InputError, match="loads one detector per actor"):
         run_batch(sample(tmp_path), tmp_path / "out", detector=FakeDetector(), engine="ray", progress=False)
+
+
+def test_run_batch_ray_is_deprecated_for_run_batch_with_the_ray_engine(tmp_path):
+    """Issue 36: the Ray engine no longer repeats the job's signature; the old entry point warns, then runs it."""
+    from test_batch import FakeDetector
+
+    from detector.ray_engine import run_batch_ray
+
+    with pytest.warns(DeprecationWarning, match=r'run_batch\(\.\.\., engine="ray"\)'), \
+            pytest.raises(InputError, match="loads one detector per actor"):
+        run_batch_ray(sample(tmp_path), tmp_path / "out", detector=FakeDetector(), progress=False)
+    assert not (tmp_path / "out").exists()

@@ -55,7 +55,7 @@ def summary_table(summary: BatchSummary) -> str:
 @click.option("--exclude-self/--keep-self", default=True, show_default=True,
               help="Never match an article with the indexed source of the same id.")
 @precision_option(default="fast")
-@click.option("--full-precision", "precision", flag_value="fp32", help="Same as --precision fp32.")
+@click.option("--full-precision", is_flag=True, hidden=True, help="Deprecated: use --precision fp32.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this machine's cores; ray: Ray Data over an actor pool (pip install spin-detector[ray]).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
@@ -77,7 +77,7 @@ def summary_table(summary: BatchSummary) -> str:
 @click.pass_context
 def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: str | None, model: str | None,
                   id_field: str, text_field: str, output_format: str | None, details: bool, max_chars: int,
-                  exclude_self: bool, precision: str, engine: str, workers: int | None, threads: int | None, batch_size: int,
+                  exclude_self: bool, precision: str, full_precision: bool, engine: str, workers: int | None, threads: int | None, batch_size: int,
                   chunk_size: int, ray_address: str | None, overwrite: bool, progress: bool | None) -> None:
     """Analyse every article of INPUT: a folder of .txt, a quoted glob ('crawl/*.jsonl'), JSON lines or Parquet.
 
@@ -88,6 +88,9 @@ def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: s
     errors chunks with the reason.
     """
     _log_when_not_a_terminal(progress)
+    if full_precision:
+        click.echo("warning: --full-precision is deprecated: use --precision fp32", err=True)
+        precision = "fp32"
     engine_options = {"address": ray_address, "actors": workers} if engine == "ray" else {}
     try:
         summary = run_batch(

@@ -1,0 +1,103 @@
+"""A job's manifest: what defines its output (input, index and model fingerprints, options), and the check
+that refuses to resume a folder whose rows were scored with other ones, naming each change."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+from detector import __version__
+from detector.batch.fingerprints import index_record, model_record
+from detector.batch.options import BatchOptions
+from detector.errors import InputError
+
+__all__ = ["MANIFEST_VERSION", "START_OVER", "check_resumable", "job_manifest", "read_job_manifest", "shown"]
+
+MANIFEST_VERSION = 2  # 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
+START_OVER = "start over with --overwrite (run_batch(..., overwrite=True)) or in a new output folder"
+_MISSING = object()
+_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def job_manifest(input, index, detector, model, options: BatchOptions) -> dict:
+    """What defines a job's output: the input, the index's and the model's fingerprints, the options.
+
+    A rerun must match it to add rows to those already committed (`BatchOutput`).
+    """
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "spin_detector": __version__,
+        "input": str(Path(input).absolute()),
+        "index": index_record(index),
+        "model": model_record(detector, model),
+        "options": asdict(options),
+    }
+
+
+def read_job_manifest(path: Path) -> dict:
+    """The manifest an earlier run wrote, or an `InputError` saying that the job's inputs are unknown."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            f"{str(path)!r} is not readable JSON ({exc}): the job's inputs are unknown; {START_OVER}"
+        ) from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{str(path)!r} holds a {type(manifest).__name__}, not a batch job manifest: {START_OVER}")
+    return manifest
+
+
+def check_resumable(folder: Path, previous: dict, manifest: dict) -> None:
+    """Refuse to add rows to those of a job with other inputs or options (or of another manifest version)."""
+    where = f"output folder {str(folder)!r}"
+    version = previous.get("manifest_version")
+    if version != MANIFEST_VERSION:
+        raise InputError(_version_refusal(where, version, previous.get("spin_detector")))
+    changes = _changes(previous, manifest)
+    if changes:
+        raise InputError(
+            f"{where} holds rows of a job with other inputs ({'; '.join(changes)}): resuming would mix rows "
+            f"scored two ways; rerun with the same inputs to resume, or {START_OVER}"
+        )
+
+
+def _version_refusal(where: str, version, library) -> str:
+    """Why the rows of a job with another manifest version cannot be resumed, and what to do."""
+    if isinstance(version, int) and not isinstance(version, bool) and version < MANIFEST_VERSION:
+        return (
+            f"{where} holds rows of a job from an older spin-detector ({library}, batch manifest version {version}), "
+            f"which recorded the index and model by path only: whether they changed since cannot be told; {START_OVER}"
+        )
+    return (
+        f"{where} holds rows of a job with batch manifest version {version!r} (spin-detector {library}); this "
+        f"version reads {MANIFEST_VERSION}: finish the job with the spin-detector that started it, or {START_OVER}"
+    )
+
+
+def _changes(before, now, name: str = "") -> list[str]:
+    """"name before → after" for every value that differs, nested records named with dots ("index.fingerprint").
+
+    Two records of different kinds (a folder, a loaded object, a factory) are one change, named by what they are.
+    """
+    if not name or (isinstance(before, dict) and isinstance(now, dict) and before.keys() == now.keys()):
+        keys = dict.fromkeys([*now, *before])
+        return [change for key in keys
+                for change in _changes(before.get(key, _MISSING), now.get(key, _MISSING), f"{name}.{key}" if name else key)]
+    return [] if before == now else [f"{name} {shown(before)} → {shown(now)}"]
+
+
+def shown(value) -> str:
+    """A recorded value for a message: hashes cut to 12 digits, an index or model record by what it is."""
+    if value is _MISSING:
+        return "(not recorded)"
+    if isinstance(value, str) and _HASH.match(value):
+        return value[:19] + "…"
+    if isinstance(value, dict) and value.get("path"):
+        return f"the folder {value['path']!r}"
+    if isinstance(value, dict) and ("loaded" in value or "factory" in value):
+        return f"a loaded {value['loaded']}" if "loaded" in value else f"the factory {value['factory']}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {shown(item)}" for key, item in value.items()) + "}"
+    return repr(value)
