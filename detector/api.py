@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from detector.text import Segment, TextFindings, normalise_with_findings, shorte
 
 __all__ = [
     "Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS", "DEFAULT_MAX_SENTENCE_CHARS", "OVERSIZE_POLICIES",
+    "model_folder",
 ]
 
 MODEL_ENV = "SPIN_DETECTOR_MODEL"
@@ -53,6 +55,11 @@ DEFAULT_MAX_SENTENCE_CHARS = 2_000  # word alignment is quadratic in sentence le
 OVERSIZE_POLICIES = ("reject", "truncate")
 NO_SOURCE_NOTE = "no source index given: verdict from the classifier alone"
 NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comparison alone"
+NO_MODEL_MESSAGE = (
+    "no spin-detector model found: an installed package does not ship one (none at {default}); copy the folder "
+    "models/spin-classifier of the spin-detector repository and name it with --model FOLDER, ${env}=FOLDER or "
+    "Detector.load(FOLDER) (docs/INSTALL.md)"
+)
 NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
 EMPTY_INDEX_NOTE = "the source index is empty (0 sources): judged as with no index"
 EMPTY_NOTE = "empty text"
@@ -154,25 +161,29 @@ class Detector:
     def load(
         cls, path: str | os.PathLike | None = None, *, precision: str = "fp32", quantize: bool = False, **options
     ) -> Detector:
-        """The shipped detector: classifier from `path`, $SPIN_DETECTOR_MODEL or models/spin-classifier.
+        """The shipped detector: the model folder that `model_folder` finds (`path`, $SPIN_DETECTOR_MODEL
+        or the checkout's models/spin-classifier).
 
-        When no path is named and the default folder holds no trained classifier yet, the detector
+        When no path is named and the checkout's folder holds no trained classifier yet, the detector
         loads without one and every report says so; a named folder that is missing or broken raises
-        `ModelFormatError`. ``precision`` runs the classifier and the sentence encoder in ``fp32``,
-        ``bf16`` (about three times as fast on CPUs with AMX, equal decisions to fp32 within 0.1%),
-        ``int8`` (about twice as fast on any CPU; the classifier then uses its int8 calibration when
-        the model folder has one) or ``fast`` (bf16 with AMX, else int8; see `detector.precision`).
-        ``quantize=True`` is short for ``precision="int8"``. `options` go to the constructor.
+        `ModelFormatError`, and so does an installed package given no folder. ``precision`` runs the
+        classifier and the sentence encoder in ``fp32``, ``bf16`` (fast on CPUs with AMX), ``int8``
+        (any CPU; the classifier then uses its int8 calibration when the model folder has one) or
+        ``fast`` (bf16 with AMX, else int8; see `detector.precision`); speeds and agreement with
+        fp32 are measured in benchmarks/README.md. ``quantize=True`` is a deprecated spelling of
+        ``precision="int8"``. `options` go to the constructor.
         """
         from detector.classifier import SpinScorer
         from detector.precision import resolve_precision
         from detector.thesaurus import SynonymTable
 
-        if quantize and precision not in ("fp32", "int8"):
-            raise InputError(f"quantize=True asks for int8 but precision={precision!r}: give one of them")
+        if quantize:
+            warnings.warn('Detector.load(quantize=True) is deprecated: use precision="int8"', DeprecationWarning, stacklevel=2)
+            if precision not in ("fp32", "int8"):
+                raise InputError(f"quantize=True asks for int8 but precision={precision!r}: give one of them")
         precision = resolve_precision("int8" if quantize else precision)
-        named = path if path is not None else os.environ.get(MODEL_ENV) or None
-        folder = Path(named) if named is not None else DEFAULT_MODEL_PATH
+        named = _named_model(path)
+        folder = model_folder(path)
         scorer, note = None, None
         if named is not None or (folder / "config.json").is_file():
             if not folder.is_dir():
@@ -231,17 +242,28 @@ class Detector:
         index=None,
         batch_size: int | None = None,
         exclude_ids: Iterable[str] | Sequence[Iterable[str]] = (),
+        *,
+        articles_per_batch: int | None = None,
     ) -> Iterator[ArticleReport]:
-        """Reports for many articles, in input order, scored `batch_size` articles at a time.
+        """Reports for many articles, in input order, scored `articles_per_batch` articles at a time
+        (default: the detector's own).
 
         `exclude_ids` is either one collection of source ids left out for every article, or one
-        collection per article (a list of lists, aligned with `texts`).
+        collection per article (a list of lists, aligned with `texts`). ``batch_size`` is a
+        deprecated spelling of ``articles_per_batch`` (the constructor's ``batch_size`` counts sentences).
         """
         per_article = _per_article_exclusions(exclude_ids)
         index = _checked_index(index)
-        size = batch_size or self.articles_per_batch
+        if batch_size is not None:
+            warnings.warn(
+                "analyze_many(batch_size=...) is deprecated: use articles_per_batch=... (batch_size counts sentences "
+                "in Detector(...))", DeprecationWarning, stacklevel=2,
+            )
+            if articles_per_batch is not None and articles_per_batch != batch_size:
+                raise InputError(f"batch_size={batch_size} and articles_per_batch={articles_per_batch} differ: give one of them")
+        size = articles_per_batch or batch_size or self.articles_per_batch
         if size < 1:
-            raise InputError(f"batch_size={size} must be a positive integer")
+            raise InputError(f"articles_per_batch={size} must be a positive integer")
         batch: list[tuple[int, str]] = []
         for position, text in enumerate(_checked_iterable(texts)):
             batch.append((position, text))
@@ -491,6 +513,26 @@ class Detector:
                     doc_id, len(own) / len(content), count_relations(own), float(np.mean([f.similarity for f in own]))
                 ))
         report.source_id = report.sources[0].id if report.sources else aligned[0][0]
+
+
+def model_folder(path: str | os.PathLike | None = None) -> Path:
+    """The model folder `Detector.load` reads: ``path``, else $SPIN_DETECTOR_MODEL, else the checkout's
+    models/spin-classifier (beside the package: an editable install or a run from the checkout).
+
+    An installed package ships no model: given no folder, it raises `ModelFormatError` saying how
+    to get one, so that it never scores without a classifier unawares.
+    """
+    named = _named_model(path)
+    if named is not None:
+        return Path(named)
+    if not DEFAULT_MODEL_PATH.is_dir():
+        raise ModelFormatError(NO_MODEL_MESSAGE.format(default=DEFAULT_MODEL_PATH, env=MODEL_ENV))
+    return DEFAULT_MODEL_PATH
+
+
+def _named_model(path: str | os.PathLike | None) -> str | os.PathLike | None:
+    """The folder the caller named: ``path``, else $SPIN_DETECTOR_MODEL (None when neither is set)."""
+    return path if path is not None else os.environ.get(MODEL_ENV) or None
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

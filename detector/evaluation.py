@@ -15,10 +15,11 @@ and by TF-IDF cosine (scikit-learn), with verdict thresholds on that one similar
 on the ``test`` split, for the detector and the baselines alike.
 
 ``detector`` never imports ``training``: build the set first (the spinner lives there), then
-evaluate (``spin-detect evaluate`` is the same command)::
+evaluate. Paths are arguments; the defaults (`DEFAULT_DATA`, `DEFAULT_RESULTS`) are relative to the
+current directory, so they name the checkout's folders when run from its root::
 
     python -m training.build_eval_articles --out build/eval
-    python -m detector.evaluation --data build/eval --out benchmarks/results/evaluation.json
+    spin-detect evaluate --data build/eval --out benchmarks/results/evaluation.json
 
 Works with and without a trained classifier: without one, verdicts rest on the source comparison
 alone and the pair curves use the spin strength instead of the spun probability (the JSON says which).
@@ -32,11 +33,13 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,16 +75,14 @@ __all__ = [
     "evaluate",
     "fit_threshold_verdicts",
     "load_eval_data",
-    "main",
     "minhash_similarity_matrix",
     "sample_from_env",
     "summary_table",
     "tfidf_cosine_matrix",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO / "build" / "eval"
-DEFAULT_RESULTS = REPO / "benchmarks" / "results" / "evaluation.json"
+DEFAULT_DATA = Path("build", "eval")  # relative to the current directory: the checkout's root
+DEFAULT_RESULTS = Path("benchmarks", "results", "evaluation.json")  # likewise
 SAMPLE_ENV = "SPIN_EVAL_SAMPLE"
 SYSTEM = "detector"
 BASELINES = ("minhash", "tfidf_cosine")
@@ -502,18 +503,17 @@ def sample_from_env() -> int | None:
     return int(value)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m detector.evaluation``: the `spin-detect evaluate` command."""
-    from detector.cli import fail_cleanly
-    from detector.cli.evaluate import evaluate as command
-    from detector.errors import SpinDetectorError
-
-    try:
-        command.main(args=list(argv) if argv is not None else None, prog_name="python -m detector.evaluation")
-    except SpinDetectorError as error:
-        fail_cleanly(error).show()
-        raise SystemExit(1) from None
+def __getattr__(name: str):
+    """``main`` moved to `detector.cli.evaluate.main` (issue 36: the library does not import its CLI);
+    the old name still resolves, with a `DeprecationWarning`."""
+    if name != "main":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        "detector.evaluation.main moved to detector.cli.evaluate.main; run `spin-detect evaluate` instead",
+        DeprecationWarning, stacklevel=2,
+    )
+    return importlib.import_module("detector.cli.evaluate").main
 
 
 if __name__ == "__main__":
-    main()
+    __getattr__("main")()

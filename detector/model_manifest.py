@@ -17,23 +17,24 @@ model is saved. Files whose names start with a dot (a writer's temporary files) 
 Every writer of a file in a model folder refreshes the manifest: `SpinScorer.save` writes it last,
 after every other file; ``training.calibrate`` and `DecisionModel.save` (``training.fit_decisions``)
 refresh the entries of the files they rewrite (`refresh_manifest`). A folder changed by hand is
-sealed again with ``spin-detect seal-model FOLDER`` (`seal_model_folder`), which first checks that the
-folder holds what a model needs and that it loads.
+sealed again with ``spin-detect seal-model FOLDER`` (`detector.seal.seal_model_folder`), which first
+checks that the folder holds what a model needs and that it loads. This module loads no model, so
+that the loaders can import it: of ``detector`` it imports only checksums, errors and the version.
 
 A checksum is not a signature: it detects damaged, truncated, missing or swapped files, but anyone
 who can write the folder can also rewrite its manifest. Trust in a model folder comes from where it
 came from (this repository, a signed release), not from its manifest.
 
 Example:
-    >>> seal_model_folder("models/spin-classifier")["files"]        # doctest: +SKIP
-    ['calibration.json', 'config.json', 'decisions.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
     >>> verify_model_folder("models/spin-classifier", require=CLASSIFIER_FILES)   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import warnings
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +51,6 @@ __all__ = [
     "SEAL_COMMAND",
     "UNCHECKED_FILES",
     "refresh_manifest",
-    "seal_model_folder",
     "verify_model_folder",
     "write_manifest",
 ]
@@ -62,6 +62,18 @@ SEAL_COMMAND = "spin-detect seal-model"
 UNCHECKED_FILES = ("README.md", "training.json")  # model card and training record: no score depends on them
 CLASSIFIER_FILES = ("config.json", "model.safetensors", "calibration.json", "tokenizer.json", "tokenizer_config.json")
 DECISION_FILES = ("decisions.json",)
+_MOVED = {"seal_model_folder": "detector.seal"}  # deprecated here (issue 36): it loads the model, this module may not
+
+
+def __getattr__(name: str):
+    """Names that moved out of this module still resolve, with a `DeprecationWarning` naming the new home."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"detector.model_manifest.{name} moved to {_MOVED[name]}.{name}: import it from there",
+        DeprecationWarning, stacklevel=2,
+    )
+    return getattr(importlib.import_module(_MOVED[name]), name)
 
 
 def write_manifest(folder: str | os.PathLike, names: Iterable[str] | None = None) -> dict:
@@ -123,55 +135,6 @@ def verify_model_folder(
     if only is None:
         _refuse_unlisted(folder, listed)
     return manifest
-
-
-def seal_model_folder(folder: str | os.PathLike) -> dict:
-    """Record the folder's files as they are now (``spin-detect seal-model``), after checking them.
-
-    A classifier folder (one with config.json or model.safetensors) must hold every file of
-    `CLASSIFIER_FILES`; a decisions-only folder must hold decisions.json. The folder is then loaded
-    (`SpinScorer.load`, `DecisionModel.load`): when that fails, the previous manifest is put back and
-    the error raised, so a folder that does not load is never sealed. Returns what was sealed.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ModelFormatError(f"model folder {folder} does not exist: give the folder of a saved model")
-    classifier = any((folder / name).is_file() for name in CLASSIFIER_FILES[:2])
-    required = CLASSIFIER_FILES if classifier else DECISION_FILES
-    missing = [name for name in required if not (folder / name).is_file()]
-    if missing:
-        raise ModelFormatError(
-            f"model folder {folder} has no {', '.join(missing)}: a model needs it; re-save the model "
-            "(SpinScorer.save, python -m training.train) or copy the file back, then seal it"
-        )
-    previous = (folder / MANIFEST_FILE).read_bytes() if (folder / MANIFEST_FILE).is_file() else None
-    manifest = write_manifest(folder)
-    try:
-        _load_parts(folder, classifier)
-    except BaseException:
-        _restore(folder / MANIFEST_FILE, previous)
-        raise
-    files = manifest["files"]
-    return {"folder": str(folder), "files": sorted(files), "bytes": sum(entry["bytes"] for entry in files.values())}
-
-
-def _load_parts(folder: Path, classifier: bool) -> None:
-    """Load what the folder holds, so that sealing proves it loads (imported here: torch is heavy)."""
-    from detector.decision import DECISIONS_FILE, DecisionModel
-
-    if classifier:
-        from detector.classifier import SpinScorer
-
-        SpinScorer.load(folder)
-    if (folder / DECISIONS_FILE).is_file():
-        DecisionModel.load(folder)
-
-
-def _restore(path: Path, previous: bytes | None) -> None:
-    if previous is None:
-        path.unlink(missing_ok=True)
-    else:
-        path.write_bytes(previous)
 
 
 def _checked_files(folder: Path) -> list[str]:

@@ -23,6 +23,8 @@ from detector.evaluation import DEFAULT_DATA, DEFAULT_RESULTS, evaluate
 __all__ = ["RATE_BINS", "SentenceScores", "article_result", "benchmark_figures", "rate_bin", "sentence_scores"]
 
 REPO = Path(__file__).resolve().parent.parent
+EVAL_DATA = REPO / DEFAULT_DATA  # the library's defaults are relative to the working directory
+EVAL_RESULTS = REPO / DEFAULT_RESULTS
 SENTENCE_SETS = REPO / "build" / "dataset" / "eval"
 SPUN_SETS = ("news_spun_05_10", "news_spun_20_40")
 CLEAN_SETS = ("news_clean", "paraphrase_human")
@@ -49,7 +51,7 @@ def rate_bin(rate: float) -> str:
     return next((label for upper, label in RATE_BINS if rate <= upper + 1e-9), RATE_BINS[-1][1])
 
 
-def article_result(detector, sample: int | None, results: Path = DEFAULT_RESULTS, data: Path = DEFAULT_DATA) -> dict:
+def article_result(detector, sample: int | None, results: Path = EVAL_RESULTS, data: Path = EVAL_DATA) -> dict:
     """The evaluation result as a dict: the saved full run when ``sample`` is None and it exists, else a new run."""
     if sample is None and results.is_file():
         saved = json.loads(results.read_text(encoding="utf-8"))
@@ -66,7 +68,7 @@ def _build_set(sample: int | None) -> Path:
     from training.build_eval_articles import build_eval_set
 
     if sample is None:
-        return build_eval_set().save(DEFAULT_DATA)
+        return build_eval_set().save(EVAL_DATA)
     folder = REPO / "build" / f"eval-sample-{sample}"
     if not (folder / "suspects.jsonl").is_file():
         # the builder needs at least 5 suspects per verdict (one per copy variant)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from detector.api import EMPTY_NOTE, NO_SOURCE_NOTE, NOTHING_NOTE, Detector
+from detector.api import EMPTY_NOTE, MODEL_ENV, NO_SOURCE_NOTE, NOTHING_NOTE, Detector, model_folder
 from detector.errors import InputError, ModelFormatError
 
 WIRE = (
@@ -138,7 +138,7 @@ def test_hidden_characters_are_counted(det, index):
 
 def test_analyze_many_keeps_input_order_and_matches_analyze(det, index):
     texts = [SHUFFLED_COPY, OTHER, "", WIRE]
-    batched = list(det.analyze_many(texts, index=index, batch_size=3))
+    batched = list(det.analyze_many(texts, index=index, articles_per_batch=3))
     single = [det.analyze(text, index=index) for text in texts]
     assert [r.verdict for r in batched] == [r.verdict for r in single]
     assert [r.source_id for r in batched] == [r.source_id for r in single]
@@ -160,10 +160,10 @@ def test_analyze_many_encodes_a_whole_batch_at_once(parts, index):
 
     index = SourceIndex.build([{"id": "rates", "text": OTHER}], encoder=parts["encoder"])  # the wire's sentences are new
     counting = Detector(encoder=CountingEncoder(), synonyms=parts["synonyms"], scorer=parts["scorer"])
-    reports = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE, OTHER], index=index, batch_size=4))
+    reports = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE, OTHER], index=index, articles_per_batch=4))
     assert len(reports) == 4 and len(calls) == 1
     assert calls[0] < sum(len(r.sentences) for r in reports)
-    alone = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE], index=index, batch_size=3))
+    alone = list(counting.analyze_many([SHUFFLED_COPY, OTHER, WIRE], index=index, articles_per_batch=3))
     assert calls[1] == calls[0]  # the repeated article's sentences are encoded once
     assert [r.to_dict() for r in reports[:3]] == [r.to_dict() for r in alone]
     assert reports[3].to_dict() == reports[1].to_dict()
@@ -208,7 +208,7 @@ def test_load_from_a_missing_folder_says_what_is_wrong(tmp_path):
         Detector.load(tmp_path / "no-model")
 
 
-@pytest.mark.parametrize("options, expected", [({"precision": "bf16"}, "bf16"), ({"quantize": True}, "int8"), ({}, "fp32")])
+@pytest.mark.parametrize("options, expected", [({"precision": "bf16"}, "bf16"), ({"precision": "int8"}, "int8"), ({}, "fp32")])
 def test_load_runs_classifier_and_encoder_at_the_precision_asked(parts, tmp_path, options, expected):
     parts["scorer"].save(tmp_path / "model")
     loaded = Detector.load(tmp_path / "model", **options)
@@ -216,9 +216,41 @@ def test_load_runs_classifier_and_encoder_at_the_precision_asked(parts, tmp_path
     assert loaded.score_sentences(["NATO should not confess new participants."])[0].spun_probability >= 0.0
 
 
+def test_quantize_still_loads_int8_with_a_deprecation_warning(parts, tmp_path):
+    """Issue 36: quantize=True duplicated precision="int8"."""
+    parts["scorer"].save(tmp_path / "model")
+    with pytest.warns(DeprecationWarning, match='use precision="int8"'):
+        loaded = Detector.load(tmp_path / "model", quantize=True)
+    assert loaded.scorer.precision == "int8" and loaded.encoder.precision == "int8"
+
+
 def test_load_refuses_two_different_precisions(tmp_path):
-    with pytest.raises(InputError, match="quantize=True asks for int8 but precision='bf16'"):
+    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="quantize=True asks for int8 but precision='bf16'"):
         Detector.load(tmp_path / "model", quantize=True, precision="bf16")
+
+
+def test_analyze_many_batch_size_still_counts_articles_with_a_deprecation_warning(det, index):
+    """Issue 36: batch_size counts sentences in Detector(...) but counted articles in analyze_many."""
+    with pytest.warns(DeprecationWarning, match="use articles_per_batch"):
+        old = list(det.analyze_many([WIRE, OTHER], index=index, batch_size=1))
+    assert [r.to_dict() for r in old] == [r.to_dict() for r in det.analyze_many([WIRE, OTHER], index=index, articles_per_batch=1)]
+    with pytest.warns(DeprecationWarning), pytest.raises(InputError, match="batch_size=1 and articles_per_batch=2 differ"):
+        list(det.analyze_many([WIRE], index=index, batch_size=1, articles_per_batch=2))
+    with pytest.raises(InputError, match="articles_per_batch=-1 must be a positive integer"):
+        list(det.analyze_many([WIRE], index=index, articles_per_batch=-1))
+
+
+def test_an_installed_package_without_a_model_says_how_to_get_one(monkeypatch, tmp_path):
+    """Issue 36: outside the checkout there is no models/ folder; loading must stop, not score without a classifier."""
+    import detector.api
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.setattr(detector.api, "DEFAULT_MODEL_PATH", tmp_path / "site-packages" / "models" / "spin-classifier")
+    with pytest.raises(ModelFormatError, match=r"no spin-detector model found.*--model FOLDER, \$SPIN_DETECTOR_MODEL=FOLDER") as error:
+        Detector.load()
+    assert "\n" not in str(error.value)
+    monkeypatch.setenv(MODEL_ENV, str(tmp_path / "named"))
+    assert model_folder() == tmp_path / "named" and model_folder(tmp_path / "given") == tmp_path / "given"
 
 
 THIRD = (

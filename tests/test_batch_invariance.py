@@ -228,7 +228,7 @@ def articles_and_index(shared_dir, seed_texts):
 def reports_by_batch_size(detector, articles, index) -> dict[int, list]:
     texts, exclusions = [text for _, text in articles], [[doc_id] for doc_id, _ in articles]
     return {
-        size: [report.to_dict() for report in detector.analyze_many(texts, index=index, batch_size=size, exclude_ids=exclusions)]
+        size: [report.to_dict() for report in detector.analyze_many(texts, index=index, articles_per_batch=size, exclude_ids=exclusions)]
         for size in ARTICLE_BATCH_SIZES
     }
 

@@ -218,3 +218,21 @@ def test_append_next_to_a_half_removed_index_is_refused(run, files, built):
     (files / "more.txt").write_text("Shares of Texaco rose on Monday after the deal.", encoding="utf-8")
     result = run("index", "build", files / "more.txt", "--out", built, "--append", "--no-progress")
     assert result.exit_code == 1 and "half-removed" in result.output and "Traceback" not in result.output
+
+
+def test_quantize_is_a_deprecated_spelling_of_precision_int8(monkeypatch, tiny, files):
+    """Issue 36: --quantize shared --precision's variable, one option under two names."""
+    from detector.api import Detector
+
+    asked = []
+
+    def load(path=None, **options):
+        asked.append(options.get("precision"))
+        return tiny["detector"]
+
+    monkeypatch.setattr(Detector, "load", staticmethod(load))
+    result = CliRunner().invoke(main, ["score", str(files / "copy.txt"), "--quantize"], obj={})
+    assert result.exit_code == 0, result.output
+    assert asked == ["int8"]
+    assert "--quantize is deprecated: use --precision int8" in result.output
+    assert "--quantize" not in CliRunner().invoke(main, ["score", "--help"]).output

@@ -186,6 +186,31 @@ def test_evaluate_command_prints_the_table_and_writes_json(eval_dir, tmp_path, b
     assert missing.exit_code == 1 and "python -m training.build_eval_articles" in missing.output
 
 
+def test_default_paths_are_relative_to_the_current_directory(tmp_path, monkeypatch):
+    """Issue 36: the defaults named build/eval and benchmarks/ inside the package's checkout."""
+    from detector.evaluation import DEFAULT_DATA, DEFAULT_RESULTS
+
+    assert not DEFAULT_DATA.is_absolute() and not DEFAULT_RESULTS.is_absolute()
+    _write_set(tmp_path / DEFAULT_DATA)
+    monkeypatch.chdir(tmp_path)
+    assert [s["id"] for s in load_eval_data().suspects] == [s["id"] for s in SUSPECTS]
+
+
+def test_the_library_main_moved_to_the_cli_and_still_runs_with_a_deprecation_warning(capsys):
+    """Issue 36: detector.evaluation imported its own CLI for `main`."""
+    import detector.evaluation
+    from detector.cli.evaluate import main
+
+    with pytest.warns(DeprecationWarning, match="moved to detector.cli.evaluate.main"):
+        old = detector.evaluation.main
+    assert old is main
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "--data" in capsys.readouterr().out
+    with pytest.raises(AttributeError, match="no attribute 'mian'"):
+        detector.evaluation.mian
+
+
 def test_build_eval_set_uses_only_test_split_news(shared_dir):
     from training.build_eval_articles import build_eval_set
     from training.build_dataset import NEWS_FRACTIONS

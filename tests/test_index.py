@@ -265,6 +265,32 @@ def test_an_index_saved_before_names_were_counted_reads_them_from_its_text(encod
     assert loaded.name_frequency("texaco") == 2
 
 
+def test_a_format_1_index_with_hnsw_vectors_loads_with_a_warning_and_finds_the_same_sources(encoder, seed_index, tmp_path):
+    """Issue 36: format 1 stored its vectors as HNSW (before the IVF switch); format 2 still reads such a folder."""
+    import faiss
+
+    from detector.checksum import file_sha256
+
+    folder = tmp_path / "idx"
+    seed_index.save(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    vectors = np.asarray(np.load(folder / "embeddings.npy")[np.load(folder / "vector_rows.npy")], dtype=np.float32)
+    hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    hnsw.add(vectors)
+    faiss.write_index(hnsw, str(folder / "vectors.faiss"))
+    (folder / "names.parquet").unlink()
+    settings = {**manifest["settings"], "hnsw_threshold": 1, "hnsw_m": 16, "ef_construction": 40, "ef_search": 64}
+    del settings["ann_threshold"], settings["ivf_probe"], manifest["checksum"], manifest["files"]["names.parquet"]
+    files = {**manifest["files"], "vectors.faiss": {"bytes": (folder / "vectors.faiss").stat().st_size, "sha256": file_sha256(folder / "vectors.faiss")}}
+    old = {**manifest, "format_version": 1, "settings": settings, "vector_index": "IndexHNSWFlat", "files": files}
+    (folder / "manifest.json").write_text(json.dumps(old), encoding="utf-8")
+    with pytest.warns(UserWarning, match="format 1, whose manifest carries no checksum"):
+        loaded = SourceIndex.load(folder, encoder=encoder)
+    assert isinstance(loaded._vectors, faiss.IndexHNSW) and loaded.settings.ann_threshold == 1
+    sentences, embeddings = query(encoder, seed_index.source("003").document.text)
+    assert loaded.search(sentences, embeddings, k=2)[0][0] == seed_index.search(sentences, embeddings, k=2)[0][0] == "003"
+
+
 def test_edited_manifest_settings_and_a_missing_file_list_are_refused(saved):
     """Issue 39: the manifest had no checksum of its own, and without `files` nothing was checked."""
     manifest = json.loads((saved / "manifest.json").read_text())

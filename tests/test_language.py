@@ -106,7 +106,7 @@ def test_analyze_scores_an_english_article(det, seed_texts):
 
 def test_analyze_many_mixes_supported_and_unsupported_articles(det, seed_texts):
     texts = [seed_texts["003"], FOREIGN["und-Cyrl"], seed_texts["004"], FOREIGN["de"]]
-    reports = list(det.analyze_many(texts, batch_size=4))
+    reports = list(det.analyze_many(texts, articles_per_batch=4))
     assert [r.language for r in reports] == ["en", "und-Cyrl", "en", "de"]
     for text, report in zip(texts, reports):
         alone = det.analyze(text)

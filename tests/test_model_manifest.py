@@ -11,7 +11,8 @@ from transformers import AutoTokenizer
 from detector.classifier import Calibration, SpinClassifier, SpinScorer
 from detector.cli import main
 from detector.errors import ModelFormatError
-from detector.model_manifest import MANIFEST_FILE, refresh_manifest, seal_model_folder, verify_model_folder
+from detector.model_manifest import MANIFEST_FILE, refresh_manifest, verify_model_folder
+from detector.seal import seal_model_folder
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,17 @@ def test_sealing_a_folder_that_does_not_load_keeps_its_previous_manifest(folder)
     with pytest.raises(ModelFormatError, match="max_length=-1"):
         seal_model_folder(folder)
     assert (folder / MANIFEST_FILE).read_bytes() == before
+
+
+def test_seal_model_folder_from_its_old_home_still_works_with_a_deprecation_warning(folder):
+    # issue 36: sealing loads the model, so it moved out of the manifest module that the loaders import
+    import detector.model_manifest as model_manifest
+
+    with pytest.warns(DeprecationWarning, match="moved to detector.seal.seal_model_folder"):
+        old = model_manifest.seal_model_folder
+    assert old is seal_model_folder
+    with pytest.raises(AttributeError, match="no attribute 'sealed'"):
+        model_manifest.sealed
 
 
 def test_refreshing_one_file_leaves_a_changed_other_file_refused(folder):

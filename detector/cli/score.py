@@ -84,14 +84,17 @@ def format_jsonl(scores: list[SentenceScore]) -> str:
 @click.option("--model", type=click.Path(), default=None,
               help="Trained classifier folder (default: $SPIN_DETECTOR_MODEL, else models/spin-classifier).")
 @precision_option(default="fp32")
-@click.option("--quantize", "precision", flag_value="int8", help="Same as --precision int8.")
+@click.option("--quantize", is_flag=True, hidden=True, help="Deprecated: use --precision int8.")
 @click.pass_context
-def score(ctx: click.Context, file: str, output_format: str, model: str | None, precision: str) -> None:
+def score(ctx: click.Context, file: str, output_format: str, model: str | None, precision: str, quantize: bool) -> None:
     """Score sentences for spinning, with no source: the classifier alone.
 
     FILE holds one sentence per line (blank lines skipped); '-' or no FILE reads standard input.
     Needs a trained classifier.
     """
+    if quantize:
+        click.echo("warning: --quantize is deprecated: use --precision int8", err=True)
+        precision = "int8"
     scores = score_sentences_in(file, detector=(ctx.obj or {}).get("detector"), model=model, precision=precision)
     text = format_table(scores) if output_format == "table" else format_jsonl(scores)
     if text:

@@ -4,7 +4,8 @@
 themselves; this command is for a folder changed on purpose by hand (a calibration or decisions.json
 copied in) or saved before manifests existed. It refuses a folder that lacks a file a model needs or
 that does not load, and leaves its previous manifest in place then. A checksum is not a signature:
-it shows that the files are the ones sealed, not who sealed them (`detector.model_manifest`).
+it shows that the files are the ones sealed, not who sealed them (`detector.model_manifest`). A thin
+wrapper over `detector.seal.seal_model_folder`, which returns what was sealed.
 
 Example:
     >>> from click.testing import CliRunner
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import click
 
-from detector.model_manifest import seal_model_folder
+from detector.seal import seal_model_folder
 
 __all__ = ["seal_model"]
 
