@@ -17,16 +17,12 @@ threshold), mean and largest absolute difference of the calibrated probability, 
 and the mean absolute difference of the raw (uncalibrated) probability.
 
 Where the time goes, per path: seconds in word tokenisation, subword encoding and the model, and
-the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--layers``
-adds int8 paths that keep only the first N encoder layers: the speed a shallower model of the same
-width would reach, the bound on what distilling to it could buy (their scores mean nothing and
-are not compared). ``--compare`` adds the int8 path of other model folders (a narrower student, say),
+the model's costliest operators by share of CPU time (`torch.profiler`, one more pass). ``--compare`` adds the int8 path of other model folders (a narrower student, say),
 timed in the same run, with their speed relative to this model's int8 path.
 
 Sentences: held-out Reuters news (reut2-016..018), news-length (6-64 words), the first ``--sentences``.
 
     python benchmarks/classifier_throughput.py --model models/spin-classifier --sentences 2000
-    python benchmarks/classifier_throughput.py --threads 2 --layers 2 3 4
 """
 
 from __future__ import annotations
@@ -70,12 +66,9 @@ def news_sentences(count: int, shared: str | None) -> list[str]:
 
 
 def measure(
-    model: str, precision: str, layers: int | None, sentences: list[str], threads: int, batch_size: int, queue
+    model: str, precision: str, sentences: list[str], threads: int, batch_size: int, queue
 ) -> None:
-    """Child process: load, warm up, time `predict` over every sentence, report speed, memory, scores.
-
-    ``layers`` keeps only the first that many encoder layers (before the precision is set).
-    """
+    """Child process: load, warm up, time `predict` over every sentence, report speed, memory, scores."""
     import torch
 
     from detector.classifier import SpinScorer
@@ -83,8 +76,6 @@ def measure(
     torch.set_num_threads(threads)
     started = time.perf_counter()
     scorer = SpinScorer.load(model)
-    if layers is not None:
-        scorer.model.keep_layers(layers)
     scorer.with_precision(precision)
     load_seconds = time.perf_counter() - started
     scorer.predict(sentences[: batch_size * 2], batch_size=batch_size)
@@ -134,10 +125,10 @@ def time_split(scorer, sentences: list[str], batch_size: int) -> tuple[dict, np.
     }, raw
 
 
-def run_path(model: str, precision: str, sentences: list[str], threads: int, batch_size: int, layers: int | None = None) -> dict:
+def run_path(model: str, precision: str, sentences: list[str], threads: int, batch_size: int) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=measure, args=(model, precision, layers, sentences, threads, batch_size, queue))
+    process = context.Process(target=measure, args=(model, precision, sentences, threads, batch_size, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -168,9 +159,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
-        "--layers", type=int, nargs="*", default=[], help="also time int8 with only the first N encoder layers, for each N"
-    )
-    parser.add_argument(
         "--compare", nargs="*", default=[], help="also time the int8 path of these model folders (students, say)"
     )
     parser.add_argument("--shared", default=None, help="shared data folder (default ../shared)")
@@ -179,10 +167,6 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sentences = news_sentences(args.sentences, args.shared)
     runs = {name: run_path(args.model, name, sentences, args.threads, args.batch_size) for name in PATHS}
-    shallow = {
-        f"int8_first_{n}_layers": run_path(args.model, "int8", sentences, args.threads, args.batch_size, layers=n)
-        for n in args.layers
-    }
     compared = {folder: run_path(folder, "int8", sentences, args.threads, args.batch_size) for folder in args.compare}
     result = {
         "model": args.model,
@@ -195,9 +179,6 @@ def main(argv: list[str] | None = None) -> dict:
         "paths": {name: {k: v for k, v in run.items() if k not in PER_SENTENCE} for name, run in runs.items()},
         "int8_vs_fp32": agreement(runs["fp32"], runs["int8"]),
         "bf16_vs_fp32": agreement(runs["fp32"], runs["bf16"]),
-        "shallower_int8": {
-            name: {k: v for k, v in run.items() if k not in (*PER_SENTENCE, "threshold")} for name, run in shallow.items()
-        },
         "compared_int8": {
             folder: {k: v for k, v in run.items() if k not in PER_SENTENCE}
             | {"speed_vs_int8": run["sentences_per_second"] / runs["int8"]["sentences_per_second"]}
@@ -208,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    for name, run in (result["paths"] | result["shallower_int8"] | result["compared_int8"]).items():
+    for name, run in (result["paths"] | result["compared_int8"]).items():
         print(f"{name}: {run['sentences_per_second']:.0f} sentences/s, peak {run['peak_rss_mb']:.0f} MB")
     print("int8 vs fp32:", json.dumps(result["int8_vs_fp32"]))
     print("bf16 vs fp32:", json.dumps(result["bf16_vs_fp32"]))

@@ -30,6 +30,7 @@ import numbers
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -126,48 +127,6 @@ class SpinClassifier(nn.Module):
         config = AutoConfig.for_model(**encoder_config)
         return cls(AutoModel.from_config(config).float(), dropout=dropout)  # some versions build in config.dtype
 
-    def keep_layers(self, count: int) -> "SpinClassifier":
-        """Drop every encoder layer after the first ``count``: a shallower, faster model to train on.
-
-        The embeddings, the kept layers and both heads keep their weights; the encoder config
-        records the new depth, so the saved folder loads as it is.
-        """
-        layers = self._encoder_layers("drop layers")
-        if not 1 <= count <= len(layers):
-            raise InputError(f"keep_layers needs 1 to {len(layers)} layers (the encoder has {len(layers)}), got {count}")
-        self.encoder.encoder.layer = layers[:count]
-        self.encoder.config.num_hidden_layers = count
-        return self
-
-    def keep_feed_forward(self, width: int, importance: Sequence[torch.Tensor]) -> "SpinClassifier":
-        """Keep the ``width`` most important feed-forward units of every encoder layer (a faster student).
-
-        ``importance`` holds one score per unit for each layer (as `training.train.feed_forward_importance` gives).
-        The feed-forward blocks hold two thirds of a layer's multiply-adds, so cutting 1,536 units to
-        1,024 saves a fifth of the encoder's arithmetic; the encoder config records the new width.
-        """
-        layers = self._encoder_layers("narrow the feed-forward blocks")
-        if not hasattr(layers[0], "intermediate"):
-            raise InputError(f"cannot narrow the feed-forward blocks of a {type(self.encoder).__name__}: its layers have none")
-        current = self.encoder.config.intermediate_size
-        if not 1 <= width <= current:
-            raise InputError(f"keep_feed_forward needs 1 to {current} units (the encoder has {current}), got {width}")
-        if len(importance) != len(layers) or any(score.shape != (current,) for score in importance):
-            raise InputError(f"importance needs {len(layers)} scores of {current} units, one per layer")
-        for layer, score in zip(layers, importance):
-            keep = torch.sort(torch.topk(score, width).indices).values
-            layer.intermediate.dense = _linear_rows(layer.intermediate.dense, keep)
-            layer.output.dense = _linear_columns(layer.output.dense, keep)
-        self.encoder.config.intermediate_size = width
-        return self
-
-    def _encoder_layers(self, action: str) -> nn.ModuleList:
-        """The encoder's layer list (BERT-style ``encoder.layer``), which the student-making methods edit."""
-        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
-        if not isinstance(layers, nn.ModuleList):
-            raise InputError(f"cannot {action} of a {type(self.encoder).__name__}: it has no encoder.layer list")
-        return layers
-
     def head_config(self) -> dict:
         """What `from_config` needs besides the encoder config, for the model folder's config.json."""
         return {"dropout": self.dropout, "word_features": list(WORD_FEATURES), "pooling": "mean"}
@@ -199,26 +158,6 @@ class SpinClassifier(nn.Module):
             features.append(torch.cat([mean, evidence.to(mean.dtype)]))
         sentence_logits = self.sentence_head(torch.stack(features)).squeeze(-1)
         return SpinOutput(sentence_logits=sentence_logits, word_logits=word_logits)
-
-
-def _linear_rows(linear: nn.Linear, keep: torch.Tensor) -> nn.Linear:
-    """A Linear layer computing only the output units ``keep`` of ``linear``."""
-    narrow = nn.Linear(linear.in_features, len(keep), bias=linear.bias is not None)
-    with torch.no_grad():
-        narrow.weight.copy_(linear.weight[keep])
-        if linear.bias is not None:
-            narrow.bias.copy_(linear.bias[keep])
-    return narrow
-
-
-def _linear_columns(linear: nn.Linear, keep: torch.Tensor) -> nn.Linear:
-    """A Linear layer reading only the input units ``keep`` of ``linear``."""
-    narrow = nn.Linear(len(keep), linear.out_features, bias=linear.bias is not None)
-    with torch.no_grad():
-        narrow.weight.copy_(linear.weight[:, keep])
-        if linear.bias is not None:
-            narrow.bias.copy_(linear.bias)
-    return narrow
 
 
 def pooled_word_evidence(word_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
@@ -439,7 +378,7 @@ class SpinScorer:
     ) -> "SpinScorer":
         """Read a model folder, to run at ``precision`` (``fp32``, ``bf16``, ``int8`` or ``fast``).
 
-        ``quantize=True`` is short for ``precision="int8"``. The folder is checked before any weight is
+        ``quantize=True`` is a deprecated spelling of ``precision="int8"``. The folder is checked before any weight is
         built: its files against manifest.json (`detector.model_manifest`), every number of config.json
         and calibration.json against its range, the tokenizer against the config's vocabulary, the
         weights' names and shapes against the config, and the weights for NaN or infinity.
@@ -453,8 +392,10 @@ class SpinScorer:
         model = _build_model(folder, config)
         model.load_state_dict(_read_weights(folder, model))
         scorer = cls(model, tokenizer, calibration, config["max_length"], config.get("base_model", ""))
-        if quantize and precision not in ("fp32", "int8"):
-            raise InputError(f"quantize=True asks for int8 but precision={precision!r}: give one of them")
+        if quantize:
+            warnings.warn('SpinScorer.load(quantize=True) is deprecated: use precision="int8"', DeprecationWarning, stacklevel=2)
+            if precision not in ("fp32", "int8"):
+                raise InputError(f"quantize=True asks for int8 but precision={precision!r}: give one of them")
         if device is not None:
             scorer.model.to(device)
         return scorer.with_precision("int8" if quantize else precision)
@@ -777,7 +718,7 @@ def _read_weights(folder: Path, model: SpinClassifier) -> dict[str, torch.Tensor
         ) from None
     expected = model.state_dict()
     weights = {name: tensor.to(expected[name].dtype) for name, tensor in weights.items()}
-    for name, tensor in weights.items():  # fp32 by now: numpy checks 22M values in about 20 ms
+    for name, tensor in weights.items():  # fp32 by now: one numpy pass over every value
         if tensor.is_floating_point() and not np.isfinite(tensor.numpy()).all():
             raise ModelFormatError(
                 f"model folder {folder}: weight {name} holds NaN or infinity; the model diverged or the file is "

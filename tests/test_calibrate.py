@@ -148,7 +148,7 @@ def test_calibrate_model_fits_the_full_and_the_int8_model(tiny_bert_dir, tmp_pat
     saved = json.loads((tmp_path / "model" / "calibration.json").read_text(encoding="utf-8"))
     assert saved["method"] == "isotonic" and saved["int8"]["method"] == "isotonic"
     assert saved["int8"]["details"]["rows"] == 40
-    assert SpinScorer.load(tmp_path / "model", quantize=True).threshold == saved["int8"]["threshold"]
+    assert SpinScorer.load(tmp_path / "model", precision="int8").threshold == saved["int8"]["threshold"]
     assert saved["details"]["word"]["words"] == 20 * 7
     assert SpinScorer.load(tmp_path / "model").word_threshold == saved["word_threshold"] != 0.5
     pq.write_table(pa.table({"text": [f"A human sentence, number {i}." for i in range(12)]}), tmp_path / "human_negatives.parquet")

@@ -128,7 +128,7 @@ def test_model_folder_holds_config_weights_tokenizer_and_calibration(model_dir):
 
 
 def test_quantized_model_agrees_with_full_precision(model_dir):
-    full, quantized = SpinScorer.load(model_dir), SpinScorer.load(model_dir, quantize=True)
+    full, quantized = SpinScorer.load(model_dir), SpinScorer.load(model_dir, precision="int8")
     assert quantized.quantized
     for (p_full, w_full), (p_q, w_q) in zip(full.predict(SENTENCES), quantized.predict(SENTENCES)):
         assert p_q == pytest.approx(p_full, abs=0.03)
@@ -364,45 +364,7 @@ def test_a_half_precision_base_gives_a_full_precision_model(tiny_bert_dir, tmp_p
     assert len(loaded.predict(["Shares rose."])) == 1
 
 
-def test_keep_layers_gives_a_shallower_model_whose_folder_loads_at_that_depth(tiny_bert_dir, tmp_path):
-    model = SpinClassifier.from_base(tiny_bert_dir).keep_layers(1)
-    assert len(model.encoder.encoder.layer) == model.encoder.config.num_hidden_layers == 1
-    scorer = SpinScorer(model, AutoTokenizer.from_pretrained(tiny_bert_dir), Calibration(), base_model="tiny-bert")
-    scorer.save(tmp_path / "shallow")
-    loaded = SpinScorer.load(tmp_path / "shallow")
-    assert len(loaded.model.encoder.encoder.layer) == 1
-    assert loaded.predict(SENTENCES[:2])[0][0] == pytest.approx(scorer.predict(SENTENCES[:2])[0][0], abs=1e-3)
-
-
-def test_keep_feed_forward_drops_only_the_units_ranked_lowest_and_the_folder_loads_at_that_width(tiny_bert_dir, tmp_path):
-    torch.manual_seed(0)
-    model = SpinClassifier.from_base(tiny_bert_dir).eval()
-    importance = [torch.rand(64) for _ in model.encoder.encoder.layer]
-    with torch.no_grad():  # the 16 lowest-ranked units of each layer write nothing: dropping them changes nothing
-        for layer, score in zip(model.encoder.encoder.layer, importance):
-            layer.output.dense.weight[:, torch.topk(score, 16, largest=False).indices] = 0.0
-    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
-    before = SpinScorer(model, tokenizer).predict(SENTENCES[:2])
-    model.keep_feed_forward(48, importance)
-    assert model.encoder.config.intermediate_size == 48
-    assert {tuple(layer.intermediate.dense.weight.shape) for layer in model.encoder.encoder.layer} == {(48, 32)}
-    scorer = SpinScorer(model, tokenizer, Calibration(), base_model="tiny-bert")
-    after = scorer.predict(SENTENCES[:2])
-    assert [p for p, _ in after] == pytest.approx([p for p, _ in before], abs=1e-5)
-    scorer.save(tmp_path / "narrow")
-    loaded = SpinScorer.load(tmp_path / "narrow")
-    assert loaded.model.encoder.config.intermediate_size == 48
-    assert loaded.predict(SENTENCES[:2])[0][0] == pytest.approx(after[0][0], abs=1e-3)
-
-
-@pytest.mark.parametrize("width, units", [(0, 64), (65, 64), (32, 63)])
-def test_keep_feed_forward_with_a_width_or_scores_that_do_not_fit_is_an_input_error(tiny_bert_dir, width, units):
-    model = SpinClassifier.from_base(tiny_bert_dir)
-    with pytest.raises(InputError, match="units"):
-        model.keep_feed_forward(width, [torch.rand(units) for _ in model.encoder.encoder.layer])
-
-
-@pytest.mark.parametrize("count", [0, 3])
-def test_keep_layers_outside_the_encoders_depth_is_an_input_error(tiny_bert_dir, count):
-    with pytest.raises(InputError, match="1 to 2 layers"):
-        SpinClassifier.from_base(tiny_bert_dir).keep_layers(count)
+def test_quantize_is_a_deprecated_spelling_of_precision_int8(model_dir):
+    """Issue 36: SpinScorer.load(quantize=True) duplicated precision="int8"."""
+    with pytest.warns(DeprecationWarning, match='use precision="int8"'):
+        assert SpinScorer.load(model_dir, quantize=True).quantized

@@ -10,13 +10,13 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from detector.classifier import SpinClassifier, SpinScorer, collate_subwords
+from detector.classifier import SpinScorer, collate_subwords
 from detector.errors import InputError
 from detector.text import tokenize
-from training.train import (
-    _earlier_runs, encode_texts, epoch_batches, feed_forward_importance, load_split, main, schedule_factor,
-    word_targets,
-)
+from training.data import encode_texts, epoch_batches, load_split, word_targets
+from training.loop import schedule_factor
+from training.model_card import _earlier_runs
+from training.train import main
 
 CLEAN = [
     "The military alliance should not admit new members.",
@@ -177,35 +177,20 @@ def test_continuing_without_a_base_takes_the_tokenizer_and_base_name_from_the_mo
     assert f"Fine-tuned from `{Path(tiny_bert_dir).name}`" in (second / "README.md").read_text()
 
 
-def test_a_student_keeps_the_first_layers_of_the_model_it_starts_from(dataset_dir, tiny_bert_dir, tmp_path):
-    first, student = tmp_path / "first", tmp_path / "student"
-    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
-    main(_args(dataset_dir, tiny_bert_dir, student, "--epochs", "1", "--max-steps", "1", "--init", str(first),
-               "--layers", "1", "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
-    assert len(SpinScorer.load(student).model.encoder.encoder.layer) == 1
-    record = json.loads((student / "training.json").read_text())
-    assert record["args"]["layers"] == 1 and "--layers 1" in (student / "README.md").read_text()
+def test_the_pruning_options_of_students_that_never_shipped_are_gone(dataset_dir, tiny_bert_dir, tmp_path, capsys):
+    """Issue 36: --layers and --intermediate-size served two candidates that never shipped."""
+    for option in ("--layers", "--intermediate-size"):
+        with pytest.raises(SystemExit):
+            main(_args(dataset_dir, tiny_bert_dir, tmp_path / "student", option, "2"))
+        assert f"unrecognized arguments: {option} 2" in capsys.readouterr().err
 
 
-def test_a_narrow_student_keeps_the_feed_forward_units_that_matter_most(dataset_dir, tiny_bert_dir, tmp_path):
-    first, student = tmp_path / "first", tmp_path / "student"
-    main(_args(dataset_dir, tiny_bert_dir, first, "--epochs", "1", "--max-steps", "1"))
-    main(_args(dataset_dir, tiny_bert_dir, student, "--epochs", "1", "--max-steps", "1", "--init", str(first),
-               "--intermediate-size", "40", "--checkpoint-dir", str(tmp_path / "checkpoint-2")))
-    loaded = SpinScorer.load(student).model.encoder
-    assert loaded.config.intermediate_size == 40
-    assert {layer.output.dense.in_features for layer in loaded.encoder.layer} == {40}
-    assert "--intermediate-size 40" in (student / "README.md").read_text()
+def test_the_old_name_of_the_validation_metrics_still_works_with_a_deprecation_warning():
+    import training.train
+    from training.validation import validation_metrics
 
-
-def test_feed_forward_importance_scores_every_unit_of_every_layer(dataset_dir, tiny_bert_dir):
-    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
-    split = load_split(dataset_dir / "train.parquet", tokenizer, 64)
-    model = SpinClassifier.from_base(tiny_bert_dir).train()
-    scores = feed_forward_importance(model, split, tokenizer.pad_token_id, rows=8, batch_size=3)
-    assert [tuple(score.shape) for score in scores] == [(64,), (64,)]
-    assert all(bool((score >= 0).all()) and float(score.sum()) > 0 for score in scores)
-    assert model.training  # left as it was found
+    with pytest.warns(DeprecationWarning, match="training.validation.validation_metrics"):
+        assert training.train.evaluate is validation_metrics
 
 
 def test_a_finished_checkpoint_is_resumed_and_other_settings_are_refused(dataset_dir, tiny_bert_dir, tmp_path, caplog):

@@ -23,7 +23,9 @@ from typing import Sequence
 import torch
 
 from detector.classifier import SpinScorer
-from training.train import evaluate, init_record, load_split, write_record
+from training.data import load_split
+from training.record import RECORD_FILE, init_record, save_record, write_record
+from training.validation import validation_metrics
 
 __all__ = ["average_models", "average_state_dicts", "averaged_record", "main"]
 
@@ -77,7 +79,7 @@ def averaged_record(folders: Sequence[str | Path], command: str, validation: dic
     folder's ``init_record`` chain already, so they are not repeated per folder. ``seconds`` is the
     averaging step's own wall time (loading, averaging, validation).
     """
-    record_path = Path(folders[-1]) / "training.json"
+    record_path = Path(folders[-1]) / RECORD_FILE
     record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
     runs = [init_record(str(folder)) or {} for folder in folders]
     record["averaged_from"] = [
@@ -108,13 +110,14 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(str(error))
     metrics = {}
     if args.validation:
-        metrics = evaluate(scorer, load_split(Path(args.validation), scorer.tokenizer, scorer.max_length), args.batch_size)
+        split = load_split(Path(args.validation), scorer.tokenizer, scorer.max_length)
+        metrics = validation_metrics(scorer, split, args.batch_size)
     scorer.save(args.out)
     record = averaged_record(args.models, command, metrics, time.perf_counter() - started)
     if record.get("args"):
         write_record(Path(args.out), record)
     else:
-        (Path(args.out) / "training.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+        save_record(Path(args.out), record)
     print(json.dumps(metrics, indent=2))
     print("calibrate the average next: python -m training.calibrate --model", args.out, "--data <calibration.parquet>")
     return metrics

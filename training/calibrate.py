@@ -39,6 +39,10 @@ from sklearn.metrics import brier_score_loss, roc_curve
 from detector.classifier import CALIBRATION_FILE, Calibration
 from detector.errors import InputError
 from detector.model_manifest import refresh_manifest
+from training.data import load_split
+from training.model_card import write_model_card
+from training.record import RECORD_FILE, save_record
+from training.validation import decisions_at_threshold
 
 __all__ = ["fit_calibration", "choose_threshold", "choose_word_threshold", "read_negatives", "calibration_summary", "calibrate_model", "main"]
 
@@ -247,33 +251,31 @@ def calibrate_model(
         name, sentences = read_negatives(negatives)
         held_out_tokens[name] = [tokenize(text) for text in sentences]
     fitted = {}
-    for quantize in (False, True):
-        scorer = SpinScorer.load(model_dir, quantize=quantize)
+    for precision in ("fp32", "int8"):
+        scorer = SpinScorer.load(model_dir, precision=precision)
         raw, words = scorer.raw_scores(tokens, batch_size=batch_size)
         held_out = {name: scorer.raw_scores(sentences, batch_size=batch_size)[0] for name, sentences in held_out_tokens.items()}
-        fitted[quantize] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words, kinds, held_out)
-    calibration = fitted[False]
-    calibration.int8 = fitted[True]
+        fitted[precision] = fit_calibration(raw, labels, method, max_false_positive_rate, word_labels, words, kinds, held_out)
+    calibration = fitted["fp32"]
+    calibration.int8 = fitted["int8"]
     (Path(model_dir) / CALIBRATION_FILE).write_text(json.dumps(calibration.to_dict(), indent=2), encoding="utf-8")
     refresh_manifest(model_dir, [CALIBRATION_FILE])  # the model card and training record are not checked
-    update_model_card(Path(model_dir), calibration, Path(data).with_name("validation.parquet"), batch_size, command)
+    update_record(Path(model_dir), calibration, Path(data).with_name("validation.parquet"), batch_size, command)
     return calibration
 
 
-def update_model_card(
+def update_record(
     folder: Path, calibration: Calibration, validation: Path, batch_size: int = 64, command: str | None = None
 ) -> None:
-    """Put the new calibration into training.json and rewrite the model card from it.
+    """Put the new calibration into training.json and rewrite the model card's training part from it.
 
     The validation decisions at the new threshold are scored again when the validation split lies
     beside the calibration split; the card's evaluation section (`training.evaluate --card`) is kept.
     """
-    record_path, card = folder / "training.json", folder / "README.md"
+    record_path = folder / RECORD_FILE
     if not record_path.is_file():
         return
     from detector.classifier import SpinScorer
-    from training.evaluate import CARD_BEGIN
-    from training.train import decisions_at_threshold, load_split, model_card
 
     record = json.loads(record_path.read_text(encoding="utf-8"))
     record["calibration"] = calibration_summary(calibration)
@@ -283,10 +285,8 @@ def update_model_card(
         scorer = SpinScorer.load(folder)
         split = load_split(validation, scorer.tokenizer, scorer.max_length)
         record["validation_at_threshold"] = decisions_at_threshold(scorer, split, batch_size)
-    record_path.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    old = card.read_text(encoding="utf-8") if card.is_file() else ""
-    evaluation = old[old.index(CARD_BEGIN):] if CARD_BEGIN in old else ""
-    card.write_text(model_card(record) + (f"\n{evaluation}" if evaluation else ""), encoding="utf-8")
+    save_record(folder, record)
+    write_model_card(folder, record, keep_evaluation=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -52,9 +51,12 @@ from detector.errors import InputError
 from detector.precision import PRECISIONS
 from detector.text import split_sentences
 from training import corpora
+from training.config import BASELINES, CLEAN_FPR_LEVELS, EvalConfig
+from training.model_card import write_model_card
+from training.summary import markdown_summary, summary_table
 
 __all__ = ["EvalConfig", "Scorer", "TARGETS", "evaluate", "main", "model_scorer", "seed_probabilities",
-           "threshold_at_false_positive_rate"]
+           "threshold_at_false_positive_rate", "summary_table", "markdown_summary"]
 
 TARGETS = {  # metric path -> (comparison, target) for the model
     "news_spun_20_40.sentence_f1": (">=", 0.95),
@@ -65,32 +67,7 @@ TARGETS = {  # metric path -> (comparison, target) for the model
     "seeds.order_holds": ("==", True),
 }
 SEED_GAP = 0.2
-BASELINES = ("lookup", "tfidf", "embedding")
-CLEAN_FPR_LEVELS = (0.02, 0.025, 0.03)
 THESAURI = ("mythes", "wordnet", "ppdb")
-
-
-@dataclass
-class EvalConfig:
-    """Settings of one evaluation run (stored in the output JSON)."""
-
-    model: str = "models/spin-classifier"
-    data: str = "build/dataset"
-    out: str = "benchmarks/results/classifier.json"
-    baselines: tuple[str, ...] = BASELINES
-    baseline_train: int = 20_000
-    calibration_rows: int = 5_000
-    loto_models: str | None = None
-    bootstrap: int = 1_000
-    batch_size: int = 64
-    seed: int = 0
-    shared: str | None = None
-    max_rows: int | None = None  # per eval set (smoke runs)
-    card: bool = False  # write the evaluation table into the model folder's README.md
-    max_fpr: float = 0.03  # false-positive cap of the baselines' thresholds, as the model's calibration uses
-    clean_fpr_levels: tuple[float, ...] = CLEAN_FPR_LEVELS  # shares of held-out clean news flagged, for section 7
-    reference: str | None = None  # a second SpinScorer folder scored as system "reference"
-    precision: str = "fp32"  # of the model and the reference (`detector.precision`): the path users run
 
 
 @dataclass
@@ -452,101 +429,6 @@ def _card_summary(data: Path) -> dict:
     return {"config": saved.get("config"), "rows": {split: info["rows"] for split, info in saved.get("splits", {}).items()}}
 
 
-SUMMARY_ROWS = (
-    ("spun 20-40% sentence F1", "news_spun_20_40.sentence_f1"),
-    ("spun 20-40% ROC AUC", "news_spun_20_40.roc_auc"),
-    ("spun 20-40% word F1", "news_spun_20_40.word_f1"),
-    ("spun 20-40% recall, 1-2 words swapped", "news_spun_20_40.recall_by_swapped_words.1-2.recall"),
-    ("spun 20-40% recall, 3-4 words swapped", "news_spun_20_40.recall_by_swapped_words.3-4.recall"),
-    ("spun 20-40% recall, 5+ words swapped", "news_spun_20_40.recall_by_swapped_words.5+.recall"),
-    ("spun 5-10% sentence F1", "news_spun_05_10.sentence_f1"),
-    ("spun 5-10% ROC AUC", "news_spun_05_10.roc_auc"),
-    ("spun 5-10% word F1", "news_spun_05_10.word_f1"),
-    ("FPR human paraphrase", "false_positives.paraphrase_human.false_positive_rate"),
-    ("FPR clean news", "false_positives.news_clean.false_positive_rate"),
-    ("tortured pairs ROC AUC", "tortured_pairs.roc_auc"),
-    ("tortured pair accuracy", "tortured_pairs.pair_accuracy"),
-    ("seed 000 mean prob", "seeds.mean_probability.000"),
-    ("seed 001 mean prob", "seeds.mean_probability.001"),
-    ("seed 002 mean prob", "seeds.mean_probability.002"),
-    ("seed 003 mean prob", "seeds.mean_probability.003"),
-    ("seed 004 mean prob", "seeds.mean_probability.004"),
-    ("seed order holds", "seeds.order_holds"),
-    ("Brier (test sample)", "calibration.brier"),
-)
-
-
-def _lookup(report: dict, path: str):
-    value = report
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _cell(value) -> str:
-    if isinstance(value, dict) and "value" in value:
-        if np.isnan(value["low"]):
-            return f"{value['value']:.3f}"
-        return f"{value['value']:.3f} [{value['low']:.3f}, {value['high']:.3f}]"
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    return f"{value:.3f}"
-
-
-def _summary_rows(report: dict) -> list[tuple[str, list[str]]]:
-    """(label, one cell per system) for each headline metric, then F1 at each fixed clean-news FPR."""
-    systems = list(report["systems"].values())
-    rows = [(label, [_cell(_lookup(system, path)) for system in systems]) for label, path in SUMMARY_ROWS]
-    for i, rate in enumerate(report["config"].get("clean_fpr_levels", ())):  # absent from reports before section 7
-        for name, label in (("news_spun_20_40", "20-40%"), ("news_spun_05_10", "5-10%")):
-            rows.append((f"spun {label} sentence F1 at {rate:.1%} clean-news FPR",
-                         [_cell(system["at_clean_fpr"][i][name]["sentence_f1"]) for system in systems]))
-    return rows
-
-
-def summary_table(report: dict) -> str:
-    """A plain-text table: one row per headline metric, one column per system."""
-    names = list(report["systems"])
-    rows = [["metric", *names]] + [[label, *cells] for label, cells in _summary_rows(report)]
-    for held_out, section in report.get("loto", {}).items():
-        rows.append([f"LOTO without {held_out}: F1 on {held_out}-spun", _cell(section["held_out_thesaurus"]["sentence_f1"]), *[""] * (len(names) - 1)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
-
-
-def markdown_summary(report: dict) -> str:
-    """The summary table as Markdown (for the model card and the README), LOTO rows included."""
-    names = list(report["systems"])
-    lines = [f"| metric | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
-    lines += [f"| {label} | {' | '.join(cells)} |" for label, cells in _summary_rows(report)]
-    for held_out, section in report.get("loto", {}).items():
-        seen = ", ".join(f"{name} {_cell(s['roc_auc'])}" for name, s in section.get("seen_thesauri", {}).items())
-        lines.append(
-            f"| LOTO without {held_out}: ROC AUC on {held_out}-spun (seen: {seen}) | "
-            f"{_cell(section['held_out_thesaurus']['roc_auc'])} |" + " |" * (len(names) - 1)
-        )
-    return "\n".join(lines)
-
-
-CARD_BEGIN, CARD_END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
-
-
-def update_model_card(card: Path, report: dict, command: str) -> None:
-    """Write the evaluation table into the model card, replacing an earlier one."""
-    text = card.read_text(encoding="utf-8") if card.is_file() else ""
-    if CARD_BEGIN in text and CARD_END in text:
-        text = text[: text.index(CARD_BEGIN)] + text[text.index(CARD_END) + len(CARD_END) :].lstrip("\n")
-    section = (
-        f"{CARD_BEGIN}\n## Evaluation\n\nHeld-out sets (never trained on), bootstrap 95 % intervals in brackets; "
-        f"every system at its own threshold for at most {report['config']['max_fpr'] * 100:g}% false positives on "
-        f"each kind of negative (clean, paraphrase) of the calibration split. Produced by `{command}` in {report['wall_seconds']:.0f} s.\n\n"
-        f"{markdown_summary(report)}\n{CARD_END}\n"
-    )
-    card.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-
-
 def _log(message: str) -> None:
     print(f"[evaluate] {message}", flush=True)
 
@@ -589,7 +471,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(summary_table(report))
     print(f"written to {config.out} in {report['wall_seconds']} s")
     if config.card:
-        update_model_card(Path(config.model) / "README.md", report, "python -m training.evaluate " + " ".join(argv or sys.argv[1:]))
+        write_model_card(config.model, report=report)
     return report
 
 
