@@ -12,8 +12,8 @@ Two regressions are kept: ``with_classifier`` reads every feature, ``source_only
 the source comparison alone, for a detector that runs without a trained classifier. With a
 classifier, a `spun` call also needs its support (``spun_min_support``): a swapped-in word over the
 model's word threshold, or a sentence probability of at least that much. Swaps nobody would notice
-are what a copy-editor makes (seed 003 against 004): on the fitting pairs, human paraphrases that
-swap words carry that support 0.7% of the time, spun pairs at 10% of the words 68%.
+are what a copy-editor makes (seed 003 against 004): human paraphrases that swap words rarely carry
+that support, spun pairs mostly do (the figures: docs/experiments.md).
 
 Example:
     >>> model = DecisionModel.load()                                  # doctest: +SKIP

@@ -90,11 +90,10 @@ class SentenceEncoder:
         return self
 
     def quantize(self) -> SentenceEncoder:
-        """Swap the Linear layers for int8 ones (`detector.precision`): about twice the CPU speed.
+        """Swap the Linear layers for int8 ones (`detector.precision`), faster on the CPU (speed: benchmarks/README.md).
 
-        Vectors move by a cosine of about 0.003 (0.03 with the one activation scale per batch used
-        before issue 39), far less than what separates a source sentence from a spun copy, so an
-        index built at full precision still serves an int8 encoder.
+        Vectors move far less than what separates a source sentence from a spun copy (measured in
+        docs/experiments.md), so an index built at full precision still serves an int8 encoder.
         """
         from detector.precision import int8_linear_layers
 

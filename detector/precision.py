@@ -2,30 +2,25 @@
 
 - ``fp32``: the weights as trained; the reference every other path is measured against.
 - ``bf16``: the encoder's weights and arithmetic in bfloat16. On a CPU with AMX tiles (Intel Xeon
-  from Sapphire Rapids on) the matrix units multiply bf16 natively: on the 2-core Xeon of
-  `benchmarks/classifier_throughput.py` it is the fastest path and the closest to fp32. Without AMX
-  it is emulated and far slower than fp32 on a CPU with AVX2 only (``classifier_throughput_avx2.json``);
-  on the EPYC with AVX-512 BF16 of ``classifier_throughput_vnni.json`` it runs 1.6x fp32, but int8
-  runs faster still there.
+  from Sapphire Rapids on) the matrix units multiply bf16 natively, which makes it the fastest path
+  and the closest to fp32. Without AMX int8 is faster, and on a CPU with AVX2 only bf16 is emulated
+  and slower than fp32.
 - ``int8``: the Linear layers in int8 (`detector.invariant.RowInt8Linear`), quantised on the fly, so
   that no calibration data is needed: the weights with one scale per output channel, the
   activations with one scale per row, that is per token, and the products summed exactly in int32
-  (``torch._int_mm``) before both scales are applied. Until issue 39 this was torch's
-  ``quantize_dynamic``, which gives the activations one scale per tensor: the largest activation of
-  the whole batch, padding included, set the rounding of every sentence in it, so an article's
-  verdict and spin score depended on ``--batch-size``. A row's scale now comes from that row alone
-  and the sums are exact, so a sentence scores the same in any batch, to the last bit
-  (`detector.invariant` packs batches without padding, which does the same for fp32 and bf16).
-  Per-token scales also follow fp32 more closely: on the 2,000 benchmark sentences the mean
-  difference of the raw probability from fp32 fell from 0.043 to 0.009, the correlation of the
-  calibrated probabilities rose from 0.946 to 0.990 and equal decisions from 99.2% to 99.55%, at
-  about the same speed, 2.0x fp32 (376 against 187 sentences/s; 394 before) on the 2-core EPYC
-  with AVX-512 VNNI of ``benchmarks/results/classifier_throughput_vnni.json`` (before:
-  ``classifier_throughput_vnni_before.json``). Activations take 255 levels; on a CPU without VNNI,
-  where oneDNN adds pairs of 8-bit products in 16 bits that would saturate, the weights take
-  -64..64, which keeps every sum exact (`detector.invariant.int8_weight_levels`). The model folder's
-  int8 calibration (``calibration.json``, key ``int8``) was fitted to the old numerics.
+  (``torch._int_mm``) before both scales are applied. A row's scale comes from that row alone and
+  the sums are exact, so a sentence scores the same in any batch, to the last bit
+  (`detector.invariant` packs batches without padding, which does the same for fp32 and bf16); until
+  issue 39 one scale per tensor made a verdict depend on ``--batch-size``. Activations take 255
+  levels; on a CPU without VNNI, where oneDNN adds pairs of 8-bit products in 16 bits that would
+  saturate, the weights take -64..64, which keeps every sum exact
+  (`detector.invariant.int8_weight_levels`). The model folder's int8 calibration
+  (``calibration.json``, key ``int8``) was fitted to the old numerics.
 - ``fast``: bf16 where the CPU has AMX, int8 elsewhere (`fast_precision`).
+
+How fast each path runs and how closely it follows fp32, per CPU: ``benchmarks/README.md`` (tables
+generated from ``benchmarks/results/classifier_throughput*.json``); why the paths are what they
+are: ``docs/experiments.md``.
 """
 
 from __future__ import annotations

@@ -43,9 +43,9 @@ def precision_option(default: str):
     """The `--precision` option of every command that loads the model, with one help text."""
     return click.option(
         "--precision", type=click.Choice(PRECISIONS), default=default, show_default=True,
-        help="Of the classifier and the sentence encoder. bf16: about 3x fp32 on CPUs with AMX, decisions as "
-             "fp32; int8: 1.3-1.7x fp32 on any CPU, with the model's int8 calibration (about 1 sentence decision "
-             "and 3 article verdicts in 100 differ from fp32); fast: bf16 with AMX, else int8.")
+        help="Of the classifier and the sentence encoder. bf16: fast on CPUs with AMX, decisions as fp32; "
+             "int8: faster than fp32 on any CPU, with the model's int8 calibration (a few decisions differ "
+             "from fp32); fast: bf16 with AMX, else int8. Speed and agreement per CPU: benchmarks/README.md.")
 
 
 class LazyGroup(click.Group):
