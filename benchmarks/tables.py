@@ -283,7 +283,8 @@ def batch_before_after() -> str:
     data = result("batch_throughput_before_after")
     rows = [[BATCH_PATHS[key], num(data["before"][key]["articles_per_second"], 2), num(data["after"][key]["articles_per_second"], 2),
              f"{100 * change:+.1f}%"] for key, change in data["change"].items()]
-    return markdown_table(["path", f"before ({data['before_code']}): articles/s", "after: articles/s", "change"], rows)
+    after = f"after ({data['after_code']})" if "after_code" in data else "after"
+    return markdown_table(["path", f"before ({data['before_code']}): articles/s", f"{after}: articles/s", "change"], rows)
 
 
 # --- verdict benchmarks (family_verdicts.json, bbc_verdicts.json) ----------------------------------------
