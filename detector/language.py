@@ -1,11 +1,18 @@
 """Language check: is an article English, the only language the classifier and the relation rules read?
 
-Cheap and dependency-free on purpose: (1) the writing system, from the share of letters in each
-script (Cyrillic, Arabic, Han, ...); (2) for Latin-script text, the share of word tokens that are
-common function words of English and of a few other Latin-script languages. English prose, even
-machine-translated (seed 001), has a third or more of its words among the English function words;
-French, German or Spanish prose has few, and many of its own. Only a sample at the start of the text
-is read, so a 10 MB article costs no more than a long one.
+Two stages. (1) A cheap fast path decides most texts at once: a writing system other than Latin
+(from the share of letters in each script: Cyrillic, Arabic, Han, ...) gives that script's tag, and
+Latin-script text with many English function words (a fifth or more of its words; English prose,
+machine-translated included, has a third or more) is English. (2) Anything else goes to py3langid,
+a small offline n-gram language identifier (langid.py's model, bundled with the package). It is
+limited to all the Latin-script languages it knows, not to a short list: only Latin-script text
+reaches it, so the non-Latin ones could only be wrong answers, while a short list would force an
+unlisted language onto a listed neighbour. Function-word lists alone cannot name the many languages
+that share few words with any list, and those passed as English (Czech, Finnish, Romanian,
+Vietnamese; issue 37). Below `_MIN_WORDS` words, or when the identifier is unsure, the text is too
+short to tell and taken as English, unless it is long and has almost no English function words
+("und-Latn"). Only a sample at the start of the text is read, so a 10 MB article costs no more
+than a long one.
 
 Example:
     >>> detect_language("The alliance should not admit new members, the two leaders said on Friday.").code
@@ -20,54 +27,46 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 __all__ = ["LanguageGuess", "detect_language", "LANGUAGE_NAMES", "SAMPLE_CHARS"]
 
 SAMPLE_CHARS = 20_000  # characters read from the start of the text
 _MIN_WORDS = 8  # fewer Latin words than this: too little to judge, taken as English
 _OTHER_SCRIPT_SHARE = 0.5  # non-Latin letters above this share: not English
-_OTHER_LANGUAGE_SHARE = 0.15  # another language's function words above this share...
-_OTHER_LANGUAGE_RATIO = 1.5  # ...and this many times the English share: that language
-_MIN_ENGLISH_SHARE = 0.06  # below this, with _MIN_WORDS_ANY or more words: not English
+_CLEAR_ENGLISH_SHARE = 0.2  # English function words at or above this share: English, no identifier
+_MIN_CONFIDENCE = 0.9  # the identifier's probability below this: unsure
+_MIN_ENGLISH_SHARE = 0.06  # unsure, below this share, with _MIN_WORDS_ANY or more words: not English
 _MIN_WORDS_ANY = 30
 
-# The most frequent function words of each language, lower-case; words shared with English
-# ("a", "in", "die") count for both and so decide nothing on their own.
-_FUNCTION_WORDS = {
-    "en": "the of and to a in is that for it was on with as by at be this are from or have an "
+# The most frequent English function words, lower-case.
+_ENGLISH_WORDS = frozenset(
+    "the of and to a in is that for it was on with as by at be this are from or have an "
     "not but had has they his her he she its which were been their will would who we you there "
     "said also more than after about into over when can one new could i our them these those "
-    "all should other up out no if do so what while other many most us him".split(),
-    "fr": "le la les de des du un une et est en que qui dans pour pas sur au aux par ne se "
-    "ce cette ces il elle ils sont avec plus ou mais son sa ses leur été être avait ont "
-    "nous vous je lui comme tout aussi très".split(),
-    "de": "der die das und ist nicht ein eine einer eines den dem des zu von mit sich auf für "
-    "im ich sie es auch als wie bei oder aus nach wird wurde werden sind war hat haben noch "
-    "über nur dass wir ihr sein seine".split(),
-    "es": "el la los las de del y que en un una es por con para no se su sus al lo como más "
-    "pero fue ha son está este esta ese entre sobre también ya muy sin hasta desde donde".split(),
-    "it": "il lo la gli le di del della dei delle e che è un una per non con si da al alla "
-    "sono come più ma anche nel nella questo questa ha hanno stato essere tra sul".split(),
-    "pt": "o a os as de do da dos das e que em um uma é para com não por se no na nos nas ao "
-    "mais como mas foi são está ser também pelo pela seu sua entre".split(),
-    "nl": "de het een en van is dat op te in voor niet met zijn aan er ook als bij maar om "
-    "door naar dan wordt werd hij zij ze wij nog heeft hebben deze dit".split(),
-    "sv": "och att det som en ett är på för med av till den inte har om var de jag vi men "
-    "från så kan eller när också efter under".split(),
-    "pl": "i w na z że się nie do to jest o jak po co ale przez od za dla jego jej są był "
-    "była tak już oraz który która które także".split(),
-    "id": "yang dan di ini itu dengan untuk dari dalam tidak akan pada juga ke ada oleh "
-    "adalah karena mereka sudah bisa atau telah saat tersebut".split(),
-    "tr": "ve bir bu da de için ile olarak daha çok gibi olan ama en ise kadar sonra şey "
-    "değil var ancak ya hem veya olduğu".split(),
-}
-_FUNCTION_SETS = {lang: frozenset(words) for lang, words in _FUNCTION_WORDS.items()}
+    "all should other up out no if do so what while many most us him".split()
+)
 
+# Names of the languages a guess can carry: the Latin-script languages of the identifier's model
+# (the set it is limited to) and the non-Latin scripts that name one language.
 LANGUAGE_NAMES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
     "pt": "Portuguese", "nl": "Dutch", "sv": "Swedish", "pl": "Polish", "id": "Indonesian",
     "tr": "Turkish", "ko": "Korean", "ja": "Japanese", "th": "Thai", "el": "Greek",
+    "af": "Afrikaans", "an": "Aragonese", "az": "Azerbaijani", "br": "Breton", "bs": "Bosnian",
+    "ca": "Catalan", "cs": "Czech", "cy": "Welsh", "da": "Danish", "eo": "Esperanto",
+    "et": "Estonian", "eu": "Basque", "fi": "Finnish", "fo": "Faroese", "ga": "Irish",
+    "gl": "Galician", "hr": "Croatian", "ht": "Haitian Creole", "hu": "Hungarian", "is": "Icelandic",
+    "jv": "Javanese", "ku": "Kurdish", "la": "Latin", "lb": "Luxembourgish", "lt": "Lithuanian",
+    "lv": "Latvian", "mg": "Malagasy", "ms": "Malay", "mt": "Maltese", "nb": "Norwegian Bokmål",
+    "nn": "Norwegian Nynorsk", "no": "Norwegian", "oc": "Occitan", "qu": "Quechua",
+    "ro": "Romanian", "rw": "Kinyarwanda", "se": "Northern Sami", "sk": "Slovak", "sl": "Slovenian",
+    "sq": "Albanian", "sw": "Swahili", "tl": "Tagalog", "vi": "Vietnamese", "vo": "Volapük",
+    "wa": "Walloon", "xh": "Xhosa", "zu": "Zulu",
 }  # fmt: skip
+_NON_LATIN_NAMED = {"Hang": "ko", "Kana": "ja", "Thai": "th", "Grek": "el"}
 
 # ISO 15924 codes of the scripts told apart, with their letter ranges.
 _SCRIPTS = {
@@ -100,7 +99,8 @@ class LanguageGuess:
     `code` is a BCP 47 tag: "en", another language's code ("fr", "de", ...), or "und-<Script>"
     (language undetermined, written in that script, e.g. "und-Cyrl"); `script` the dominant
     writing system (ISO 15924, "Latn" for English); `english_share` the share of word tokens that
-    are English function words; `supported` is True only for English (and for text too short to tell).
+    are English function words; `supported` is True only for English (and for text too short or too
+    uncertain to tell).
     """
 
     code: str
@@ -123,16 +123,24 @@ def detect_language(text: str, *, sample_chars: int = SAMPLE_CHARS) -> LanguageG
     if script not in ("Latn", "none"):
         return LanguageGuess(_script_language(script), script, 0.0, supported=False)
     tokens = [word.lower() for word in _WORD_RE.findall(sample)]
-    if not tokens:
-        return LanguageGuess("en", "Latn", 0.0, supported=True)
-    shares = {lang: sum(t in words for t in tokens) / len(tokens) for lang, words in _FUNCTION_SETS.items()}
-    english = shares.pop("en")
-    best = max(shares, key=shares.get)
-    if len(tokens) >= _MIN_WORDS and shares[best] >= _OTHER_LANGUAGE_SHARE and shares[best] >= _OTHER_LANGUAGE_RATIO * english:
-        return LanguageGuess(best, "Latn", round(english, 4), supported=False)
+    english = round(sum(t in _ENGLISH_WORDS for t in tokens) / len(tokens), 4) if tokens else 0.0
+    if len(tokens) < _MIN_WORDS or english >= _CLEAR_ENGLISH_SHARE:
+        return LanguageGuess("en", "Latn", english, supported=True)
+    code, confidence = _identifier().classify(sample)
+    if confidence >= _MIN_CONFIDENCE:
+        return LanguageGuess(code, "Latn", english, supported=code == "en")
     if len(tokens) >= _MIN_WORDS_ANY and english < _MIN_ENGLISH_SHARE:
-        return LanguageGuess("und-Latn", "Latn", round(english, 4), supported=False)
-    return LanguageGuess("en", "Latn", round(english, 4), supported=True)
+        return LanguageGuess("und-Latn", "Latn", english, supported=False)
+    return LanguageGuess("en", "Latn", english, supported=True)
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    """py3langid's bundled model, loaded once and limited to the Latin-script languages it knows."""
+    identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    latin = set(LANGUAGE_NAMES) - set(_NON_LATIN_NAMED.values())
+    identifier.set_languages([code for code in identifier.nb_classes if code in latin])
+    return identifier
 
 
 def _dominant_script(sample: str) -> str:
@@ -156,4 +164,4 @@ def _dominant_script(sample: str) -> str:
 
 def _script_language(script: str) -> str:
     """A language tag for a non-Latin script: only the unambiguous ones get a language."""
-    return {"Hang": "ko", "Kana": "ja", "Thai": "th", "Grek": "el"}.get(script, f"und-{script}")
+    return _NON_LATIN_NAMED.get(script, f"und-{script}")
