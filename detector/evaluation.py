@@ -59,6 +59,7 @@ from detector.metrics import (
     verdict_confusion_matrix,
     verdict_macro_f1_score,
 )
+from detector.progress import progress_mode, track
 from detector.relation import RELATIONS
 from detector.report import VERDICTS
 from detector.text import word_key
@@ -271,14 +272,15 @@ def _ranked_sources(report) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _analyze_articles(detector, data: EvalData) -> tuple[list, dict]:
+def _analyze_articles(detector, data: EvalData, progress: bool | None) -> tuple[list, dict]:
     from detector.index import SourceIndex
 
     start = time.perf_counter()
-    index = SourceIndex.build(data.sources, encoder=detector.encoder)
+    index = SourceIndex.build(data.sources, encoder=detector.encoder, progress=progress_mode(progress) == "bar")
     index_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    reports = list(detector.analyze_many([s["text"] for s in data.suspects], index=index))
+    texts = [s["text"] for s in data.suspects]
+    reports = list(track(detector.analyze_many(texts, index=index), len(texts), progress))
     analyze_seconds = time.perf_counter() - start
     sentences = sum(len(r.sentences) for r in reports)
     indexed_sentences = sum(len(index.source(d.id).segments) for d in data.sources)
@@ -300,11 +302,11 @@ def _rate(count: int, seconds: float) -> float:
     return round(count / seconds, 3) if seconds > 0 else float("nan")
 
 
-def _compare_pairs(detector, pairs: list[dict]) -> tuple[list[PairRecord], dict]:
+def _compare_pairs(detector, pairs: list[dict], progress: bool | None) -> tuple[list[PairRecord], dict]:
     """`Detector.compare` on every pair (its spun probability is the classifier's, when one is loaded)."""
     start = time.perf_counter()
     records = []
-    for pair in pairs:
+    for pair in track(pairs, len(pairs), progress, unit="pair"):
         result = detector.compare(pair["source"], pair["suspect"])
         probability = None if result.spun_probability is None else float(result.spun_probability)
         records.append(PairRecord(
@@ -416,13 +418,16 @@ def evaluate(
     distractors: int | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
+    progress: bool | None = False,
 ) -> EvaluationResult:
     """Evaluate ``detector`` (default `Detector.load()`) and the baselines on an evaluation set.
 
     ``data`` is an `EvalData` or the folder of one; ``sample`` keeps the first n suspects per verdict
     (and pairs per relation) and ``distractors`` caps the unrelated indexed sources (see
     `load_eval_data`; for an `EvalData` they are only recorded); ``bootstrap`` resamples (seeded by
-    ``seed``) give each 95 % interval.
+    ``seed``) give each 95 % interval. ``progress`` counts the articles analysed and the pairs
+    compared on stderr (`detector.progress`): True a bar, None a bar on a terminal and elsewhere a
+    line every 30 s, False (the default) nothing.
     """
     if not isinstance(data, EvalData):
         data = load_eval_data(data, sample=sample, distractors=distractors)
@@ -430,10 +435,10 @@ def evaluate(
         from detector.api import Detector
 
         detector = Detector.load()
-    reports, throughput = _analyze_articles(detector, data)
+    reports, throughput = _analyze_articles(detector, data, progress)
     baselines = {name: _baseline_predictions(name, data) for name in BASELINES}
     records = [_article_record(i, suspect, report, baselines) for i, (suspect, report) in enumerate(zip(data.suspects, reports))]
-    pair_records, pair_throughput = _compare_pairs(detector, data.pairs)
+    pair_records, pair_throughput = _compare_pairs(detector, data.pairs, progress)
     return EvaluationResult(
         articles=_article_figures(records, bootstrap, seed),
         pairs=_pair_figures(pair_records, bootstrap, seed),

@@ -236,3 +236,28 @@ def test_quantize_is_a_deprecated_spelling_of_precision_int8(monkeypatch, tiny, 
     assert asked == ["int8"]
     assert "--quantize is deprecated: use --precision int8" in result.output
     assert "--quantize" not in CliRunner().invoke(main, ["score", "--help"]).output
+
+
+def test_analyze_progress_goes_to_stderr_and_leaves_the_reports_byte_identical(tiny, files, built):
+    """Issue 37: `analyze` over many files showed no progress."""
+    arguments = ["analyze", str(files / "copy.txt"), str(files / "wire.txt"), "--index", str(built)]
+    runs = {flag: CliRunner().invoke(main, [*arguments, *flag], obj={"detector": tiny["detector"]})
+            for flag in ((), ("--progress",), ("--no-progress",))}
+    assert all(result.exit_code == 0 for result in runs.values())
+    assert len({result.stdout for result in runs.values()}) == 1 and json.loads(runs[()].stdout)[0]["article_id"] == "copy"
+    assert "2/2" in runs[("--progress",)].stderr and "article" in runs[("--progress",)].stderr
+    assert runs[("--no-progress",)].stderr == ""
+
+
+def test_analyze_off_a_terminal_logs_a_progress_line_every_30_seconds(tiny, files, built, monkeypatch, caplog):
+    """Issue 37: without a terminal the progress is a log line, not a bar."""
+    from types import SimpleNamespace
+
+    clock = iter(range(0, 10_000, 31))
+    monkeypatch.setattr("detector.progress.time", SimpleNamespace(monotonic=lambda: next(clock)))
+    arguments = ["analyze", str(files / "copy.txt"), str(files / "wire.txt"), "--index", str(built)]
+    with caplog.at_level("INFO", logger="detector.progress"):
+        logged = CliRunner().invoke(main, arguments, obj={"detector": tiny["detector"]})
+    quiet = CliRunner().invoke(main, [*arguments, "--no-progress"], obj={"detector": tiny["detector"]})
+    assert logged.stdout == quiet.stdout
+    assert "2/2 articles" in caplog.text and "articles/s" in caplog.text and "\r" not in caplog.text

@@ -232,3 +232,28 @@ def test_build_eval_set_uses_only_test_split_news(shared_dir):
         assert doc_id.split(":")[1] in REUTERS_HELD_OUT if doc_id.startswith("reuters:") else assign_split(doc_id, 0, NEWS_FRACTIONS) == "test"
     assert {s.variant for s in built.suspects if s.verdict == "paraphrased"} == {"mrpc_sts", "parasci"}
     assert {p.relation for p in built.pairs} == {"copy", "spun", "paraphrase", "unrelated"}
+
+
+def test_evaluate_is_quiet_by_default_and_counts_articles_and_pairs_when_asked(eval_dir, bare, capsys):
+    """Issue 37: `spin-detect evaluate` showed no progress; the library stays quiet unless asked."""
+    evaluate(eval_dir, bare, bootstrap=10)
+    assert capsys.readouterr().err == ""
+    evaluate(eval_dir, bare, bootstrap=10, progress=True)
+    bars = capsys.readouterr().err
+    assert f"{len(SUSPECTS)}/{len(SUSPECTS)}" in bars and f"{len(PAIRS)}/{len(PAIRS)}" in bars
+    assert f"{len(SOURCES)}/{len(SOURCES)}" in bars  # the sources indexed
+
+
+def test_evaluate_command_progress_goes_to_stderr_and_leaves_stdout_unchanged(eval_dir, tmp_path, bare):
+    """Issue 37: the table on stdout is the same with and without --progress (but for the measured rate)."""
+    from detector.cli import main
+
+    def run(*flag):
+        arguments = ["evaluate", "--data", str(eval_dir), "--out", str(tmp_path / "result.json"), "--bootstrap", "10", *flag]
+        return CliRunner().invoke(main, arguments, obj={"detector": bare})
+
+    runs = {flag: run(*flag) for flag in ((), ("--progress",), ("--no-progress",))}
+    assert all(result.exit_code == 0 for result in runs.values())
+    tables = {"\n".join(line for line in r.stdout.splitlines() if "per second" not in line) for r in runs.values()}
+    assert len(tables) == 1 and "| article macro-F1 |" in tables.pop()
+    assert f"{len(SUSPECTS)}/{len(SUSPECTS)}" in runs[("--progress",)].stderr and runs[("--no-progress",)].stderr == ""

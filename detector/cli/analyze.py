@@ -17,6 +17,7 @@ import click
 
 from detector.cli import precision_option
 from detector.errors import IndexFormatError
+from detector.progress import log_progress_to_stderr, track
 from detector.report import ArticleReport, render_html, render_markdown
 
 __all__ = ["analyze", "analyze_files", "render_reports"]
@@ -33,6 +34,7 @@ def analyze_files(
     model: str | None = None,
     precision: str = "fp32",
     truncate: bool = False,
+    progress: bool | None = False,
 ) -> list[ArticleReport]:
     """Analyse every article in `files` against the index in `index_dir` (None: classifier alone).
 
@@ -41,7 +43,9 @@ def analyze_files(
     article's id is never its candidate (so an article already in the index is not its own source).
     With `truncate`, an article over the detector's size limit is cut and flagged instead of refused,
     whatever its size (a .txt file is read no further than the limit). `precision` is the loaded
-    model's (`detector.precision`); a given `detector` keeps its own.
+    model's (`detector.precision`); a given `detector` keeps its own. `progress` counts the articles
+    on stderr (`detector.progress`): True a bar, None a bar on a terminal and elsewhere a line every
+    30 s, False (the default) nothing.
     """
     from detector.api import DEFAULT_MAX_CHARS, Detector, article_cut_note
     from detector.documents import read_documents
@@ -65,7 +69,8 @@ def analyze_files(
 
         source_index = SourceIndex.load(index_dir, encoder=detector.encoder)
     exclusions = [(doc.id,) if exclude_self else () for doc in documents]
-    reports = list(detector.analyze_many([doc.text for doc in documents], index=source_index, exclude_ids=exclusions))
+    analysed = detector.analyze_many([doc.text for doc in documents], index=source_index, exclude_ids=exclusions)
+    reports = list(track(analysed, len(documents), progress))
     for doc, report in zip(documents, reports):
         report.article_id = doc.id
         if doc.meta.get("chars_dropped"):
@@ -103,17 +108,21 @@ def render_reports(reports: Sequence[ArticleReport], output_format: str) -> str:
 @click.option("--truncate", is_flag=True,
               help="Cut an article over the size limit (200,000 characters) at a word boundary and say so in "
                    "its report, instead of refusing it.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: on a terminal; elsewhere a log line every 30 s).")
 @click.pass_context
 def analyze(ctx: click.Context, files: tuple[str, ...], index_dir: str | None, exclude_self: bool,
-            output_format: str, out: str | None, model: str | None, precision: str, truncate: bool) -> None:
+            output_format: str, out: str | None, model: str | None, precision: str, truncate: bool,
+            progress: bool | None) -> None:
     """Analyse FILES (articles: .txt, JSON lines or Parquet) for copying, spinning and paraphrase.
 
     Each article is compared with its closest source in --index: verdict (original, copy, spun,
     paraphrased, related), spin score, source, and the spun sentences with their substitutions.
     """
+    log_progress_to_stderr(progress)
     reports = analyze_files(files, index_dir, exclude_self=exclude_self,
                             detector=(ctx.obj or {}).get("detector"), model=model, precision=precision,
-                            truncate=truncate)
+                            truncate=truncate, progress=progress)
     text = render_reports(reports, output_format)
     if out is None:
         click.echo(text, nl=False)

@@ -8,13 +8,12 @@ Example:
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
 from detector.batch import DEFAULT_MAX_CHARS, OUTPUT_FORMATS, BatchSummary, run_batch
+from detector.batch.progress import BATCH_LOGGER
 from detector.cli import precision_option
+from detector.progress import log_progress_to_stderr
 
 __all__ = ["batch", "batch_command", "summary_table"]
 
@@ -87,7 +86,7 @@ def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: s
     (--overwrite starts over). Bad records (empty, undecodable, oversized, duplicate ids) go to the
     errors chunks with the reason.
     """
-    _log_when_not_a_terminal(progress)
+    log_progress_to_stderr(progress, BATCH_LOGGER)
     if full_precision:
         click.echo("warning: --full-precision is deprecated: use --precision fp32", err=True)
         precision = "fp32"
@@ -104,18 +103,6 @@ def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: s
         click.echo(f"\ninterrupted: committed rows are kept in {output}; run the same command again to resume", err=True)
         ctx.exit(130)
     click.echo(summary_table(summary), nl=False)
-
-
-def _log_when_not_a_terminal(progress: bool | None) -> None:
-    """Send the batch job's periodic progress lines to stderr when no progress bar is drawn."""
-    if progress is False or sys.stderr.isatty():
-        return
-    logger = logging.getLogger("detector.batch")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
 
 
 batch = batch_command

@@ -22,6 +22,7 @@ import click
 from detector.cli import fail_cleanly
 from detector.errors import SpinDetectorError
 from detector.evaluation import DEFAULT_DATA, DEFAULT_RESULTS, SAMPLE_ENV, evaluate as run_evaluation, load_eval_data, sample_from_env
+from detector.progress import log_progress_to_stderr
 
 __all__ = ["evaluate", "main"]
 
@@ -43,9 +44,12 @@ __all__ = ["evaluate", "main"]
 @click.option("--bootstrap", type=click.IntRange(min=10), default=1000, show_default=True,
               help="Bootstrap resamples behind each 95% interval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap resampling.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars on stderr over the sources indexed, the articles analysed and the pairs "
+                   "compared (default: on a terminal; elsewhere a log line every 30 s).")
 @click.pass_context
 def evaluate(ctx: click.Context, data_dir: Path, out: Path, model: str | None, sample: int | None,
-             distractors: int | None, bootstrap: int, seed: int) -> None:
+             distractors: int | None, bootstrap: int, seed: int, progress: bool | None) -> None:
     """Evaluate the detector and the near-duplicate baselines on an article-level evaluation set.
 
     Every figure is measured on the set's test split (the tune split fits the baselines' thresholds).
@@ -57,7 +61,9 @@ def evaluate(ctx: click.Context, data_dir: Path, out: Path, model: str | None, s
         from detector.api import Detector
 
         detector = Detector.load(model)
-    result = run_evaluation(data, detector, sample=sample, distractors=distractors, bootstrap=bootstrap, seed=seed)
+    log_progress_to_stderr(progress)
+    result = run_evaluation(data, detector, sample=sample, distractors=distractors, bootstrap=bootstrap, seed=seed,
+                            progress=progress)
     result.save(out)
     if detector.model_note:
         click.echo(f"note: {detector.model_note}\n")
