@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 
 from detector.decision import VerdictRules
 from detector.relation import SpinEvidence
+from detector.schema import SCHEMA_VERSION
 from detector.text import words
 
 __all__ = [
@@ -156,6 +157,7 @@ class ArticleReport:
         for sentence in data["sentences"]:
             sentence["substitutions"] = [list(pair) for pair in sentence["substitutions"]]
             sentence["word_scores"] = [list(pair) for pair in sentence["word_scores"]]
+        data["schema_version"] = SCHEMA_VERSION  # docs/REPORT_SCHEMA.md, `spin-detect schema report`
         return data
 
     def to_json(self, indent: int | None = None) -> str:

@@ -174,7 +174,7 @@ def test_jsonl_rows_hold_every_column_and_the_summary_counts_verdicts(tmp_path, 
     summary = run_batch(articles_jsonl, tmp_path / "out", detector=detector, batch_size=8, progress=False)
     rows = rows_by_id(tmp_path / "out")
     assert set(rows) == {f"a{n}" for n in range(40)}
-    assert list(rows["a0"]) == list(RESULT_COLUMNS)
+    assert list(rows["a0"]) == [*RESULT_COLUMNS, "schema_version"]
     assert rows["a0"]["verdict"] == "spun" and rows["a0"]["spun_sentences"] == 3 and rows["a0"]["sentences"] == 3
     assert rows["a1"]["copied_sentences"] == 3 and rows["a1"]["source_id"] == "src-1"
     assert summary.articles == summary.scored == 40 and summary.errors == 0 and summary.resumed == 0
@@ -466,7 +466,7 @@ def test_planning_skips_done_ids_and_numbers_duplicates(tmp_path):
 
 
 def test_progress_log_lines_give_rate_and_eta(caplog):
-    reporter = ProgressReporter("log", total=100, initial=20, log_seconds=0.0)
+    reporter = ProgressReporter("log", total=100, initial=20, log_seconds=0.0, logger="detector.batch")
     with caplog.at_level("INFO", logger="detector.batch"):
         reporter.update(10)
     assert "30/100 articles" in caplog.text and "articles/s" in caplog.text and "ETA" in caplog.text
@@ -610,7 +610,7 @@ def test_a_resume_with_the_same_index_and_model_folders_goes_on(tmp_path, tiny_i
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["index"]["path"] == str(tiny_index.absolute()) and manifest["index"]["documents"] == 1
     assert manifest["model"]["path"] == str(tiny_model.absolute()) and manifest["model"]["classifier"] is True
-    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 2
+    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 3
 
 
 def test_a_resume_with_another_threshold_or_head_weights_is_refused(tmp_path, tiny_model, loaded_models):

@@ -63,7 +63,7 @@ def _parquet_schema(details: bool):
         ("source_similarity", pa.float64()), ("coverage", pa.float64()), ("sentences", pa.int64()),
         ("spun_sentences", pa.int64()), ("copied_sentences", pa.int64()), ("paraphrased_sentences", pa.int64()),
     ]
-    return pa.schema(fields + ([("report", pa.string())] if details else []))
+    return pa.schema(fields + ([("report", pa.string())] if details else []) + [("schema_version", pa.string())])
 
 
 def _parquet_bytes(rows: list[dict], details: bool) -> bytes:

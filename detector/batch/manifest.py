@@ -15,7 +15,7 @@ from detector.errors import InputError
 
 __all__ = ["MANIFEST_VERSION", "START_OVER", "check_resumable", "job_manifest", "read_job_manifest", "shown"]
 
-MANIFEST_VERSION = 2  # 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
+MANIFEST_VERSION = 3  # 3 (issue 37): rows carry "schema_version"; 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
 START_OVER = "start over with --overwrite (run_batch(..., overwrite=True)) or in a new output folder"
 _MISSING = object()
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")

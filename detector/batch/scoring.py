@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from detector.batch.options import BatchOptions
 from detector.batch.plan import BadRecord, WorkItem
+from detector.schema import SCHEMA_VERSION
 
 __all__ = ["ArticleScorer", "DetectorLoader", "UnitResult", "is_detector_factory", "result_row"]
 
@@ -30,6 +31,7 @@ def result_row(doc_id: str, report, details: bool = False) -> dict:
     if details:
         report.article_id = doc_id
         row["report"] = report.to_json()
+    row["schema_version"] = SCHEMA_VERSION  # of the row and its report: docs/REPORT_SCHEMA.md
     return row
 
 

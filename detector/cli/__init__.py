@@ -30,6 +30,7 @@ COMMANDS = {
     "batch": ("detector.cli.batch", "batch", "Analyse many articles: resumable, parallel."),
     "evaluate": ("detector.cli.evaluate", "evaluate", "Evaluate verdicts and retrieval against the baselines."),
     "seal-model": ("detector.cli.seal_model", "seal_model", "Record the sha256 of a model folder's files in its manifest."),
+    "schema": ("detector.cli.schema", "schema", "Print the JSON Schema of the article report or of a batch row."),
 }
 
 
