@@ -30,7 +30,7 @@ from detector.decision import DECISIONS_FILE, DEFAULT_MODEL_PATH, DecisionModel
 from detector.encoder import SentenceEncoder
 from detector.errors import InputError, ModelFormatError
 from detector.language import SAMPLE_CHARS, LanguageGuess, detect_language
-from detector.relation import PairResult, compare_pair
+from detector.relation import PairResult, SpinEvidence, compare_pair
 from detector.report import (
     UNMATCHED,
     ArticleReport,
@@ -54,6 +54,10 @@ DEFAULT_MAX_CHARS = 200_000  # about 30,000 words: far beyond a news article, we
 DEFAULT_MAX_SENTENCE_CHARS = 2_000  # word alignment is quadratic in sentence length; news sentences stay under 600
 OVERSIZE_POLICIES = ("reject", "truncate")
 NO_SOURCE_NOTE = "no source index given: verdict from the classifier alone"
+THRESHOLD_NOTE = (
+    "classifier threshold {threshold:.2f}: a sentence is spun at that spun probability or over; "
+    "the word head flags words at {word_threshold:.2f} or over"
+)
 NO_CLASSIFIER_NOTE = "no trained classifier loaded: verdict from the source comparison alone"
 NO_MODEL_MESSAGE = (
     "no spin-detector model found: an installed package does not ship one (none at {default}); copy the folder "
@@ -398,9 +402,16 @@ class Detector:
             report.notes.append(EMPTY_INDEX_NOTE)
         report.notes.append(NO_SOURCE_NOTE if self.scorer is not None else NOTHING_NOTE)
         if self.scorer is not None:
+            threshold, word_threshold = self.scorer.threshold, self.scorer.word_threshold
+            report.notes.append(THRESHOLD_NOTE.format(threshold=threshold, word_threshold=word_threshold))
             for finding in report.sentences:
-                if finding.spun_probability >= self.scorer.threshold:
+                if finding.spun_probability >= threshold:
                     finding.relation = "spun"
+                    finding.evidence = SpinEvidence(
+                        flagged_words=[(word, score) for word, score in finding.word_scores if score >= word_threshold],
+                        sentence_probability=finding.spun_probability,
+                        relation_probability=finding.spun_probability,
+                    )
         report.verdict = decide_verdict(report.sentences, source_given=False, has_candidate=False, rules=self.decisions.verdict)
 
     def _judge_against_source(self, report: ArticleReport, embeddings: np.ndarray, index, exclude_ids) -> None:

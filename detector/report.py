@@ -70,7 +70,8 @@ class SentenceFinding:
     come from `detector.relation.PairResult`; `source_id` names the source this sentence was aligned
     to (articles stitched from several sources align each sentence to its own) and
     `source_position` where that sentence stands among the source's content sentences (from 0);
-    `evidence` says why the relation was chosen (None for sentences that aligned to nothing).
+    `evidence` says why the relation was chosen: against a source, the pair's evidence; with no index, for a
+    sentence the classifier flags, its probability and flagged words; else None.
     """
 
     text: str
@@ -334,8 +335,18 @@ def _code(text: str) -> str:
     return f"{fence}{text}{fence}"
 
 
-def _substitution_list(substitutions: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{_md(a)} → {_md(b)}" for a, b in substitutions)
+def _substitution_list(finding: SentenceFinding) -> str:
+    """The swaps against the source sentence; with no source, the words the word head flags."""
+    if finding.substitutions or finding.source_sentence is not None:
+        return ", ".join(f"{_md(a)} → {_md(b)}" for a, b in finding.substitutions)
+    return ", ".join(f"{_md(word)} {score:.2f}" for word, score in _flagged_words(finding))
+
+
+def _flagged_words(finding: SentenceFinding) -> list[tuple[str, float]]:
+    """The words the word head flags in a sentence judged with no source (empty when there is a source)."""
+    if finding.source_sentence is not None or finding.evidence is None:
+        return []
+    return finding.evidence.flagged_words
 
 
 def _probability(value: float | None) -> str:
@@ -366,22 +377,42 @@ def _markdown_one(report: ArticleReport) -> list[str]:
         lines.append("- Hidden characters: " + ", ".join(f"{_md(k)} {v}" for k, v in report.evasion.items() if v))
     lines += [f"- Note: {_md(note)}" for note in report.notes]
     spun = report.spun_sentences
-    if spun:
+    if spun and _with_source(report):
         lines += ["", "| # | spun p | sentence | source sentence | substitutions | why |", "|---|---|---|---|---|---|"]
         for number, finding in enumerate(spun, 1):
             lines.append(
                 f"| {number} | {_probability(finding.spun_probability)} | {_md(finding.text)} | "
-                f"{_md(finding.source_sentence)} | {_substitution_list(finding.substitutions)} | "
+                f"{_md(finding.source_sentence)} | {_substitution_list(finding)} | "
                 f"{_md(_why(finding))} |"
+            )
+    elif spun:
+        lines += ["", "| # | spun p | sentence | flagged words | why |", "|---|---|---|---|---|"]
+        for number, finding in enumerate(spun, 1):
+            lines.append(
+                f"| {number} | {_probability(finding.spun_probability)} | {_md(finding.text)} | "
+                f"{_substitution_list(finding)} | {_md(_why(finding))} |"
             )
     return lines
 
 
+def _with_source(report: ArticleReport) -> bool:
+    """Whether the report has a source column: an index was given, or some sentence has a source sentence."""
+    return report.source_given or any(finding.source_sentence is not None for finding in report.sentences)
+
+
 def _reasons(finding: SentenceFinding) -> list[str]:
-    """The evidence behind a spun sentence, in short sentences."""
+    """The evidence behind a spun sentence, in short sentences: against its source sentence, or with no
+    source the classifier's sentence probability and the words its word head flags."""
     if finding.evidence is None:
         return ["the classifier flags the sentence"] if finding.relation == "spun" else []
-    return finding.evidence.reasons()
+    if finding.source_sentence is not None:
+        return finding.evidence.reasons()
+    flagged = ", ".join(f"{word} ({score:.2f})" for word, score in finding.evidence.flagged_words)
+    return [
+        f"sentence spun probability {_probability(finding.evidence.sentence_probability)} "
+        "at or over the classifier threshold (see the notes)",
+        f"word head flags {flagged}" if flagged else "word head flags no single word",
+    ]
 
 
 def _why(finding: SentenceFinding) -> str:
@@ -394,16 +425,19 @@ def render_markdown(reports: Sequence[ArticleReport]) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#222;line-height:1.45}
-h1{font-size:1.4rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222;line-height:1.45}
+h1{font-size:1.4rem}h2{font-size:1.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
+h3{font-size:1rem;margin:1.2rem 0 .3rem}
 .verdict{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;font-weight:600;color:#fff}
 .v-spun{background:#b3261e}.v-paraphrased{background:#b36b00}.v-copy{background:#6a1b9a}
 .v-related{background:#1565c0}.v-original{background:#2e7d32}
-table{border-collapse:collapse;width:100%;margin-top:1rem}
+table{border-collapse:collapse;width:100%;margin-top:.4rem}
 td,th{border:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}
-th{background:#f4f4f4}tr.boilerplate{color:#999}
+th{background:#f4f4f4;white-space:nowrap}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+tr.boilerplate{color:#999}tr.spun td:first-child{border-left:4px solid #b3261e;font-weight:600}
 mark.sub{background:#ffd54f;padding:0 .1rem}mark.src{background:#c8e6c9;padding:0 .1rem}
-.meta{color:#555}ul.why{margin:0;padding-left:1rem;font-size:.9em;color:#444}
+mark.flag{background:#ffab91;padding:0 .1rem}
+.meta{color:#555}.legend{color:#555;font-size:.9em}ul.why{margin:0;padding-left:1rem;font-size:.9em;color:#444}
 """
 
 
@@ -424,20 +458,51 @@ def _highlight(sentence: str, phrases: Iterable[str], css_class: str) -> str:
     return "".join(pieces)
 
 
-def _html_row(finding: SentenceFinding) -> str:
-    suspect = _highlight(finding.text, (b for _, b in finding.substitutions), "sub")
-    source = _highlight(finding.source_sentence or "", (a for a, _ in finding.substitutions), "src")
-    css = ' class="boilerplate"' if finding.is_boilerplate else ""
+def _html_row(finding: SentenceFinding, with_source: bool) -> str:
+    """One sentence as a table row: swaps marked against the source sentence, or with no source the
+    words the word head flags."""
+    flagged = _flagged_words(finding)
+    if flagged:
+        suspect = _highlight(finding.text, (word for word, _ in flagged), "flag")
+    else:
+        suspect = _highlight(finding.text, (b for _, b in finding.substitutions), "sub")
     relation = "boilerplate" if finding.is_boilerplate else finding.relation
     why = "".join(f"<li>{_esc(line)}</li>" for line in _reasons(finding)) if relation == "spun" else ""
+    source = ""
+    if with_source:
+        source = f"<td>{_highlight(finding.source_sentence or '', (a for a, _ in finding.substitutions), 'src')}</td>"
     return (
-        f"<tr{css}><td>{html.escape(relation, quote=True)}</td><td>{_probability(finding.spun_probability)}</td>"
-        f"<td>{suspect}</td><td>{source}</td><td><ul class=\"why\">{why}</ul></td></tr>"
+        f'<tr class="{_esc(relation)}"><td>{_esc(relation)}</td>'
+        f'<td class="num">{_probability(finding.spun_probability)}</td>'
+        f'<td>{suspect}</td>{source}<td><ul class="why">{why}</ul></td></tr>'
     )
 
 
 def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _html_candidates(report: ArticleReport) -> str:
+    """Every retrieved candidate with its retrieval score, and the coverage and aligned sentences of
+    those that contribute ("–" for the others); contributing sources not retrieved come last."""
+    contributions = {source.id: source for source in report.sources}
+    scores = dict(report.candidates)
+    rows = []
+    for doc_id in dict.fromkeys([doc_id for doc_id, _ in report.candidates] + list(contributions)):
+        source = contributions.get(doc_id)
+        score = f"{scores[doc_id]:.2f}" if doc_id in scores else "–"
+        coverage = f"{source.coverage:.0%}" if source else "–"
+        counts = ", ".join(f"{_esc(k)} {v}" for k, v in source.relation_counts.items()) if source else "–"
+        rows.append(
+            f'<tr><td><code>{_esc(doc_id)}</code></td><td class="num">{score}</td>'
+            f'<td class="num">{coverage}</td><td>{counts}</td></tr>'
+        )
+    if not rows:
+        return ""
+    return (
+        "<h3>Candidate sources</h3><table><thead><tr><th>source</th><th>retrieval score</th><th>coverage</th>"
+        f"<th>aligned sentences</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _html_one(report: ArticleReport) -> str:
@@ -448,20 +513,28 @@ def _html_one(report: ArticleReport) -> str:
             f"closest source <code>{_esc(report.source_id)}</code> (similarity {report.source_similarity:.2f}, "
             f"coverage {report.coverage:.0%})"
         )
-    items = [
-        f"<li>source <code>{_esc(source.id)}</code>: coverage {source.coverage:.0%}, "
-        + ", ".join(f"{_esc(k)} {v}" for k, v in source.relation_counts.items()) + "</li>"
-        for source in report.sources
-    ]
-    items += [f"<li>{_esc(note)}</li>" for note in report.notes]
+    elif not report.source_given:
+        meta.append("no source index: the classifier alone")
+    if report.relation_counts:
+        meta.append(", ".join(f"{_esc(k)} {v}" for k, v in report.relation_counts.items()))
+    items = [f"<li>{_esc(note)}</li>" for note in report.notes]
     items += [f"<li>hidden characters: {_esc(k)} {v}</li>" for k, v in report.evasion.items() if v]
-    rows = "".join(_html_row(finding) for finding in report.sentences)
+    with_source = _with_source(report)
+    if with_source:
+        legend = '<mark class="sub">swapped-in words</mark> against <mark class="src">source words</mark>'
+        source_head = "<th>source sentence</th>"
+    else:
+        legend = '<mark class="flag">words the word head flags</mark> (no source to compare with)'
+        source_head = ""
+    rows = "".join(_html_row(finding, with_source) for finding in report.sentences)
+    notes = f"<ul>{''.join(items)}</ul>" if items else ""
     return (
         f"<section><h2>{title}</h2>"
         f'<p><span class="verdict v-{_esc(report.verdict)}">{_esc(report.verdict)}</span> '
         f'<span class="meta">{"; ".join(meta)}</span></p>'
-        f"<ul>{''.join(items)}</ul>"
-        "<table><thead><tr><th>relation</th><th>spun p</th><th>sentence</th><th>source sentence</th><th>why</th></tr>"
+        f"{notes}{_html_candidates(report)}"
+        f'<h3>Sentences</h3><p class="legend">{legend}</p>'
+        f"<table><thead><tr><th>relation</th><th>spun p</th><th>sentence</th>{source_head}<th>why</th></tr>"
         f"</thead><tbody>{rows}</tbody></table></section>"
     )
 

@@ -184,7 +184,7 @@ def test_html_report_escapes_ids_everywhere():
     page = render_html(reports)
     parsed = elements(page)
     assert {tag for tag, _ in parsed.tags} <= {
-        "html", "head", "meta", "title", "style", "body", "h1", "section", "h2", "p", "span", "ul", "li", "code",
+        "html", "head", "meta", "title", "style", "body", "h1", "section", "h2", "h3", "p", "span", "ul", "li", "code",
         "table", "thead", "tbody", "tr", "th", "td", "mark",
     }
     for tag, attrs in parsed.tags:
@@ -192,3 +192,41 @@ def test_html_report_escapes_ids_everywhere():
             assert name in {"lang", "charset", "class"}, (tag, name)
             assert value is None or "javascript:" not in value, (tag, value)
     assert "<script" not in page and "<img" not in page and "<iframe" not in page
+
+
+def hostile_alone_reports() -> list[ArticleReport]:
+    """Reports judged with no index, whose flagged words are hostile input too (issue 37)."""
+    sentences = [
+        SentenceFinding(
+            text=f"{text} confess{BLOCKS}", spun_probability=0.9, relation="spun",
+            evidence=SpinEvidence(flagged_words=[(text, 0.9), (LINK + BLOCKS, 0.8)], sentence_probability=0.9),
+        )
+        for text in HOSTILE
+    ]
+    return [ArticleReport(verdict="spun", spin_score=0.9, sentences=sentences, notes=HOSTILE, article_id=IDS[0])]
+
+
+@pytest.mark.parametrize("md", renderers())
+def test_no_index_markdown_lists_hostile_flagged_words_as_text(md):
+    """Issue 37: the flagged-words column goes through `_md` like every other cell."""
+    text = render_markdown(hostile_alone_reports())
+    tokens = list(flat(md.parse(text)))
+    kinds = {token.type for token in tokens}
+    assert not kinds & {"html_inline", "html_block", "link_open", "image", "em_open", "s_open", "fence", "code_block"}
+    if "table" in md.get_active_rules()["block"]:
+        rows = [token for token in tokens if token.type == "tr_open"]
+        assert len(rows) == len(HOSTILE) + 1
+        assert sum(token.type in ("td_open", "th_open") for token in tokens) == 5 * len(rows)
+    page = md.render(text)
+    assert "<script" not in page and "<img" not in page and "<iframe" not in page and "href=\"" not in page
+
+
+def test_no_index_html_marks_hostile_flagged_words_as_text():
+    page = render_html(hostile_alone_reports())
+    parsed = elements(page)
+    assert {tag for tag, _ in parsed.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "h1", "section", "h2", "h3", "p", "span", "ul", "li", "code",
+        "table", "thead", "tbody", "tr", "th", "td", "mark",
+    }
+    assert "<script" not in page and "<img" not in page and "<iframe" not in page
+    assert '<mark class="flag">&lt;script&gt;alert(1)&lt;/script&gt;</mark>' in page

@@ -5,14 +5,17 @@ import json
 
 import pytest
 
+from detector.relation import SpinEvidence
 from detector.report import (
     ArticleReport,
     SentenceFinding,
+    SourceContribution,
     count_relations,
     decide_verdict,
     render_html,
     spin_score,
 )
+from detector.schema import validate_report
 
 SPUN = SentenceFinding(
     text="The alliance should not confess new participants.",
@@ -191,3 +194,85 @@ def test_a_loose_rewrite_in_the_source_order_is_paraphrased():
     assert verdict([loose(4), loose(0), loose(2), loose(1), LONE]) == "related"  # aligned, but not following the source
     assert verdict([loose(0), loose(1), loose(2), LONE, LONE]) == "related"  # too little of the article
     assert verdict([loose(0), loose(1), loose(2, "other"), loose(3, "other")]) == "related"  # two sources, neither followed
+
+
+FLAGGED = SentenceFinding(
+    text="The alliance should not confess new participants.",
+    spun_probability=0.9,
+    relation="spun",
+    word_scores=[("The", 0.01), ("alliance", 0.1), ("confess", 0.95), ("participants", 0.6)],
+    evidence=SpinEvidence(flagged_words=[("confess", 0.95), ("participants", 0.6)], sentence_probability=0.9,
+                          relation_probability=0.9),
+)
+
+
+def alone(findings) -> ArticleReport:
+    """A report judged by the classifier alone, as `Detector` makes it with no index."""
+    return ArticleReport(verdict="spun", spin_score=0.9, sentences=findings, classifier_used=True,
+                         relation_counts=count_relations(findings))
+
+
+def test_markdown_with_no_index_lists_the_words_the_word_head_flags():
+    """Issue 37: with no source the substitution cells were empty."""
+    text = alone([FLAGGED]).to_markdown()
+    assert "| # | spun p | sentence | flagged words | why |" in text and "source sentence" not in text
+    assert "| confess 0.95, participants 0.60 |" in text
+    assert "sentence spun probability 0.90 at or over the classifier threshold" in text
+    assert "word head flags confess (0.95), participants (0.60)" in text
+
+
+def test_html_with_no_index_marks_the_words_the_word_head_flags():
+    """Issue 37: with no source the page held no `<mark>` at all."""
+    page = alone([FLAGGED, LONE]).to_html()
+    assert '<mark class="flag">confess</mark> new <mark class="flag">participants</mark>' in page
+    assert "<th>source sentence</th>" not in page
+    assert "<li>word head flags confess (0.95), participants (0.60)</li>" in page
+
+
+def test_a_spun_sentence_with_no_evidence_still_says_the_classifier_flags_it():
+    bare = dataclasses.replace(FLAGGED, evidence=None)
+    text = alone([bare]).to_markdown()
+    assert "|  | the classifier flags the sentence |" in text
+
+
+def test_html_lists_every_candidate_with_its_score_and_coverage():
+    """Issue 37: the page listed contributing sources only, and no retrieval score."""
+    report = report_with([SPUN], sources=[SourceContribution(id="004", coverage=0.75, relation_counts={"spun": 1})])
+    page = report.to_html()
+    assert '<td><code>004</code></td><td class="num">0.90</td><td class="num">75%</td><td>spun 1</td>' in page
+    assert '<td><code>003</code></td><td class="num">0.70</td><td class="num">–</td><td>–</td>' in page
+
+
+def test_html_with_a_source_marks_swaps_and_keeps_the_source_column():
+    page = report_with([SPUN]).to_html()
+    assert "<th>source sentence</th>" in page and '<mark class="flag">' not in page
+    assert '<mark class="sub">confess</mark>' in page
+
+
+def test_a_no_index_report_validates_against_the_schema():
+    """The why of a no-index sentence travels in the existing `evidence` field (issue 37)."""
+    data = json.loads(alone([FLAGGED, LONE]).to_json())
+    validate_report(data)
+    assert data["sentences"][0]["evidence"]["flagged_words"] == [["confess", 0.95], ["participants", 0.6]]
+
+
+def test_detector_with_no_index_gives_flagged_words_and_the_thresholds(tiny_bert_dir):
+    """Issue 37: `Detector` fills the evidence of sentences the classifier flags, and notes both thresholds."""
+    from transformers import AutoTokenizer
+
+    from detector.api import Detector
+    from detector.classifier import Calibration, SpinClassifier, SpinScorer
+    from detector.encoder import SentenceEncoder
+    from detector.thesaurus import SynonymTable
+
+    scorer = SpinScorer(SpinClassifier.from_base(tiny_bert_dir), AutoTokenizer.from_pretrained(tiny_bert_dir),
+                        Calibration(threshold=0.0, word_threshold=0.0))
+    encoder, synonyms = SentenceEncoder.load(tiny_bert_dir), SynonymTable.from_pairs([])
+    detector = Detector(encoder=encoder, synonyms=synonyms, scorer=scorer)
+    report = detector.analyze("The alliance should not confess new participants. Putin met Xi in Beijing.")
+    assert "classifier threshold 0.00: a sentence is spun at that spun probability or over; " \
+           "the word head flags words at 0.00 or over" in report.notes
+    for finding in report.spun_sentences:
+        assert finding.evidence.flagged_words == finding.word_scores
+        assert finding.evidence.sentence_probability == finding.spun_probability
+    assert report.spun_sentences and "<mark class=\"flag\">" in report.to_html()

@@ -38,7 +38,7 @@ HOSTILE_WIRE = (
 HOSTILE_SUSPECT = HOSTILE_WIRE.replace("admit new members", "confess new participants")
 HOSTILE_ID = '"><script>alert(3)</script><a href="javascript:alert(4)">'
 ALLOWED_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "h1", "h2", "section", "p", "span", "ul", "li",
+    "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "section", "p", "span", "ul", "li",
     "table", "thead", "tbody", "tr", "th", "td", "mark", "code",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"lang", "charset", "class"}
