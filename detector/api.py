@@ -42,7 +42,14 @@ from detector.report import (
     spin_score,
 )
 from detector.story import StoryProfile, rare_name_test
-from detector.text import Segment, TextFindings, normalise_with_findings, shorten_text, split_sentences
+from detector.text import (
+    Segment,
+    TextFindings,
+    normalise_with_findings,
+    quoted_sentences,
+    shorten_text,
+    split_sentences,
+)
 
 __all__ = [
     "Detector", "DEFAULT_MODEL_PATH", "MODEL_ENV", "DEFAULT_MAX_CHARS", "DEFAULT_MAX_SENTENCE_CHARS", "OVERSIZE_POLICIES",
@@ -67,6 +74,10 @@ NO_MODEL_MESSAGE = (
 NOTHING_NOTE = "no trained classifier loaded and no source index given: nothing to judge by"
 EMPTY_INDEX_NOTE = "the source index is empty (0 sources): judged as with no index"
 EMPTY_NOTE = "empty text"
+QUOTATIONS_NOTE = (
+    "quotations excluded: {count} sentence(s) mostly inside quotation marks left out of the verdict and the "
+    "spin score (the same quotations are in every report of a story)"
+)
 EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
@@ -81,6 +92,7 @@ class _Article:
     first_row: int
     language: LanguageGuess | None = None
     truncation: dict[str, int] = field(default_factory=dict)
+    quotations: list[bool] = field(default_factory=list)  # per segment, when quotations are excluded
 
     @property
     def scored(self) -> bool:
@@ -235,10 +247,13 @@ class Detector:
             word_threshold=self.scorer.word_threshold if self.scorer is not None else 0.5, decisions=self.decisions,
         )
 
-    def analyze(self, text: str, index=None, exclude_ids: Iterable[str] = ()) -> ArticleReport:
-        """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone."""
+    def analyze(
+        self, text: str, index=None, exclude_ids: Iterable[str] = (), *, exclude_quotations: bool = False
+    ) -> ArticleReport:
+        """Analyse one article against `index` (a `SourceIndex`), or by the classifier alone
+        (`exclude_quotations` as in `analyze_many`)."""
         self._check_article(text, "text")
-        return next(self.analyze_many([text], index=index, exclude_ids=exclude_ids))
+        return next(self.analyze_many([text], index=index, exclude_ids=exclude_ids, exclude_quotations=exclude_quotations))
 
     def analyze_many(
         self,
@@ -248,6 +263,7 @@ class Detector:
         exclude_ids: Iterable[str] | Sequence[Iterable[str]] = (),
         *,
         articles_per_batch: int | None = None,
+        exclude_quotations: bool = False,
     ) -> Iterator[ArticleReport]:
         """Reports for many articles, in input order, scored `articles_per_batch` articles at a time
         (default: the detector's own).
@@ -255,7 +271,13 @@ class Detector:
         `exclude_ids` is either one collection of source ids left out for every article, or one
         collection per article (a list of lists, aligned with `texts`). ``batch_size`` is a
         deprecated spelling of ``articles_per_batch`` (the constructor's ``batch_size`` counts sentences).
+        With ``exclude_quotations``, a sentence whose words are mostly inside quotation marks
+        (`detector.text.quoted_sentences`) is left out of the verdict and the spin score, as boilerplate
+        is, and marked ``is_quotation``: every outlet reporting a story carries the same quotations.
+        Off by default: shared quotations then count as shared text.
         """
+        if not isinstance(exclude_quotations, bool):
+            raise InputError(f"exclude_quotations={exclude_quotations!r} must be True or False")
         per_article = _per_article_exclusions(exclude_ids)
         index = _checked_index(index)
         if batch_size is not None:
@@ -272,10 +294,10 @@ class Detector:
         for position, text in enumerate(_checked_iterable(texts)):
             batch.append((position, text))
             if len(batch) == size:
-                yield from self._analyze_batch(batch, index, per_article)
+                yield from self._analyze_batch(batch, index, per_article, exclude_quotations)
                 batch = []
         if batch:
-            yield from self._analyze_batch(batch, index, per_article)
+            yield from self._analyze_batch(batch, index, per_article, exclude_quotations)
 
     def _require_scorer(self):
         if self.scorer is None:
@@ -285,11 +307,11 @@ class Detector:
             )
         return self.scorer
 
-    def _analyze_batch(self, batch, index, exclusions) -> Iterator[ArticleReport]:
+    def _analyze_batch(self, batch, index, exclusions, exclude_quotations: bool) -> Iterator[ArticleReport]:
         articles, sentences = [], []
         for position, text in batch:
             self._check_article(text, f"text {position}")
-            article = self._prepare(text, len(sentences))
+            article = self._prepare(text, len(sentences), exclude_quotations)
             articles.append(article)
             if article.scored:
                 sentences += [segment.text for segment in article.segments]
@@ -315,8 +337,9 @@ class Detector:
     def _check_article(self, text, name: str) -> None:
         _check_text(text, name, self.max_chars if self.on_oversize == "reject" else None)
 
-    def _prepare(self, text: str, first_row: int) -> _Article:
-        """Cut to the limits, normalise, segment and check the language of one article."""
+    def _prepare(self, text: str, first_row: int, exclude_quotations: bool = False) -> _Article:
+        """Cut to the limits, normalise, segment and check the language of one article; with
+        `exclude_quotations`, mark its quoted sentences."""
         truncation = {}
         if len(text) > self.max_chars:
             text, dropped = shorten_text(text, self.max_chars)
@@ -333,7 +356,8 @@ class Detector:
         if shortened:
             truncation["sentences_shortened"] = shortened
         language = _language_of(segments) if self.check_language and segments else None
-        return _Article(segments, _evasion_counts(findings), first_row, language, truncation)
+        quotations = quoted_sentences(normalised, segments) if exclude_quotations else []
+        return _Article(segments, _evasion_counts(findings), first_row, language, truncation, quotations)
 
     def _predict(self, sentences: list[str]) -> list[tuple[float, list[tuple[str, float]]]] | None:
         if self.scorer is None or not sentences:
@@ -343,6 +367,7 @@ class Detector:
     def _report(self, article: _Article, predictions, embeddings, index, exclude_ids) -> ArticleReport:
         unscored = [(None, []) for _ in article.segments]
         scores = [predictions[row] for row in article.rows] if predictions and article.scored else unscored
+        quotations = article.quotations or [False] * len(article.segments)
         findings = [
             SentenceFinding(
                 text=segment.text,
@@ -350,8 +375,9 @@ class Detector:
                 relation=UNMATCHED,
                 word_scores=word_scores,
                 is_boilerplate=segment.is_boilerplate,
+                is_quotation=quoted and not segment.is_boilerplate,
             )
-            for segment, (probability, word_scores) in zip(article.segments, scores)
+            for segment, (probability, word_scores), quoted in zip(article.segments, scores, quotations)
         ]
         report = ArticleReport(
             verdict="original", spin_score=0.0, sentences=findings, source_given=index is not None,
@@ -362,6 +388,9 @@ class Detector:
         if not findings:
             report.notes.insert(0, EMPTY_NOTE)
             return report
+        quoted = sum(finding.is_quotation for finding in findings)
+        if quoted:
+            report.notes.append(QUOTATIONS_NOTE.format(count=quoted))
         if not article.scored:
             report.relation_counts = count_relations(report.sentences)
             return report
@@ -415,9 +444,10 @@ class Detector:
         report.verdict = decide_verdict(report.sentences, source_given=False, has_candidate=False, rules=self.decisions.verdict)
 
     def _judge_against_source(self, report: ArticleReport, embeddings: np.ndarray, index, exclude_ids) -> None:
-        content = [row for row, finding in enumerate(report.sentences) if not finding.is_boilerplate]
+        content = [row for row, finding in enumerate(report.sentences) if not finding.left_out]
         if not content:
-            report.notes.append("every sentence is boilerplate: nothing to compare")
+            quoted = " or quoted speech" if any(finding.is_quotation for finding in report.sentences) else ""
+            report.notes.append(f"every sentence is boilerplate{quoted}: nothing to compare")
             return
         texts = [report.sentences[row].text for row in content]
         vectors = embeddings[content]
@@ -429,7 +459,9 @@ class Detector:
         verdicts = {close: decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules) for close in (True, False)}
         report.verdict = verdicts[True]
         if verdicts[True] != verdicts[False]:  # only then does it matter whether a candidate tells the same story
-            report.verdict = verdicts[self._same_story(report, texts, vectors, index, exclude_ids)]
+            told = [row for row, finding in enumerate(report.sentences) if not finding.is_boilerplate]  # quotations too
+            story_texts = [report.sentences[row].text for row in told]
+            report.verdict = verdicts[self._same_story(report, story_texts, embeddings[told], index, exclude_ids)]
 
     def _same_story(self, report: ArticleReport, texts: list[str], vectors: np.ndarray, index, exclude_ids) -> bool:
         """Whether a source tells the same story as the article (`detector.story`): it is on the

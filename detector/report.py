@@ -71,7 +71,10 @@ class SentenceFinding:
     to (articles stitched from several sources align each sentence to its own) and
     `source_position` where that sentence stands among the source's content sentences (from 0);
     `evidence` says why the relation was chosen: against a source, the pair's evidence; with no index, for a
-    sentence the classifier flags, its probability and flagged words; else None.
+    sentence the classifier flags, its probability and flagged words; else None. `is_quotation`
+    is True only when the caller excluded quotations (``exclude_quotations``) and most of the
+    sentence's words are inside quotation marks (`detector.text.quoted_sentences`): it is then left
+    out as boilerplate is.
     """
 
     text: str
@@ -87,6 +90,13 @@ class SentenceFinding:
     source_id: str | None = None
     evidence: SpinEvidence | None = None
     source_position: int | None = None
+    is_quotation: bool = False
+
+    @property
+    def left_out(self) -> bool:
+        """Whether the sentence is kept out of the verdict, the spin score and the counts: boilerplate,
+        or quoted speech when the caller excluded quotations."""
+        return self.is_boilerplate or self.is_quotation
 
 
 @dataclass
@@ -103,7 +113,8 @@ class SourceContribution:
 class ArticleReport:
     """What `Detector.analyze` found in one article.
 
-    `coverage` is the share of the article's content sentences (boilerplate excluded) aligned to a
+    `coverage` is the share of the article's content sentences (boilerplate, and quotations when
+    excluded, left out) aligned to a
     source sentence; `candidates` the retrieved sources as (id, score), best first; `notes` says what
     the verdict rests on; `evasion` counts hidden characters found by normalisation (zero-width,
     homoglyphs, control characters); `relation_counts` counts the content sentences per relation;
@@ -149,7 +160,7 @@ class ArticleReport:
     @property
     def spun_sentences(self) -> list[SentenceFinding]:
         """Content sentences judged spun against the source, or by the classifier with no source."""
-        return [s for s in self.sentences if not s.is_boilerplate and s.relation == "spun"]
+        return [s for s in self.sentences if not s.left_out and s.relation == "spun"]
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (tuples become lists)."""
@@ -183,10 +194,10 @@ def decide_verdict(
 ) -> str:
     """One of `VERDICTS` for an article, from its findings against its sources.
 
-    Boilerplate sentences are left out; ``rules`` (`detector.decision.VerdictRules`, the model's
-    versioned thresholds) set every bar. Without an index (``source_given`` False) the classifier
-    alone decides: "spun" when at least ``min_classifier_share`` of the sentences are flagged.
-    With one:
+    Boilerplate sentences (and quotations, when excluded) are left out; ``rules``
+    (`detector.decision.VerdictRules`, the model's versioned thresholds) set every bar. Without an
+    index (``source_given`` False) the classifier alone decides: "spun" when at least
+    ``min_classifier_share`` of the sentences are flagged. With one:
 
     * few sentences align (under ``min_matched`` or ``min_coverage``): two or more copied or spun
       sentences of ``min_reused_words`` words or more are still reuse, "copy" or "spun" (a text
@@ -206,7 +217,7 @@ def decide_verdict(
       partial reuse ("copy") when it lifted enough sentences, else "related" or "original" as above.
     """
     rules = rules or VerdictRules()
-    content = [f for f in findings if not f.is_boilerplate]
+    content = [f for f in findings if not f.left_out]
     if not source_given:
         flagged = sum(f.relation == "spun" for f in content)
         return "spun" if content and flagged / len(content) >= rules.min_classifier_share else "original"
@@ -272,7 +283,7 @@ def spin_score(
     With no matched source (verdicts "original" and "related"), the classifier alone; with no
     classifier, the source comparison alone; with neither, 0.
     """
-    content = [f for f in findings if not f.is_boilerplate]
+    content = [f for f in findings if not f.left_out]
     probabilities = [f.spun_probability for f in content if f.spun_probability is not None]
     classifier = sum(probabilities) / len(probabilities) if probabilities else None
     matched = [f for f in content if f.relation in MATCHED_RELATIONS]
@@ -286,9 +297,16 @@ def spin_score(
 
 
 def count_relations(findings: Iterable[SentenceFinding]) -> dict[str, int]:
-    """Content sentences per relation, boilerplate counted apart."""
-    counts = Counter("boilerplate" if f.is_boilerplate else f.relation for f in findings)
+    """Content sentences per relation, boilerplate and excluded quotations counted apart."""
+    counts = Counter(_shown_relation(f) for f in findings)
     return dict(sorted(counts.items()))
+
+
+def _shown_relation(finding: SentenceFinding) -> str:
+    """The relation a sentence is counted and shown as: "boilerplate", "quotation" (when excluded), or its own."""
+    if finding.is_boilerplate:
+        return "boilerplate"
+    return "quotation" if finding.is_quotation else finding.relation
 
 
 _LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
@@ -434,7 +452,7 @@ h3{font-size:1rem;margin:1.2rem 0 .3rem}
 table{border-collapse:collapse;width:100%;margin-top:.4rem}
 td,th{border:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}
 th{background:#f4f4f4;white-space:nowrap}td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-tr.boilerplate{color:#999}tr.spun td:first-child{border-left:4px solid #b3261e;font-weight:600}
+tr.boilerplate,tr.quotation{color:#999}tr.spun td:first-child{border-left:4px solid #b3261e;font-weight:600}
 mark.sub{background:#ffd54f;padding:0 .1rem}mark.src{background:#c8e6c9;padding:0 .1rem}
 mark.flag{background:#ffab91;padding:0 .1rem}
 .meta{color:#555}.legend{color:#555;font-size:.9em}ul.why{margin:0;padding-left:1rem;font-size:.9em;color:#444}
@@ -466,7 +484,7 @@ def _html_row(finding: SentenceFinding, with_source: bool) -> str:
         suspect = _highlight(finding.text, (word for word, _ in flagged), "flag")
     else:
         suspect = _highlight(finding.text, (b for _, b in finding.substitutions), "sub")
-    relation = "boilerplate" if finding.is_boilerplate else finding.relation
+    relation = _shown_relation(finding)
     why = "".join(f"<li>{_esc(line)}</li>" for line in _reasons(finding)) if relation == "spun" else ""
     source = ""
     if with_source:

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "Segment",
     "TextFindings",
     "Token",
+    "QUOTED_SHARE",
     "is_boilerplate",
     "normalise",
     "normalise_with_findings",
+    "quoted_sentences",
     "shorten_text",
     "split_sentences",
     "tokenize",
@@ -356,6 +359,41 @@ def _is_sentence_end(line: str, match: re.Match) -> bool:
     if previous in _AMBIGUOUS_ABBREVIATIONS or _DOTTED_RE.match(previous):
         return _NEXT_WORD_RE.match(line, match.end()).group(1) in _SENTENCE_OPENERS
     return True
+
+
+# --- quotations ----------------------------------------------------------------------------------
+
+QUOTED_SHARE = 0.7  # share of a sentence's words inside quotation marks that makes it quoted speech
+
+
+def quoted_sentences(text: str, segments: Sequence[Segment], *, min_share: float = QUOTED_SHARE) -> list[bool]:
+    """For each segment of ``text`` (normalised, as `split_sentences` cut it), whether at least
+    ``min_share`` of its words stand inside double quotation marks.
+
+    Straight and curly double quotes are one mark after normalisation; whether a quotation is open
+    carries from sentence to sentence, so a quotation over several sentences marks each of them. A
+    paragraph break closes an open quotation (a quotation that runs on opens again with a mark, by
+    news convention, and a stray mark spoils one paragraph at most). Single quotes are not read:
+    they cannot be told from apostrophes.
+
+    >>> article = 'He spoke. "We will not back down. Never." Talks resumed on "key issues" today.'
+    >>> quoted_sentences(article, split_sentences(article))
+    [False, True, True, False]
+    """
+    flags, inside, previous_end = [], False, None
+    for segment in segments:
+        if previous_end is not None and "\n" in text[previous_end : segment.start]:
+            inside = False
+        quoted = total = 0
+        for match in _TOKEN_RE.finditer(segment.text):
+            if match.lastgroup != "punct":
+                total += 1
+                quoted += inside
+            elif match.group() == '"':
+                inside = not inside
+        flags.append(total > 0 and quoted / total >= min_share)
+        previous_end = segment.end
+    return flags
 
 
 # --- tokenisation ---------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def index_dir(index, tmp_path_factory) -> Path:
 
 
 def full_report() -> ArticleReport:
-    """A report with every optional part filled: evidence, sources, story, truncation, evasion."""
+    """A report with every optional part filled: evidence, sources, story, truncation, evasion, an excluded quotation."""
     evidence = SpinEvidence(flagged_words=[("confess", 0.9)], thesaurus_swaps=[("admit", "confess")],
                             unlisted_swaps=[("members", "participants")], fillers=[("and", "as well as")],
                             skeleton_kept=0.8, content_swapped=0.5, sentence_probability=0.7, relation_probability=0.9)
@@ -75,11 +75,12 @@ def full_report() -> ArticleReport:
                            word_scores=[("NATO", 0.1), ("confess", 0.9)], similarity=0.8, thesaurus_substitutions=1,
                            spin_strength=0.5, source_id="src-1", evidence=evidence, source_position=0)
     boilerplate = SentenceFinding(text="ALSO READ: more", spun_probability=None, relation="unmatched", is_boilerplate=True)
+    quotation = SentenceFinding(text='"We will not back down."', spun_probability=0.2, relation="unmatched", is_quotation=True)
     return ArticleReport(
         verdict="spun", spin_score=0.6, source_id="src-1", source_similarity=0.8, coverage=1.0,
-        candidates=[("src-1", 0.8), ("src-2", 0.3)], sentences=[spun, boilerplate], source_given=True,
+        candidates=[("src-1", 0.8), ("src-2", 0.3)], sentences=[spun, boilerplate, quotation], source_given=True,
         classifier_used=True, notes=["a note"], evasion={"zero_width": 1, "homoglyphs": 0, "control_characters": 0},
-        relation_counts={"boilerplate": 1, "spun": 1}, article_id="a1", language="en",
+        relation_counts={"boilerplate": 1, "quotation": 1, "spun": 1}, article_id="a1", language="en",
         truncation={"article_chars_dropped": 10, "sentences_shortened": 1},
         sources=[SourceContribution("src-1", 1.0, {"spun": 1}, 0.8)],
         story={"source_id": "src-2", "names": ["Putin"], "numbers": ["100,000"], "quotations": 1, "topic_similarity": 0.7},

@@ -35,6 +35,7 @@ def analyze_files(
     precision: str = "fp32",
     truncate: bool = False,
     progress: bool | None = False,
+    exclude_quotations: bool = False,
 ) -> list[ArticleReport]:
     """Analyse every article in `files` against the index in `index_dir` (None: classifier alone).
 
@@ -45,7 +46,8 @@ def analyze_files(
     whatever its size (a .txt file is read no further than the limit). `precision` is the loaded
     model's (`detector.precision`); a given `detector` keeps its own. `progress` counts the articles
     on stderr (`detector.progress`): True a bar, None a bar on a terminal and elsewhere a line every
-    30 s, False (the default) nothing.
+    30 s, False (the default) nothing. `exclude_quotations` leaves quoted speech out of the verdicts
+    (`Detector.analyze_many`).
     """
     from detector.api import DEFAULT_MAX_CHARS, Detector, article_cut_note
     from detector.documents import read_documents
@@ -69,7 +71,9 @@ def analyze_files(
 
         source_index = SourceIndex.load(index_dir, encoder=detector.encoder)
     exclusions = [(doc.id,) if exclude_self else () for doc in documents]
-    analysed = detector.analyze_many([doc.text for doc in documents], index=source_index, exclude_ids=exclusions)
+    analysed = detector.analyze_many(
+        [doc.text for doc in documents], index=source_index, exclude_ids=exclusions, exclude_quotations=exclude_quotations
+    )
     reports = list(track(analysed, len(documents), progress))
     for doc, report in zip(documents, reports):
         report.article_id = doc.id
@@ -108,12 +112,15 @@ def render_reports(reports: Sequence[ArticleReport], output_format: str) -> str:
 @click.option("--truncate", is_flag=True,
               help="Cut an article over the size limit (200,000 characters) at a word boundary and say so in "
                    "its report, instead of refusing it.")
+@click.option("--exclude-quotations", is_flag=True,
+              help="Leave sentences mostly inside quotation marks out of the verdict and the spin score (shown "
+                   "greyed, as boilerplate is): every outlet reporting a story quotes the same words. Off by default.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: on a terminal; elsewhere a log line every 30 s).")
 @click.pass_context
 def analyze(ctx: click.Context, files: tuple[str, ...], index_dir: str | None, exclude_self: bool,
             output_format: str, out: str | None, model: str | None, precision: str, truncate: bool,
-            progress: bool | None) -> None:
+            exclude_quotations: bool, progress: bool | None) -> None:
     """Analyse FILES (articles: .txt, JSON lines or Parquet) for copying, spinning and paraphrase.
 
     Each article is compared with its closest source in --index: verdict (original, copy, spun,
@@ -122,7 +129,7 @@ def analyze(ctx: click.Context, files: tuple[str, ...], index_dir: str | None, e
     log_progress_to_stderr(progress)
     reports = analyze_files(files, index_dir, exclude_self=exclude_self,
                             detector=(ctx.obj or {}).get("detector"), model=model, precision=precision,
-                            truncate=truncate, progress=progress)
+                            truncate=truncate, progress=progress, exclude_quotations=exclude_quotations)
     text = render_reports(reports, output_format)
     if out is None:
         click.echo(text, nl=False)
