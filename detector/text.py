@@ -385,11 +385,11 @@ def quoted_sentences(text: str, segments: Sequence[Segment], *, min_share: float
         if previous_end is not None and "\n" in text[previous_end : segment.start]:
             inside = False
         quoted = total = 0
-        for match in _TOKEN_RE.finditer(segment.text):
-            if match.lastgroup != "punct":
+        for token in tokenize(segment.text):
+            if token.is_word:
                 total += 1
                 quoted += inside
-            elif match.group() == '"':
+            elif token.text == '"':
                 inside = not inside
         flags.append(total > 0 and quoted / total >= min_share)
         previous_end = segment.end
