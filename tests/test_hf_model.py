@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from huggingface_hub import metadata_load
 
 from detector.hf import HF_CONFIG, PIPELINE_TASK, REMOTE_CODE_FILES, write_hf_form
 from training.model_card import MODEL_INDEX_METRICS
@@ -137,8 +137,8 @@ def test_writing_the_form_twice_changes_nothing(tiny_parts, tmp_path):
 
 
 def _card_metadata() -> dict:
-    card = (SHIPPED / "README.md").read_text(encoding="utf-8")
-    return yaml.safe_load(card.split("---\n")[1])
+    """The card's metadata as the Hugging Face Hub reads it."""
+    return metadata_load(SHIPPED / "README.md")
 
 
 def test_the_card_metadata_has_the_keys_the_hub_reads():

@@ -1,8 +1,8 @@
 """The model folder in Hugging Face form: remote code and the config.json keys that point to it.
 
-A spin classifier folder loads with ``transformers.AutoModel.from_pretrained(folder,
-trust_remote_code=True)`` and ``transformers.pipeline("spin-detection", model=folder,
-trust_remote_code=True)``. The code transformers runs is the files of this package listed in
+A spin classifier folder loads with ``transformers.AutoModel.from_pretrained(folder)`` and
+``transformers.pipeline("spin-detection", model=folder)`` when the user trusts its remote code
+(``trust_remote_code``); this package itself never does. The code transformers runs is the files of this package listed in
 `REMOTE_CODE_FILES`, copied into the folder byte for byte by `write_hf_form`, the one writer, used
 by `detector.classifier.SpinScorer.save` (training) and `detector.seal.seal_model_folder`. They
 import only torch, numpy, transformers and each other, because users load the folder without the

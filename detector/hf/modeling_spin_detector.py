@@ -1,7 +1,7 @@
 """The spin classifier as a transformers model: encoder, word head and sentence head.
 
 Parameter names match the weights file of a model folder (``encoder.*``, ``word_head.*``,
-``sentence_head.*``), so ``AutoModel.from_pretrained(folder, trust_remote_code=True)`` reads the
+``sentence_head.*``), so ``AutoModel.from_pretrained`` (remote code trusted) reads the
 fp16 safetensors as `detector.classifier.SpinScorer.load` does. The heads, the pooled word evidence
 and the calibration live here once: `detector.classifier` imports them. Imports torch, numpy and
 transformers only, so that the folder loads without the ``detector`` package.

@@ -1,7 +1,7 @@
 """The ``spin-detection`` pipeline: each sentence's calibrated spun probability and its swapped words.
 
 Registered in a model folder's config.json (``custom_pipelines``), so that
-``pipeline("spin-detection", model=folder, trust_remote_code=True)`` scores sentences as
+``pipeline("spin-detection", model=folder)`` with remote code trusted scores sentences as
 `detector.api.Detector.score_sentences` does: the same word split, the same subwords, the folder's
 calibration.json and thresholds. Imports torch, numpy and transformers only.
 """

@@ -2,7 +2,7 @@
 
 config.json keeps the layout `detector.classifier` reads (the encoder's config nested under
 ``encoder``, the heads' under ``head``); this class only gives it a ``model_type`` so that
-``AutoConfig.from_pretrained(folder, trust_remote_code=True)`` reads it. Imports transformers only.
+``AutoConfig.from_pretrained`` reads it (remote code trusted). Imports transformers only.
 """
 
 from transformers import PretrainedConfig
