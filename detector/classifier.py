@@ -11,8 +11,10 @@ sha256 of each, `detector.model_manifest`), calibrated sentence probabilities an
 probabilities for the word tokens of `detector.text.tokenize`, in length-sorted batches under
 `torch.inference_mode()`, with faster reduced-precision paths (bf16, int8; see `detector.precision`).
 
-This module needs only torch, transformers, numpy, safetensors and `detector.text`, so that the
-training machine can import it.
+The heads, the pooled word evidence and the calibration formula live in `detector.hf`, the remote
+code a saved folder carries so that ``transformers.AutoModel`` and the ``spin-detection`` pipeline
+load it (`SpinScorer.save` writes that form). This module needs only torch, transformers, numpy,
+safetensors, `detector.text` and `detector.hf`, so that the training machine can import it.
 
 Example:
     >>> scorer = SpinScorer.load("models/spin-classifier")          # doctest: +SKIP
@@ -41,9 +43,17 @@ import safetensors.torch
 import torch
 import transformers
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PretrainedConfig, PreTrainedTokenizerBase
 
 from detector.errors import InputError, ModelFormatError
+from detector.hf import write_hf_form
+from detector.hf.modeling_spin_detector import (
+    WORD_FEATURES,
+    apply_calibration,
+    build_heads,
+    padded_logits,
+    pooled_word_evidence,
+)
 from detector.invariant import (
     PackedBatch,
     RowStableLinear,
@@ -76,7 +86,6 @@ MAX_LENGTH = 128
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CALIBRATION_FILE = "calibration.json"
-WORD_FEATURES = ("max_word_logit", "mean_word_logit", "mean_word_probability")
 CALIBRATION_METHODS = ("isotonic", "platt", "identity")
 VOCAB_PADDING = 128  # rows an embedding table may hold beyond the tokenizer's tokens (rounded-up tables)
 CONFIG_FIX = "re-save the model with SpinScorer.save, or re-train it with `python -m training.train`"
@@ -104,15 +113,7 @@ class SpinClassifier(nn.Module):
             encoder.pooler = None  # unused: the heads read the token states
         self.encoder = encoder
         self.dropout = dropout
-        hidden = encoder.config.hidden_size
-        self.word_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, 1))
-        self.sentence_head = nn.Sequential(
-            nn.Dropout(dropout),
-            nn.Linear(hidden + len(WORD_FEATURES), hidden),
-            nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, 1),
-        )
+        self.word_head, self.sentence_head = build_heads(encoder.config.hidden_size, dropout)
 
     @classmethod
     def from_base(cls, path: str | os.PathLike, dropout: float = 0.1) -> "SpinClassifier":
@@ -133,13 +134,7 @@ class SpinClassifier(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor) -> SpinOutput:
         """Logits for a padded batch; ``word_index`` >= 0 marks each word's first subword."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        states = states.to(self.word_head[1].weight.dtype)  # a bf16 encoder feeds the fp32 heads
-        word_logits = self.word_head(states).squeeze(-1)
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        evidence = pooled_word_evidence(word_logits, word_index >= 0)
-        sentence_logits = self.sentence_head(torch.cat([pooled, evidence.to(pooled.dtype)], dim=-1)).squeeze(-1)
+        sentence_logits, word_logits = padded_logits(self, input_ids, attention_mask, word_index)
         return SpinOutput(sentence_logits=sentence_logits, word_logits=word_logits)
 
     def packed_forward(self, batch: PackedBatch, word_mask: torch.Tensor) -> SpinOutput:
@@ -158,18 +153,6 @@ class SpinClassifier(nn.Module):
             features.append(torch.cat([mean, evidence.to(mean.dtype)]))
         sentence_logits = self.sentence_head(torch.stack(features)).squeeze(-1)
         return SpinOutput(sentence_logits=sentence_logits, word_logits=word_logits)
-
-
-def pooled_word_evidence(word_logits: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
-    """(batch, 3): max and mean word logit and mean word probability over real words (0 if none)."""
-    logits = word_logits.float()
-    has_words = word_mask.any(dim=1)
-    count = word_mask.sum(dim=1).clamp(min=1)
-    maximum = logits.masked_fill(~word_mask, float("-inf")).amax(dim=1)
-    maximum = torch.where(has_words, maximum, torch.zeros_like(maximum))
-    mean_logit = logits.masked_fill(~word_mask, 0.0).sum(dim=1) / count
-    mean_probability = torch.sigmoid(logits).masked_fill(~word_mask, 0.0).sum(dim=1) / count
-    return torch.stack([maximum, mean_logit, mean_probability], dim=-1)
 
 
 @dataclass(frozen=True)
@@ -286,13 +269,7 @@ class Calibration:
 
     def apply(self, raw_probability: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw sentence probabilities (any shape)."""
-        raw = np.asarray(raw_probability, dtype=np.float64)
-        if self.method == "isotonic":
-            return np.interp(raw, self.x, self.y)
-        if self.method == "platt":
-            logit = np.log(np.clip(raw, 1e-12, None)) - np.log(np.clip(1.0 - raw, 1e-12, None))
-            return 1.0 / (1.0 + np.exp(-(self.a * logit + self.b)))
-        return raw
+        return apply_calibration(self.to_dict(), raw_probability)
 
     def to_dict(self) -> dict:
         data = {"method": self.method, "threshold": self.threshold, "word_threshold": self.word_threshold, "details": self.details}
@@ -481,6 +458,7 @@ class SpinScorer:
         }
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
         (folder / CALIBRATION_FILE).write_text(json.dumps(self.calibration.to_dict(), indent=2), encoding="utf-8")
+        write_hf_form(folder)  # remote code and config keys for transformers.AutoModel / pipeline
 
     def predict(self, sentences: Sequence[str], batch_size: int = 64) -> list[tuple[float, list[tuple[str, float]]]]:
         """Per sentence: calibrated spun probability and (word, substitution probability) per word token."""
@@ -728,8 +706,13 @@ def _read_weights(folder: Path, model: SpinClassifier) -> dict[str, torch.Tensor
 
 
 def _read_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
+    """The folder's tokenizer, by the class its tokenizer_config.json names.
+
+    A blank config is passed so that AutoTokenizer does not read config.json, whose ``model_type``
+    is the folder's remote code (`detector.hf`): this library runs its own code, never the folder's.
+    """
     try:
-        return AutoTokenizer.from_pretrained(str(folder))
+        return AutoTokenizer.from_pretrained(str(folder), config=PretrainedConfig())
     except Exception as error:  # transformers raises many types for a missing or broken tokenizer
         raise ModelFormatError(
             f"model folder {folder}: the tokenizer files are missing or broken ({_one_line(error)})"

@@ -2,8 +2,8 @@
 
 A model folder (``models/spin-classifier``) holds the weights (``model.safetensors``), the config
 (``config.json``), the tokenizer files (``tokenizer.json``, ``tokenizer_config.json`` and whatever
-else ``tokenizer.save_pretrained`` writes), the calibration (``calibration.json``) and the pair
-decisions (``decisions.json``). ``manifest.json`` records the size and sha256 of each, with a format
+else ``tokenizer.save_pretrained`` writes), the calibration (``calibration.json``), the pair
+decisions (``decisions.json``) and the remote code that lets ``transformers`` load it (`detector.hf`). ``manifest.json`` records the size and sha256 of each, with a format
 name and version, in the spirit of the source index's manifest (`detector.index`). Loading
 (`SpinScorer.load`, `DecisionModel.load`) refuses a folder whose manifest is missing, that lacks a
 listed file, whose listed file changed in size or checksum, or (`SpinScorer.load`) that holds a file

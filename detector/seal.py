@@ -5,7 +5,7 @@ while the manifest module stays a leaf that the loaders themselves import.
 
 Example:
     >>> seal_model_folder("models/spin-classifier")["files"]        # doctest: +SKIP
-    ['calibration.json', 'config.json', 'decisions.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']
+    ['calibration.json', 'config.json', 'configuration_spin_detector.py', 'decisions.json', 'model.safetensors', ...]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from detector.errors import ModelFormatError
+from detector.hf import write_hf_form
 from detector.model_manifest import CLASSIFIER_FILES, DECISION_FILES, MANIFEST_FILE, write_manifest
 
 __all__ = ["seal_model_folder"]
@@ -25,7 +26,10 @@ def seal_model_folder(folder: str | os.PathLike) -> dict:
     A classifier folder (one with config.json or model.safetensors) must hold every file of
     `CLASSIFIER_FILES`; a decisions-only folder must hold decisions.json. The folder is then loaded
     (`SpinScorer.load`, `DecisionModel.load`): when that fails, the previous manifest is put back and
-    the error raised, so a folder that does not load is never sealed. Returns what was sealed.
+    the error raised, so a folder that does not load is never sealed. A classifier folder first gets
+    its Hugging Face form (`detector.hf.write_hf_form`: remote code, config.json keys), the one the
+    training save writes, so that sealing an older folder makes it load with ``transformers`` too.
+    Returns what was sealed.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -38,6 +42,8 @@ def seal_model_folder(folder: str | os.PathLike) -> dict:
             f"model folder {folder} has no {', '.join(missing)}: a model needs it; re-save the model "
             "(SpinScorer.save, python -m training.train) or copy the file back, then seal it"
         )
+    if classifier:
+        write_hf_form(folder)
     previous = (folder / MANIFEST_FILE).read_bytes() if (folder / MANIFEST_FILE).is_file() else None
     manifest = write_manifest(folder)
     try:

@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from detector.hf.spin_words import TOKEN_RE
+
 __all__ = [
     "Segment",
     "TextFindings",
@@ -398,15 +400,7 @@ def quoted_sentences(text: str, segments: Sequence[Segment], *, min_share: float
 
 # --- tokenisation ---------------------------------------------------------------------------------
 
-_TOKEN_RE = re.compile(
-    r"""
-      (?P<abbr>(?:[^\W\d_]\.){2,}(?:-[^\W_]+(?:['\u2019-][^\W_]+)*)?)   # U.S., e.g., U.S.-led
-    | (?P<number>\d+(?:[.,:/]\d+)+(?:-[^\W_]+)*)                        # 3.5, 100,000, 23:15, 4/2/2022
-    | (?P<word>[^\W_]+(?:['\u2019-][^\W_]+)*)                           # China's, pro-Western, S-400, 2014
-    | (?P<punct>[^\w\s]|_)                                              # one punctuation mark
-    """,
-    re.VERBOSE,
-)
+_TOKEN_RE = TOKEN_RE  # one pattern for this package and the model folder's remote code (pipeline)
 _KEY_TABLE = str.maketrans("", "", "'\u2019\u2018\u02bc`")
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 

@@ -11,6 +11,7 @@ from transformers import AutoTokenizer
 from detector.classifier import Calibration, SpinClassifier, SpinScorer
 from detector.cli import main
 from detector.errors import ModelFormatError
+from detector.hf import REMOTE_CODE_FILES
 from detector.model_manifest import MANIFEST_FILE, refresh_manifest, verify_model_folder
 from detector.seal import seal_model_folder
 
@@ -39,7 +40,8 @@ def test_seal_model_records_a_folder_that_had_no_manifest_and_it_loads(folder):
     (folder / MANIFEST_FILE).unlink()
     result = _seal(folder)
     assert result.exit_code == 0, result.output
-    assert f"sealed {folder}: 5 files" in result.output and "model.safetensors" in result.output
+    files = 5 + len(REMOTE_CODE_FILES)  # the five a model needs, and the remote code the seal writes (detector.hf)
+    assert f"sealed {folder}: {files} files" in result.output and "model.safetensors" in result.output
     assert SpinScorer.load(folder).threshold == 0.5
 
 

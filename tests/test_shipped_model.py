@@ -62,7 +62,8 @@ def test_fast_paths_agree_with_full_precision(shared_dir, precision, equal, mean
 def test_issue_39_the_shipped_model_folder_verifies_against_its_manifest():
     """Every file that changes a score is listed and matches; nothing unlisted lies beside them."""
     from detector.api import DEFAULT_MODEL_PATH
+    from detector.hf import REMOTE_CODE_FILES
     from detector.model_manifest import CLASSIFIER_FILES, DECISION_FILES, verify_model_folder
 
     manifest = verify_model_folder(DEFAULT_MODEL_PATH, require=CLASSIFIER_FILES + DECISION_FILES)
-    assert set(manifest["files"]) == {*CLASSIFIER_FILES, *DECISION_FILES}
+    assert set(manifest["files"]) == {*CLASSIFIER_FILES, *DECISION_FILES, *REMOTE_CODE_FILES}

@@ -7,6 +7,11 @@ later evaluation replaces it). ``training.train`` and ``training.average`` write
 ``training.calibrate`` rewrites its training part and keeps its evaluation section, and
 ``training.evaluate --card`` replaces the evaluation section only.
 
+The card opens with Hugging Face metadata (YAML): ``license``, ``pipeline_tag``, ``base_model``,
+``datasets`` and a ``model-index`` whose figures are read from the evaluation report
+(`MODEL_INDEX_METRICS`), never typed; a card written without a report keeps the ``model-index`` it had
+when its evaluation section is kept, as it keeps that section.
+
 Command line (regenerates a card from its two records; ``--check`` only compares)::
 
     python -m training.model_card --model models/spin-classifier --evaluation benchmarks/results/classifier.json
@@ -22,15 +27,57 @@ from pathlib import Path
 from training.config import EvalConfig, base_model_name
 from training.summary import markdown_summary
 
-__all__ = ["CARD_FILE", "CARD_BEGIN", "CARD_END", "model_card", "evaluation_section", "render_card", "write_model_card",
-           "main"]
+__all__ = ["CARD_FILE", "CARD_BEGIN", "CARD_END", "LICENSE", "MODEL_INDEX_METRICS", "PIPELINE_TAG", "TRAINING_DATASETS",
+           "model_card", "model_index", "evaluation_section", "render_card", "write_model_card", "main"]
 
 CARD_FILE = "README.md"
 CARD_BEGIN, CARD_END = "<!-- evaluation:begin -->", "<!-- evaluation:end -->"
+LICENSE = "mit"  # the project's licence (pyproject.toml), which the weights share
+PIPELINE_TAG = "text-classification"
+TRAINING_DATASETS = (  # the corpora training.build_dataset draws its sentences from
+    "BBC News", "Reuters-21578", "MRPC", "STS Benchmark", "Twitter-URL", "ParaSCI",
+    "Problematic Paper Screener tortured phrases",
+)
+# model-index entries: (evaluation set of the report, its name, [(metric path under the set, type, name)])
+MODEL_INDEX_METRICS = (
+    ("news_spun_20_40", "News sentences, 20-40% of words swapped", [
+        ("sentence_f1", "f1", "sentence F1"), ("roc_auc", "roc_auc", "ROC AUC"), ("word_f1", "f1", "word F1")]),
+    ("news_spun_05_10", "News sentences, 5-10% of words swapped", [
+        ("sentence_f1", "f1", "sentence F1"), ("roc_auc", "roc_auc", "ROC AUC"), ("word_f1", "f1", "word F1")]),
+    ("false_positives", "Human paraphrases and clean news", [
+        ("paraphrase_human.false_positive_rate", "false_positive_rate", "FPR human paraphrase"),
+        ("news_clean.false_positive_rate", "false_positive_rate", "FPR clean news")]),
+    ("tortured_pairs", "Tortured-phrase pairs", [("roc_auc", "roc_auc", "ROC AUC")]),
+)
+_INDEX_KEY = "model-index:"
 
 
-def model_card(record: dict) -> str:
-    """A model card from the training record: what the model is, what it saw, and how it scored."""
+def model_index(report: dict) -> str:
+    """The YAML ``model-index`` block: the model's held-out figures, read from the evaluation report."""
+    results = report["systems"]["model"]
+    lines = [_INDEX_KEY, "- name: spin-classifier", "  results:"]
+    for key, name, metrics in MODEL_INDEX_METRICS:
+        lines += [
+            "  - task: {type: text-classification, name: Spin detection}",
+            f"    dataset: {{name: {json.dumps(name)}, type: {key}, split: test}}",
+            "    metrics:",
+        ]
+        for path, kind, label in metrics:
+            value = results[key]
+            for part in path.split("."):
+                value = value[part]
+            value = value["value"] if isinstance(value, dict) else value
+            lines.append(f"    - {{type: {kind}, name: {json.dumps(label)}, value: {json.dumps(value)}}}")
+    return "\n".join(lines) + "\n"
+
+
+def model_card(record: dict, report: dict | None = None) -> str:
+    """A model card from the training record: what the model is, what it saw, and how it scored
+    (``report``, the evaluation report, gives the metadata's ``model-index``)."""
+    return _card(record, model_index(report) if report is not None else "")
+
+
+def _card(record: dict, index: str) -> str:
     args, validation, calibration = record["args"], record["validation"], record["calibration"]
     data_rows = "\n".join(
         f"| {name} | {d['sentences']} | {d['spun']} | {', '.join(f'{k}: {v}' for k, v in d['kinds'].items())} |"
@@ -47,11 +94,14 @@ def model_card(record: dict) -> str:
         for kind, rate in validation.get("spun_rate_by_kind", {}).items()
     )
     return f"""---
-library_name: spin-detector
+license: {LICENSE}
+library_name: transformers
+pipeline_tag: {PIPELINE_TAG}
 base_model: {base_model_name(args["base"])}
+datasets: {json.dumps(list(TRAINING_DATASETS))}
 tags: [spin-detection, paraphrase, token-classification, text-classification]
 language: en
----
+{index}---
 
 # Spin classifier
 
@@ -62,7 +112,8 @@ sentence head reads the mean-pooled encoder states together with the pooled word
 sentence probability is calibrated ({calibration["method"]}) on a held-out split; a sentence is
 called spun when its calibrated probability is at least the threshold {calibration["threshold"]:.4f}.
 
-Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`);
+Load it with `detector.classifier.SpinScorer.load(path)` (or `Detector.load(path)`), or without the package
+with `transformers.pipeline("spin-detection", model=path, trust_remote_code=True)` (the folder's own code);
 `SpinScorer.load(path, precision="bf16")` runs the encoder in bfloat16 with the fp32 calibration (fast on CPUs
 with AMX); `SpinScorer.load(path, precision="int8")` gives the int8 CPU path (one scale per output channel), {_int8_note(record)}
 
@@ -213,7 +264,7 @@ def evaluation_section(report: dict) -> str:
 
 def render_card(record: dict, report: dict | None = None) -> str:
     """The whole card from the training record and, when given, the evaluation report."""
-    return _join(model_card(record), evaluation_section(report) if report is not None else "")
+    return _join(model_card(record, report), evaluation_section(report) if report is not None else "")
 
 
 def write_model_card(
@@ -225,16 +276,34 @@ def write_model_card(
     ``report`` None keeps its current evaluation section when ``keep_evaluation``, else drops it.
     """
     path = Path(folder) / CARD_FILE
-    body, section = _split(path.read_text(encoding="utf-8") if path.is_file() else "")
-    if record is not None:
-        body = model_card(record)
-    if report is not None:
-        section = evaluation_section(report)
-    elif not keep_evaluation:
-        section = ""
-    text = _join(body, section)
+    text = _updated_card(path.read_text(encoding="utf-8") if path.is_file() else "", record, report, keep_evaluation)
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def _updated_card(card: str, record: dict | None, report: dict | None, keep_evaluation: bool) -> str:
+    """`write_model_card`'s text for a card that read ``card`` before."""
+    body, section = _split(card)
+    index = _index_of(body)
+    if report is not None:
+        section, index = evaluation_section(report), model_index(report)
+    elif not keep_evaluation:
+        section, index = "", ""
+    if record is not None:
+        body = _card(record, index)
+    elif body.startswith("---\n"):  # a card kept as it is: only its model-index is replaced
+        body = body.replace(_index_of(body), "", 1) if _index_of(body) else body
+        end = body.index("\n---\n", 3) + 1
+        body = body[:end] + index + body[end:]
+    return _join(body, section)
+
+
+def _index_of(body: str) -> str:
+    """The ``model-index`` block of a card's metadata (it closes the metadata), or ""."""
+    if not body.startswith("---\n") or f"\n{_INDEX_KEY}\n" not in body:
+        return ""
+    start = body.index(f"\n{_INDEX_KEY}\n") + 1
+    return body[start : body.index("\n---\n", start) + 1]
 
 
 def _split(card: str) -> tuple[str, str]:
@@ -268,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     card = folder / CARD_FILE
     current = card.read_text(encoding="utf-8") if card.is_file() else ""
-    expected = render_card(record, report) if report is not None else _join(model_card(record), _split(current)[1])
+    expected = _updated_card(current, record, report, keep_evaluation=True)
     print(f"{card} is {'up to date' if current == expected else 'out of date: regenerate it without --check'}")
     return 0 if current == expected else 1
 
