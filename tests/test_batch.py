@@ -782,3 +782,30 @@ def test_full_precision_is_a_deprecated_spelling_of_precision_fp32(tmp_path, art
     assert result.exit_code == 0, result.output
     assert "--full-precision is deprecated: use --precision fp32" in result.output
     assert json.loads((out / "_manifest.json").read_text())["options"]["precision"] == "fp32"
+
+
+# ------------------------------------------------------------------ issue 37: manifest version 4
+def as_version_3(out: Path) -> None:
+    """Rewrite the folder's manifest as spin-detector wrote it before issue 37's batch options."""
+    manifest = json.loads((out / "_manifest.json").read_text())
+    del manifest["options"]["exclude_quotations"]
+    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 3}))
+
+
+def test_a_version_3_job_resumes_with_quotations_left_in(tmp_path):
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    done = interrupt(path, out, batch_size=2)
+    as_version_3(out)
+    with pytest.raises(InputError, match=r"options\.exclude_quotations False → True.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=2, exclude_quotations=True, progress=False)
+    summary = run_batch(path, out, detector=FakeDetector(), batch_size=2, progress=False)
+    assert summary.resumed == done and summary.articles == 12
+
+
+def test_a_version_3_job_with_details_is_refused_since_its_reports_were_json_strings(tmp_path):
+    path, out = twelve_articles(tmp_path), tmp_path / "out.parquet"
+    interrupt(path, out, batch_size=2, details=True)
+    as_version_3(out)
+    with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 3\), whose reports are JSON strings.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)
+    assert run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, overwrite=True, progress=False).articles == 12
