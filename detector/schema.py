@@ -68,17 +68,10 @@ def validate_report(data: Mapping) -> None:
 def validate_batch_row(row: Mapping) -> None:
     """Raise `InputError` naming the JSON path of the first problem unless `row` is a valid batch row.
 
-    With --details the row's "report" string is parsed and checked against the report schema too.
+    With --details the row's "report" object is checked against the report schema too. A row read from
+    a Parquet chunk is checked in its JSON form (`detector.batch.row_from_parquet`, `read_batch_output`).
     """
     _check("batch-row", row, "batch row")
-    if isinstance(row.get("report"), str):
-        try:
-            report = json.loads(row["report"])
-        except json.JSONDecodeError as error:
-            raise InputError(
-                f"batch row at $.report: not a JSON document ({error}): write it with ArticleReport.to_json()"
-            ) from None
-        _check("report", report, "batch row", path_prefix="$.report")
 
 
 @lru_cache(maxsize=None)
@@ -88,22 +81,26 @@ def _schema_text(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def _validator(name: str):
-    """A draft 2020-12 validator of the named schema; jsonschema loads on first use, not at import."""
+    """A draft 2020-12 validator of the named schema, which finds the others by their $id (the batch row
+    refers to the report); jsonschema loads on first use, not at import."""
     from jsonschema import Draft202012Validator, validators
+    from referencing import Registry, Resource
 
     checker = Draft202012Validator.TYPE_CHECKER.redefine(
         "array", lambda _checker, instance: isinstance(instance, (list, tuple))
     )
-    return validators.extend(Draft202012Validator, type_checker=checker)(load_schema(name))
+    schemas = [load_schema(known) for known in SCHEMA_NAMES]
+    registry = Registry().with_resources((schema["$id"], Resource.from_contents(schema)) for schema in schemas)
+    return validators.extend(Draft202012Validator, type_checker=checker)(load_schema(name), registry=registry)
 
 
-def _check(name: str, data: object, what: str, path_prefix: str = "$") -> None:
+def _check(name: str, data: object, what: str) -> None:
     from jsonschema.exceptions import best_match
 
     error = best_match(_validator(name).iter_errors(data))
     if error is None:
         return
-    path = path_prefix + error.json_path[1:]
+    path = error.json_path
     message = " ".join(error.message.split())
     if len(message) > _MAX_MESSAGE:
         message = message[: _MAX_MESSAGE - 3] + "..."

@@ -57,8 +57,13 @@ class FakeReport:
     sentences: list[FakeSentence] = field(default_factory=list)
     article_id: str | None = None
 
-    def to_json(self) -> str:
-        return json.dumps({"verdict": self.verdict, "article_id": self.article_id, "sentences": [s.text for s in self.sentences]})
+    def to_dict(self) -> dict:
+        """The real report's shape, so that Parquet's nested columns take it."""
+        from detector.report import ArticleReport, SentenceFinding
+
+        sentences = [SentenceFinding(s.text, None, s.relation, is_boilerplate=s.is_boilerplate) for s in self.sentences]
+        return ArticleReport(self.verdict, self.spin_score, self.source_id, self.source_similarity, self.coverage,
+                             sentences=sentences, article_id=self.article_id).to_dict()
 
 
 class FakeDetector:
@@ -70,7 +75,7 @@ class FakeDetector:
         self.calls: list[int] = []
         self.seen = 0
 
-    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=()):
+    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=(), exclude_quotations=False):
         texts = list(texts)
         self.calls.append(len(texts))
         for text in texts:
@@ -114,8 +119,9 @@ class SlowDetector:
         self.detector = detector
         self.delay = delay
 
-    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=()):
-        for report in self.detector.analyze_many(texts, index=index, batch_size=batch_size, exclude_ids=exclude_ids):
+    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=(), exclude_quotations=False):
+        for report in self.detector.analyze_many(texts, index=index, batch_size=batch_size, exclude_ids=exclude_ids,
+                                                 exclude_quotations=exclude_quotations):
             time.sleep(self.delay)
             yield report
 
@@ -193,7 +199,7 @@ def test_parquet_in_and_out_with_named_columns_and_details(tmp_path):
     assert parts == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
     results = pq.read_table(tmp_path / "scores.parquet").to_pylist()  # underscore files are skipped
     assert sorted(r["id"] for r in results) == sorted(f"u{n}" for n in range(10)) and summary.articles == 10
-    report = json.loads(next(r for r in results if r["id"] == "u0")["report"])
+    report = next(r for r in results if r["id"] == "u0")["report"]
     assert report["verdict"] == "spun" and report["article_id"] == "u0"
 
 
@@ -610,7 +616,7 @@ def test_a_resume_with_the_same_index_and_model_folders_goes_on(tmp_path, tiny_i
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["index"]["path"] == str(tiny_index.absolute()) and manifest["index"]["documents"] == 1
     assert manifest["model"]["path"] == str(tiny_model.absolute()) and manifest["model"]["classifier"] is True
-    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 3
+    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 4
 
 
 def test_a_resume_with_another_threshold_or_head_weights_is_refused(tmp_path, tiny_model, loaded_models):
@@ -776,3 +782,30 @@ def test_full_precision_is_a_deprecated_spelling_of_precision_fp32(tmp_path, art
     assert result.exit_code == 0, result.output
     assert "--full-precision is deprecated: use --precision fp32" in result.output
     assert json.loads((out / "_manifest.json").read_text())["options"]["precision"] == "fp32"
+
+
+# ------------------------------------------------------------------ issue 37: manifest version 4
+def as_version_3(out: Path) -> None:
+    """Rewrite the folder's manifest as spin-detector wrote it before issue 37's batch options."""
+    manifest = json.loads((out / "_manifest.json").read_text())
+    del manifest["options"]["exclude_quotations"]
+    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 3}))
+
+
+def test_a_version_3_job_resumes_with_quotations_left_in(tmp_path):
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    done = interrupt(path, out, batch_size=2)
+    as_version_3(out)
+    with pytest.raises(InputError, match=r"options\.exclude_quotations False → True.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=2, exclude_quotations=True, progress=False)
+    summary = run_batch(path, out, detector=FakeDetector(), batch_size=2, progress=False)
+    assert summary.resumed == done and summary.articles == 12
+
+
+def test_a_version_3_job_with_details_is_refused_since_its_reports_were_json_strings(tmp_path):
+    path, out = twelve_articles(tmp_path), tmp_path / "out.parquet"
+    interrupt(path, out, batch_size=2, details=True)
+    as_version_3(out)
+    with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 3\), whose reports are JSON strings.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)
+    assert run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, overwrite=True, progress=False).articles == 12

@@ -1,7 +1,10 @@
 """Issue 37: quoted speech left out of the verdict and the spin score on request (`exclude_quotations`)."""
 
 import json
+import re
 import zlib
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +155,66 @@ def test_issue_37_seed_verdicts_hold_with_quotations_excluded(seed_texts):
     )
     verdicts = {key: shipped.analyze(seed_texts[key], seeds_index, exclude_quotations=True).verdict for key in ("000", "001", "002")}
     assert verdicts == {"000": "spun", "001": "related", "002": "spun"}
+
+
+# --- batch (issue 37 item 4 for `spin-detect batch`) ---------------------------------------------
+
+def outlets(tmp_path) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "outlet", "text": OTHER_OUTLET}) + "\n", encoding="utf-8")
+    return path
+
+
+def test_batch_excludes_quotations_on_request_like_the_api(det, index, tmp_path):
+    from detector.batch import read_batch_output, run_batch
+
+    articles = outlets(tmp_path)
+    run_batch(articles, tmp_path / "plain", index=index, detector=det, details=True, progress=False)
+    run_batch(articles, tmp_path / "excluded", index=index, detector=det, details=True, exclude_quotations=True, progress=False)
+    (plain,), (excluded,) = read_batch_output(tmp_path / "plain"), read_batch_output(tmp_path / "excluded")
+    assert plain["verdict"] == "copy" and excluded["verdict"] in ("related", "original")
+    assert excluded["report"] == {**det.analyze(OTHER_OUTLET, index, exclude_quotations=True).to_dict(), "article_id": "outlet"}
+    assert excluded["sentences"] == 2 and excluded["copied_sentences"] <= 2 and plain["sentences"] == 5
+
+
+def test_batch_command_takes_exclude_quotations_and_a_resume_must_repeat_it(det, index, tmp_path):
+    index.save(tmp_path / "index")
+    arguments = ["batch", str(outlets(tmp_path)), "--out", str(tmp_path / "out"), "--index", str(tmp_path / "index"),
+                 "--no-progress"]
+    first = CliRunner().invoke(main, [*arguments, "--exclude-quotations"], obj={"detector": det})
+    assert first.exit_code == 0 and "verdict copy" not in first.output
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert manifest["options"]["exclude_quotations"] is True
+    refused = CliRunner().invoke(main, arguments, obj={"detector": det})
+    assert refused.exit_code == 1 and "options.exclude_quotations True → False" in refused.output
+    again = CliRunner().invoke(main, [*arguments, "--exclude-quotations"], obj={"detector": det})
+    assert again.exit_code == 0 and re.search(r"done by earlier runs\s+1\n", again.output)
+
+
+def test_every_engine_worker_scores_with_the_jobs_quotation_setting(tmp_path):
+    """The local pool and the Ray actors build their scorer from `Work.spec`, which carries the options."""
+    from detector.batch import BatchOptions, Plan, Work
+
+    options = BatchOptions(exclude_quotations=True)
+    spec = Work(Plan(outlets(tmp_path), options, set(), set()), detector=partial(ReportsQuotationSetting)).spec()
+    scorer = spec.load()
+    assert scorer.options.exclude_quotations is True
+    assert scorer.score([]).rows == [] and scorer.detector.seen == [True]  # asked, though for no articles
+
+
+class ReportsQuotationSetting:
+    """A detector factory's product that records the `exclude_quotations` each call asked for."""
+
+    def __init__(self):
+        self.seen: list[bool] = []
+
+    def analyze_many(self, texts, index=None, exclude_ids=(), exclude_quotations=False):
+        self.seen.append(exclude_quotations)
+        return iter([])
+
+
+def test_exclude_quotations_of_a_batch_must_be_a_bool():
+    from detector.batch import BatchOptions
+
+    with pytest.raises(InputError, match="exclude_quotations='yes' must be True or False"):
+        BatchOptions(exclude_quotations="yes")

@@ -12,13 +12,16 @@ import doctest
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 import detector.cli.schema
 import detector.schema
 from detector.api import Detector
-from detector.batch import RESULT_COLUMNS, run_batch
+from detector.batch import RESULT_COLUMNS, parquet_schema, read_batch_output, row_from_parquet, run_batch
+from detector.batch.files import chunk_bytes
 from detector.cli.analyze import analyze
 from detector.cli.schema import schema
 from detector.errors import InputError
@@ -121,7 +124,7 @@ def test_the_batch_row_schema_lists_the_result_columns_the_report_and_the_versio
     loaded = batch_row_schema()
     assert list(loaded["properties"]) == [*RESULT_COLUMNS, "report", "schema_version"]
     assert loaded["required"] == [*RESULT_COLUMNS, "schema_version"]
-    assert loaded["properties"]["report"]["contentSchema"] == {"$ref": report_schema()["$id"]}
+    assert loaded["properties"]["report"]["$ref"] == report_schema()["$id"]
 
 
 def test_load_schema_returns_a_fresh_copy_each_time():
@@ -222,7 +225,7 @@ def test_a_long_problem_is_cut_to_one_readable_line():
 class ReportingDetector:
     """A fake detector that returns real `ArticleReport`s, verdict read off the text ("confess": spun)."""
 
-    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=()):
+    def analyze_many(self, texts, index=None, batch_size=None, exclude_ids=(), exclude_quotations=False):
         for text in texts:
             report = full_report() if "confess" in text else ArticleReport(verdict="original", spin_score=0.1)
             report.sentences.append(SentenceFinding(text=text, spun_probability=None, relation="unmatched"))
@@ -233,34 +236,86 @@ def jsonl_rows(folder: Path) -> list[dict]:
     return [json.loads(line) for part in sorted(folder.glob("part-*.jsonl")) for line in part.read_text().splitlines()]
 
 
+def parquet_rows(folder: Path) -> list[dict]:
+    """The rows as pyarrow reads them (nested columns), in their JSON form."""
+    return [row_from_parquet(row) for row in pq.read_table(folder).to_pylist()]
+
+
 def write_articles(path: Path, texts: dict[str, str]) -> Path:
     path.write_text("".join(json.dumps({"id": key, "text": text}) + "\n" for key, text in texts.items()), encoding="utf-8")
     return path
 
 
+ARTICLES = {"a": "They should not confess it.", "b": "Plain news."}
+
+
 @pytest.mark.parametrize("details", [False, True])
-def test_batch_json_lines_rows_validate_with_and_without_details(tmp_path, details):
-    articles = write_articles(tmp_path / "in.jsonl", {"a": "They should not confess it.", "b": "Plain news."})
-    run_batch(articles, tmp_path / "out", detector=ReportingDetector(), details=details, progress=False)
-    rows = jsonl_rows(tmp_path / "out")
+@pytest.mark.parametrize(("output", "read"), [("out.jsonl", jsonl_rows), ("out.parquet", parquet_rows)])
+def test_batch_rows_validate_in_json_lines_and_parquet_with_and_without_details(tmp_path, details, output, read):
+    articles = write_articles(tmp_path / "in.jsonl", ARTICLES)
+    run_batch(articles, tmp_path / output, detector=ReportingDetector(), details=details, progress=False)
+    rows = read(tmp_path / output)
     assert [row["id"] for row in rows] == ["a", "b"] and ("report" in rows[0]) is details
     for row in rows:
         validate_batch_row(row)
 
 
-def test_batch_rows_of_the_tiny_detector_with_details_validate(tmp_path, det, index, seed_texts):
+def test_the_report_is_a_nested_object_in_json_lines_and_the_same_object_read_back_from_parquet(tmp_path):
+    articles = write_articles(tmp_path / "in.jsonl", ARTICLES)
+    for output in ("out.jsonl", "out.parquet"):
+        run_batch(articles, tmp_path / output, detector=ReportingDetector(), details=True, progress=False)
+    from_jsonl, from_parquet = jsonl_rows(tmp_path / "out.jsonl"), parquet_rows(tmp_path / "out.parquet")
+    expected = {**as_json(full_report()), "article_id": "a"}
+    expected["sentences"].append(as_json(ArticleReport("original", 0.0, sentences=[
+        SentenceFinding(text=ARTICLES["a"], spun_probability=None, relation="unmatched")]))["sentences"][0])
+    assert from_jsonl[0]["report"] == expected
+    assert from_parquet == from_jsonl == list(read_batch_output(tmp_path / "out.parquet"))
+
+
+def test_parquet_details_are_nested_columns_of_pairs_maps_and_structs(tmp_path):
+    articles = write_articles(tmp_path / "in.jsonl", ARTICLES)
+    run_batch(articles, tmp_path / "out.parquet", detector=ReportingDetector(), details=True, progress=False)
+    report = pq.read_schema(next((tmp_path / "out.parquet").glob("part-*"))).field("report").type
+    pair = pa.struct([("text", pa.string()), ("score", pa.float64())])
+    sentence = report.field("sentences").type.value_type
+    assert report.field("candidates").type == pa.list_(pair) and sentence.field("word_scores").type == pa.list_(pair)
+    assert sentence.field("evidence").type.field("flagged_words").type == pa.list_(pair)
+    assert sentence.field("substitutions").type == pa.list_(pa.list_(pa.string()))
+    assert report.field("relation_counts").type == pa.map_(pa.string(), pa.int64()) == report.field("evasion").type
+    assert report.field("story").type.field("names").type == pa.list_(pa.string())
+    assert report.field("truncation").type == pa.struct([("article_chars_dropped", pa.int64()), ("sentences_shortened", pa.int64())])
+    raw = pq.read_table(tmp_path / "out.parquet").to_pylist()[0]["report"]
+    assert raw["candidates"][0] == {"text": "src-1", "score": 0.8} and raw["sentences"][0]["spin_strength"] == 0.5
+
+
+def test_every_parquet_chunk_has_the_same_columns_whatever_its_reports_hold_and_after_a_resume(tmp_path):
+    """Full and empty reports, a chunk per row, a resumed run: one schema, `parquet_schema(details=True)`."""
+    articles = write_articles(tmp_path / "in.jsonl", {"a": "Plain news.", "b": "They should not confess it."})
+    out = tmp_path / "out.parquet"
+    run_batch(articles, out, detector=ReportingDetector(), details=True, chunk_size=1, progress=False)
+    write_articles(articles, {"a": "Plain news.", "b": "They should not confess it.", "c": "More plain news."})
+    assert run_batch(articles, out, detector=ReportingDetector(), details=True, chunk_size=1, progress=False).resumed == 2
+    schemas = [pq.read_schema(part).remove_metadata() for part in sorted(out.glob("part-*"))]
+    assert len(schemas) == 3 and all(found == parquet_schema(details=True) for found in schemas)
+    empty = pq.read_table(pa.BufferReader(chunk_bytes([], "parquet", details=True)))
+    assert empty.num_rows == 0 and empty.schema.remove_metadata() == parquet_schema(details=True)
+
+
+@pytest.mark.parametrize("output", ["out.jsonl", "out.parquet"])
+def test_batch_rows_of_the_tiny_detector_with_details_validate(tmp_path, det, index, seed_texts, output):
     articles = write_articles(tmp_path / "in.jsonl", seed_texts)
-    run_batch(articles, tmp_path / "out", index=index, detector=det, details=True, progress=False)
-    rows = jsonl_rows(tmp_path / "out")
+    run_batch(articles, tmp_path / output, index=index, detector=det, details=True, progress=False)
+    rows = jsonl_rows(tmp_path / output) if output.endswith("jsonl") else parquet_rows(tmp_path / output)
     assert len(rows) == len(seed_texts)
     for row in rows:
         validate_batch_row(row)
+        assert isinstance(row["report"], dict) and row["report"]["article_id"] == row["id"]
 
 
 def batch_row(**changes) -> dict:
     row = {"id": "a", "verdict": "spun", "spin_score": 0.6, "source_id": "src-1", "source_similarity": 0.8,
            "coverage": 1.0, "sentences": 1, "spun_sentences": 1, "copied_sentences": 0, "paraphrased_sentences": 0,
-           "report": json.dumps(as_json(full_report())), "schema_version": SCHEMA_VERSION}
+           "report": as_json(full_report()), "schema_version": SCHEMA_VERSION}
     return {**row, **changes}
 
 
@@ -268,9 +323,11 @@ def batch_row(**changes) -> dict:
     ({"sentences": -1}, r"batch row does not match schema 1\.0 at \$\.sentences"),
     ({"source_id": 3}, r"at \$\.source_id: 3 is not of type 'string', 'null'"),
     ({"schema_version": "0.9"}, r"at \$\.schema_version"),
-    ({"report": json.dumps({**as_json(full_report()), "verdict": "maybe"})},
+    ({"report": {**as_json(full_report()), "verdict": "maybe"}},
      r"batch row does not match schema 1\.0 at \$\.report\.verdict"),
-    ({"report": "{not json"}, r"batch row at \$\.report: not a JSON document"),
+    ({"report": {**as_json(full_report()), "candidates": [{"text": "src-1", "score": 0.8}]}},
+     r"at \$\.report\.candidates\[0\]: .* is not of type 'array'"),
+    ({"report": '{"verdict": "spun"}'}, r"at \$\.report: '\{\"verdict\": \"spun\"\}' is not of type 'object'"),
 ])
 def test_a_broken_batch_row_fails_with_the_json_path_of_the_problem(changes, where):
     validate_batch_row(batch_row())

@@ -8,7 +8,8 @@ processes that each load their own detector, and writes the rows into an output 
 out/                       (or out.parquet/: the format follows --format or the folder's suffix)
   _manifest.json           the job's inputs (index and model fingerprints) and options: a rerun with
                            other ones is refused, saying what changed (overwrite=True starts over)
-  part-00000.jsonl         committed chunks of result rows (id, verdict, spin_score, ...)
+  part-00000.jsonl         committed chunks of result rows (id, verdict, spin_score, ...; with details,
+                           the report nested: an object per line, struct columns in Parquet)
   _errors-00000.jsonl      committed chunks of bad records (record, stage, reason)
   _summary.json            written when a run finishes
 ```
@@ -26,7 +27,7 @@ The job is written once (`job`: options, output folder, plan, manifest, resume, 
 an engine only turns the planned work into results (`engine.Engine`): `LocalEngine` (processes on
 this machine) and `RayEngine` (Ray Data), chosen with ``run_batch(..., engine="local" | "ray")``.
 The modules, each importing only those listed before it: `options`, `plan`, `scoring`,
-`fingerprints`, `manifest`, `worker`, `files`, `output`, `progress`, `engine`, `engines`, `job`.
+`fingerprints`, `manifest`, `worker`, `columns`, `files`, `output`, `progress`, `engine`, `engines`, `job`.
 
 Example:
     >>> from detector.batch import run_batch                                      # doctest: +SKIP
@@ -35,6 +36,7 @@ Example:
     {'copy': 812, 'original': 90311, 'spun': 1204, ...}
 """
 
+from detector.batch.columns import parquet_schema, row_from_parquet, row_to_parquet
 from detector.batch.engine import Engine, Sink, Work
 from detector.batch.engines.local import LocalEngine, cores, default_workers
 from detector.batch.engines.ray import RayEngine
@@ -67,6 +69,10 @@ __all__ = [
     "OUTPUT_FORMATS",
     "DEFAULT_MAX_CHARS",
     "resolve_format",
+    # the Parquet columns of a row
+    "parquet_schema",
+    "row_to_parquet",
+    "row_from_parquet",
     # the engines and their interface
     "Engine",
     "LocalEngine",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from detector.batch.columns import parquet_schema, row_from_parquet, row_to_parquet
 from detector.errors import InputError
 
 __all__ = [
@@ -49,21 +50,10 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def chunk_bytes(rows: list[dict], output_format: str, details: bool) -> bytes:
-    """A chunk's file content: JSON lines, or a zstd Parquet table of the result columns."""
+    """A chunk's file content: JSON lines, or a zstd Parquet table of `parquet_schema` (the report nested)."""
     if output_format == "jsonl":
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
     return _parquet_bytes(rows, details)
-
-
-def _parquet_schema(details: bool):
-    import pyarrow as pa
-
-    fields = [
-        ("id", pa.string()), ("verdict", pa.string()), ("spin_score", pa.float64()), ("source_id", pa.string()),
-        ("source_similarity", pa.float64()), ("coverage", pa.float64()), ("sentences", pa.int64()),
-        ("spun_sentences", pa.int64()), ("copied_sentences", pa.int64()), ("paraphrased_sentences", pa.int64()),
-    ]
-    return pa.schema(fields + ([("report", pa.string())] if details else []) + [("schema_version", pa.string())])
 
 
 def _parquet_bytes(rows: list[dict], details: bool) -> bytes:
@@ -71,16 +61,17 @@ def _parquet_bytes(rows: list[dict], details: bool) -> bytes:
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist(rows, schema=_parquet_schema(details)), sink, compression="zstd")
+    table = pa.Table.from_pylist([row_to_parquet(row) for row in rows], schema=parquet_schema(details))
+    pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
 
 
 def read_rows(path: Path, columns: list[str] | None = None) -> Iterator[dict]:
-    """The rows of one committed chunk (Parquet, or JSON lines: a torn line names the chunk to delete)."""
+    """The rows of one committed chunk in their JSON form (Parquet, or JSON lines: a torn line names the chunk to delete)."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        yield from pq.read_table(path, columns=columns).to_pylist()
+        yield from map(row_from_parquet, pq.read_table(path, columns=columns).to_pylist())
         return
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
@@ -91,7 +82,8 @@ def read_rows(path: Path, columns: list[str] | None = None) -> Iterator[dict]:
 
 
 def read_batch_output(path: str | Path) -> Iterator[dict]:
-    """The result rows of a batch output folder, chunk by chunk (committed chunks only)."""
+    """The result rows of a batch output folder, chunk by chunk (committed chunks only), in their JSON form:
+    a --details report is the same object from a JSON lines or a Parquet folder."""
     folder = Path(path)
     parts = sorted(p for p in folder.glob("part-*") if p.suffix in (".jsonl", ".parquet"))
     for part in parts:

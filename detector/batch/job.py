@@ -35,6 +35,7 @@ def run_batch(
     workers: int | None = None,
     threads: int | None = None,
     batch_size: int = 32,
+    exclude_quotations: bool = False,
     chunk_size: int = 500,
     commit_seconds: float = 30.0,
     overwrite: bool = False,
@@ -52,7 +53,8 @@ def run_batch(
         detector: a loaded `Detector` (this process only), a picklable callable returning one
             (called once per worker), or None to load `model` (default: the shipped model).
         id_field, text_field: the id and text columns of JSON lines / Parquet input.
-        details: add the full report as JSON in a "report" column.
+        details: add each article's full report in a "report" column: a nested object in JSON lines,
+            nested columns in Parquet (`detector.batch.columns`).
         max_chars: longer articles go to the errors file; exclude_self: an indexed source whose id
             equals the article's is never its candidate.
         precision: of the model loaded when `detector` is not given (`Detector.load`): "fast" (bf16
@@ -63,6 +65,8 @@ def run_batch(
         batch_size: articles per `analyze_many` call (recorded: at int8 it can move a verdict);
             chunk_size / commit_seconds: a chunk is committed every `chunk_size` rows or
             `commit_seconds`, whichever comes first.
+        exclude_quotations: leave quoted speech out of each verdict and spin score, as
+            ``Detector.analyze_many(..., exclude_quotations=True)`` does (recorded: a resume keeps it).
         overwrite: delete the earlier output of another job in `output` and start over. Without it, a
             rerun whose index, model or options differ from those the committed rows were scored
             with is refused with `InputError` naming each change (`job_manifest`).
@@ -74,7 +78,7 @@ def run_batch(
     chosen.check(index, detector)
     options = BatchOptions(
         id_field, text_field, resolve_format(output, output_format), details, max_chars, exclude_self,
-        resolve_precision(precision), batch_size,
+        resolve_precision(precision), batch_size, exclude_quotations,
     )
     start = time.monotonic()
     job = BatchOutput(output, job_manifest(input, index, detector, model, options), overwrite=overwrite,

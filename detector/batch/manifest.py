@@ -15,7 +15,7 @@ from detector.errors import InputError
 
 __all__ = ["MANIFEST_VERSION", "START_OVER", "check_resumable", "job_manifest", "read_job_manifest", "shown"]
 
-MANIFEST_VERSION = 3  # 3 (issue 37): rows carry "schema_version"; 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
+MANIFEST_VERSION = 4  # 4 (issue 37): --details reports nested, not JSON strings, and exclude_quotations; 3: rows carry "schema_version"; 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
 START_OVER = "start over with --overwrite (run_batch(..., overwrite=True)) or in a new output folder"
 _MISSING = object()
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -52,6 +52,7 @@ def read_job_manifest(path: Path) -> dict:
 def check_resumable(folder: Path, previous: dict, manifest: dict) -> None:
     """Refuse to add rows to those of a job with other inputs or options (or of another manifest version)."""
     where = f"output folder {str(folder)!r}"
+    previous = _read_as_current(where, previous)
     version = previous.get("manifest_version")
     if version != MANIFEST_VERSION:
         raise InputError(_version_refusal(where, version, previous.get("spin_detector")))
@@ -63,12 +64,32 @@ def check_resumable(folder: Path, previous: dict, manifest: dict) -> None:
         )
 
 
+def _read_as_current(where: str, previous: dict) -> dict:
+    """A version 3 manifest read as this version's where their rows are alike: without --details, a row of
+    version 3 is one of version 4, and its job left quotations in (it had no `exclude_quotations`).
+
+    Its --details reports were JSON strings, which version 4 writes as nested objects and Parquet
+    columns: one folder must hold one kind, so that job is refused.
+    """
+    options = previous.get("options")
+    if previous.get("manifest_version") != 3 or not isinstance(options, dict):
+        return previous
+    if options.get("details"):
+        raise InputError(
+            f"{where} holds --details rows of spin-detector {previous.get('spin_detector')} (batch manifest version 3), "
+            f"whose reports are JSON strings; this version writes them as nested objects (nested columns in Parquet) "
+            f"and one folder must hold one kind: finish the job with the spin-detector that started it, or {START_OVER}"
+        )
+    return {**previous, "manifest_version": MANIFEST_VERSION, "options": {"exclude_quotations": False, **options}}
+
+
 def _version_refusal(where: str, version, library) -> str:
     """Why the rows of a job with another manifest version cannot be resumed, and what to do."""
     if isinstance(version, int) and not isinstance(version, bool) and version < MANIFEST_VERSION:
         return (
             f"{where} holds rows of a job from an older spin-detector ({library}, batch manifest version {version}), "
-            f"which recorded the index and model by path only: whether they changed since cannot be told; {START_OVER}"
+            f"whose rows or recorded inputs differ from those of version {MANIFEST_VERSION} (version 1 knew the index and "
+            f"model by path only): its rows and new ones cannot be mixed; {START_OVER}"
         )
     return (
         f"{where} holds rows of a job with batch manifest version {version!r} (spin-detector {library}); this "

@@ -38,6 +38,7 @@ class BatchOptions:
     exclude_self: bool = True
     precision: str = "int8"  # of the classifier and encoder (`Detector.load(precision=...)`), resolved: no "fast"
     batch_size: int = 32  # articles scored together: at int8 it can move a verdict (activations are scaled per batch)
+    exclude_quotations: bool = False  # quoted speech left out of verdict and spin score (`Detector.analyze_many`)
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
@@ -46,6 +47,8 @@ class BatchOptions:
             raise InputError(f"max_chars={self.max_chars} must be a positive number of characters")
         if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
             raise InputError(f"batch_size={self.batch_size!r} must be a positive number of articles")
+        if not isinstance(self.exclude_quotations, bool):
+            raise InputError(f"exclude_quotations={self.exclude_quotations!r} must be True or False")
 
 
 @dataclass

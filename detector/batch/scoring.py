@@ -14,8 +14,9 @@ __all__ = ["ArticleScorer", "DetectorLoader", "UnitResult", "is_detector_factory
 
 
 def result_row(doc_id: str, report, details: bool = False) -> dict:
-    """One output row for an `ArticleReport`; with `details`, the full report as JSON in "report"."""
-    counts = Counter(s.relation for s in report.sentences if not getattr(s, "is_boilerplate", False))
+    """One output row for an `ArticleReport`; with `details`, the full report (`to_dict()`) nested in "report"."""
+    content = [s for s in report.sentences if not getattr(s, "is_boilerplate", False) and not getattr(s, "is_quotation", False)]
+    counts = Counter(s.relation for s in content)
     row = {
         "id": doc_id,
         "verdict": report.verdict,
@@ -30,7 +31,7 @@ def result_row(doc_id: str, report, details: bool = False) -> dict:
     }
     if details:
         report.article_id = doc_id
-        row["report"] = report.to_json()
+        row["report"] = report.to_dict()
     row["schema_version"] = SCHEMA_VERSION  # of the row and its report: docs/REPORT_SCHEMA.md
     return row
 
@@ -60,7 +61,8 @@ class ArticleScorer:
 
     def _analyze(self, items: list[WorkItem]) -> list:
         exclusions = [(item.id,) for item in items] if self.options.exclude_self else ()
-        reports = list(self.detector.analyze_many([item.text for item in items], index=self.index, exclude_ids=exclusions))
+        reports = list(self.detector.analyze_many([item.text for item in items], index=self.index, exclude_ids=exclusions,
+                                                  exclude_quotations=self.options.exclude_quotations))
         if len(reports) != len(items):
             raise RuntimeError(f"the detector returned {len(reports)} reports for {len(items)} articles")
         return reports

@@ -48,7 +48,8 @@ def summary_table(summary: BatchSummary) -> str:
 @click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="Output format (default: from the --out suffix, else jsonl).")
 @click.option("--details/--no-details", default=False, show_default=True,
-              help="Add the full report of each article as JSON in a 'report' column.")
+              help="Add the full report of each article in a 'report' column: a nested object in JSON lines, "
+                   "nested columns in Parquet.")
 @click.option("--max-chars", type=click.IntRange(min=1), default=DEFAULT_MAX_CHARS, show_default=True,
               help="Longer articles go to the errors file.")
 @click.option("--exclude-self/--keep-self", default=True, show_default=True,
@@ -65,6 +66,9 @@ def summary_table(summary: BatchSummary) -> str:
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Articles per detector call. Part of the job, like --precision: at int8 it can move a "
                    "verdict, so a resume must keep it.")
+@click.option("--exclude-quotations", is_flag=True,
+              help="Leave sentences mostly inside quotation marks out of each verdict and spin score, as "
+                   "`analyze --exclude-quotations` does. Part of the job: a resume keeps it.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Rows per committed output chunk (a chunk is also committed every 30 s).")
 @click.option("--ray-address", default=None, help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")
@@ -77,7 +81,7 @@ def summary_table(summary: BatchSummary) -> str:
 def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: str | None, model: str | None,
                   id_field: str, text_field: str, output_format: str | None, details: bool, max_chars: int,
                   exclude_self: bool, precision: str, full_precision: bool, engine: str, workers: int | None, threads: int | None, batch_size: int,
-                  chunk_size: int, ray_address: str | None, overwrite: bool, progress: bool | None) -> None:
+                  exclude_quotations: bool, chunk_size: int, ray_address: str | None, overwrite: bool, progress: bool | None) -> None:
     """Analyse every article of INPUT: a folder of .txt, a quoted glob ('crawl/*.jsonl'), JSON lines or Parquet.
 
     One row per article (id, verdict, spin score, source, similarity, coverage, sentence counts), written
@@ -96,7 +100,7 @@ def batch_command(ctx: click.Context, input_path: str, output: str, index_dir: s
             input_path, output, index=index_dir, detector=(ctx.obj or {}).get("detector"), model=model,
             id_field=id_field, text_field=text_field, output_format=output_format, details=details,
             max_chars=max_chars, exclude_self=exclude_self, precision=precision, workers=workers if engine == "local" else None,
-            threads=threads, batch_size=batch_size, chunk_size=chunk_size, overwrite=overwrite,
+            threads=threads, batch_size=batch_size, exclude_quotations=exclude_quotations, chunk_size=chunk_size, overwrite=overwrite,
             progress=progress, engine=engine, **engine_options,
         )
     except KeyboardInterrupt:
