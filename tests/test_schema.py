@@ -191,7 +191,7 @@ def test_a_report_with_every_part_filled_validates_as_json_and_as_to_dict_with_i
     (("candidates", 1), ["src-2"], r"\$\.candidates\[1\]"),
     (("sources", 0, "relation_counts", "guessed"), 1, r"\$\.sources\[0\]\.relation_counts"),
     (("story", "names"), None, r"\$\.story\.names: None is not of type 'array'"),
-    (("schema_version",), "2.0", r"\$\.schema_version: '1\.0' was expected"),
+    (("schema_version",), "1.0", r"\$\.schema_version: '2\.0' was expected"),
 ])
 def test_a_broken_report_fails_with_the_json_path_of_the_problem(path, value, where):
     data = as_json(full_report())
@@ -199,7 +199,7 @@ def test_a_broken_report_fails_with_the_json_path_of_the_problem(path, value, wh
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    with pytest.raises(InputError, match=r"report does not match schema 1\.0 at " + where):
+    with pytest.raises(InputError, match=r"report does not match schema 2\.0 at " + where):
         validate_report(data)
 
 
@@ -320,11 +320,11 @@ def batch_row(**changes) -> dict:
 
 
 @pytest.mark.parametrize(("changes", "where"), [
-    ({"sentences": -1}, r"batch row does not match schema 1\.0 at \$\.sentences"),
+    ({"sentences": -1}, r"batch row does not match schema 2\.0 at \$\.sentences"),
     ({"source_id": 3}, r"at \$\.source_id: 3 is not of type 'string', 'null'"),
     ({"schema_version": "0.9"}, r"at \$\.schema_version"),
     ({"report": {**as_json(full_report()), "verdict": "maybe"}},
-     r"batch row does not match schema 1\.0 at \$\.report\.verdict"),
+     r"batch row does not match schema 2\.0 at \$\.report\.verdict"),
     ({"report": {**as_json(full_report()), "candidates": [{"text": "src-1", "score": 0.8}]}},
      r"at \$\.report\.candidates\[0\]: .* is not of type 'array'"),
     ({"report": '{"verdict": "spun"}'}, r"at \$\.report: '\{\"verdict\": \"spun\"\}' is not of type 'object'"),
