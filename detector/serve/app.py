@@ -194,10 +194,10 @@ def _ready(service: Service) -> None:
         raise ApiError(503, "the model and index are still loading: retry when GET /readyz answers 200")
 
 
-def _check_article(service: Service, job: AnalyzeRequest, name: str) -> None:
+def _check_length(service: Service, text: str, name: str) -> None:
     limit = service.settings.limits.max_chars
-    if len(job.text) > limit:
-        raise ApiError(413, f"{name} has {len(job.text):,} characters, over the limit of {limit:,}: "
+    if len(text) > limit:
+        raise ApiError(413, f"{name} has {len(text):,} characters, over the limit of {limit:,}: "
                             "split it into several articles")
 
 
@@ -246,7 +246,7 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/analyze", tags=["detector"], summary="One article's report.", responses=analyze_responses)
     async def analyze(body: AnalyzeRequest, request: Request):
         _ready(service)
-        _check_article(service, body, "the article")
+        _check_length(service, body.text, "the article")
         report = (await service.within_timeout(service.analyzer.submit([body])))[0]
         if _wants_html(request):
             return HTMLResponse(report.to_html())
@@ -262,7 +262,7 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
         if len(body.articles) > limit:
             raise ApiError(413, f"{len(body.articles)} articles, over the limit of {limit} a batch: send them in parts")
         for position, job in enumerate(body.articles):
-            _check_article(service, job, f"articles[{position}]")
+            _check_length(service, job.text, f"articles[{position}]")
         reports = await service.within_timeout(service.analyzer.submit(body.articles)) if body.articles else []
         return _json({"reports": [report.to_dict() for report in reports]})
 
@@ -285,7 +285,7 @@ def _add_source_routes(app: FastAPI, service: Service) -> None:
               responses=write_errors)
     async def add_source(body: SourceRequest):
         _ready(service)
-        _check_article(service, AnalyzeRequest(text=body.text), "the source")
+        _check_length(service, body.text, "the source")
         result = await service.call(service.write, service.store.add, body.id, body.text, body.meta)
         return _json(asdict(result), status=201)
 
