@@ -326,3 +326,28 @@ def _quietly(function, *args, **kwargs):
         function(*args, **kwargs)
     except httpx.TransportError:
         pass
+
+
+def test_the_micro_batcher_gathers_concurrent_requests_into_one_run_and_fails_only_the_bad_one():
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from detector.serve.batching import MicroBatcher
+
+    runs = []
+
+    def run(items):
+        runs.append(list(items))
+        return [ValueError(f"bad {item}") if item < 0 else item * 10 for item in items]
+
+    async def scenario():
+        batcher = MicroBatcher(run, ThreadPoolExecutor(1), wait_s=0.05, max_items=4)
+        batcher.start()
+        results = await asyncio.gather(batcher.submit([1]), batcher.submit([2, 3]), batcher.submit([-1]),
+                                       batcher.submit([4, 5]), return_exceptions=True)
+        await batcher.stop()
+        return results
+
+    results = asyncio.run(scenario())
+    assert results[:2] == [[10], [20, 30]] and isinstance(results[2], ValueError) and results[3] == [40, 50]
+    assert runs == [[1, 2, 3, -1], [4, 5]]  # four items a run at most; a request is never split
