@@ -184,6 +184,9 @@ def _loaded(service: Service, done: asyncio.Future, on_failure) -> None:
 
 
 def _json(data, status: int = 200) -> Response:
+    """A JSON answer; ``data`` may be a function that gives it, so that a large report is turned into
+    JSON off the event loop (``asyncio.to_thread(_json, report.to_dict)``)."""
+    data = data() if callable(data) else data
     return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type="application/json")
 
 
@@ -249,8 +252,8 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
         _check_length(service, body.text, "the article")
         report = (await service.within_timeout(service.analyzer.submit([body])))[0]
         if _wants_html(request):
-            return HTMLResponse(report.to_html())
-        return _json(report.to_dict())
+            return HTMLResponse(await asyncio.to_thread(report.to_html))
+        return await asyncio.to_thread(_json, report.to_dict)
 
     batch_responses = common | {200: {"description": "One report per article, in order.", "content": {
         "application/json": {"schema": {"type": "object", "properties": {"reports": {"type": "array", "items": REPORT}}}}}}}
@@ -264,7 +267,7 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
         for position, job in enumerate(body.articles):
             _check_length(service, job.text, f"articles[{position}]")
         reports = await service.within_timeout(service.analyzer.submit(body.articles)) if body.articles else []
-        return _json({"reports": [report.to_dict() for report in reports]})
+        return await asyncio.to_thread(_json, lambda: {"reports": [report.to_dict() for report in reports]})
 
 
 def _add_source_routes(app: FastAPI, service: Service) -> None:
