@@ -8,7 +8,7 @@ articles, some of them indexed (copies), the rest not. Measured:
    one article a request (POST /v1/analyze) until every article is answered: throughput, and the
    p50 and p99 latency of a request;
 3. meanwhile, GET /healthz every 100 ms: its latency while the model is busy.
-Each is run --repeats times after a warm-up; the best throughput counts. Writes
+Each runs --repeats times after a warm-up, the two alternated; the best throughput of each counts. Writes
 benchmarks/results/serve_load.json.
 
     python benchmarks/serve_load.py [--articles 32] [--clients 16] [--index-news 300]
@@ -61,19 +61,19 @@ def build_index(sources: list[dict], folder: Path) -> Path:
     return folder
 
 
-def batch_path(texts: list[str], index_folder: Path, repeats: int, precision: str) -> list[float]:
-    """Seconds of `analyze_many` over all ``texts``, one per repeat, after a warm-up."""
+def load_batch_path(index_folder: Path, precision: str):
+    """The detector and index `analyze_many` runs with, in this process."""
     from detector import Detector, SourceIndex
 
     detector = Detector.load(REPO / MODEL, precision=precision)
-    index = SourceIndex.load(index_folder, encoder=detector.encoder)
-    list(detector.analyze_many(texts[:8], index=index))
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        list(detector.analyze_many(texts, index=index))
-        seconds.append(time.perf_counter() - start)
-    return seconds
+    return detector, SourceIndex.load(index_folder, encoder=detector.encoder)
+
+
+def batch_run(detector, index, texts: list[str]) -> float:
+    """Seconds of `analyze_many` over all ``texts``."""
+    start = time.perf_counter()
+    list(detector.analyze_many(texts, index=index))
+    return time.perf_counter() - start
 
 
 def start_server(index_folder: Path, port: int, precision: str, log: Path) -> subprocess.Popen:
@@ -135,14 +135,22 @@ async def load_run(url: str, texts: list[str], clients: int) -> dict:
     return {"seconds": seconds, "latencies": latencies, "health": health}
 
 
-def served(texts: list[str], index_folder: Path, clients: int, repeats: int, precision: str, work: Path) -> list[dict]:
+def measure(texts: list[str], index_folder: Path, args) -> tuple[list[float], list[dict]]:
+    """Seconds of `analyze_many` and load runs of the server, alternated (ABAB) after a warm-up of
+    each, so that whatever else the machine runs weighs on both alike."""
     port = _free_port()
-    process = start_server(index_folder, port, precision, work / "server.log")
+    process = start_server(index_folder, port, args.precision, args.work / "server.log")
     url = f"http://127.0.0.1:{port}"
     try:
+        detector, index = load_batch_path(index_folder, args.precision)
         asyncio.run(wait_ready(url, process))
-        asyncio.run(load_run(url, texts[:clients], clients))  # warm-up
-        return [asyncio.run(load_run(url, texts, clients)) for _ in range(repeats)]
+        batch_run(detector, index, texts[: args.clients])
+        asyncio.run(load_run(url, texts[: args.clients], args.clients))
+        batch_seconds, runs = [], []
+        for _ in range(args.repeats):
+            batch_seconds.append(batch_run(detector, index, texts))
+            runs.append(asyncio.run(load_run(url, texts, args.clients)))
+        return batch_seconds, runs
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -187,7 +195,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=32)
     parser.add_argument("--index-news", type=int, default=300)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--seed", type=int, default=38)
     parser.add_argument("--out", type=Path, default=REPO / RESULTS)
@@ -196,8 +204,7 @@ def main() -> None:
     sources, suspects = corpus(args.shared, args.articles, args.index_news, args.seed)
     index_folder = build_index(sources, args.work / f"index-{args.index_news}")
     texts = [item["text"] for item in suspects]
-    batch_seconds = batch_path(texts, index_folder, args.repeats, args.precision)
-    runs = served(texts, index_folder, args.clients, args.repeats, args.precision, args.work)
+    batch_seconds, runs = measure(texts, index_folder, args)
     results = summary(args, texts, len(sources), batch_seconds, runs)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({key: results[key] for key in ("analyze_many", "server", "share_of_analyze_many", "healthz_under_load")}, indent=2))

@@ -68,6 +68,7 @@ class Service:
 
     @property
     def ready(self) -> bool:
+        """Whether the model and the index are loaded."""
         return self.store is not None
 
     def load(self) -> None:
@@ -96,6 +97,7 @@ class Service:
         return await self.within_timeout(loop.run_in_executor(self.executor, function, *args))
 
     async def within_timeout(self, awaitable):
+        """What ``awaitable`` gives, or a 408 once the request timeout has passed."""
         timeout = self.settings.limits.request_timeout_s
         try:
             return await asyncio.wait_for(awaitable, timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 
 from detector.serve.app import create_app
 from detector.serve.config import LOCAL_HOST, ServeSettings
@@ -16,6 +17,7 @@ from detector.serve.config import LOCAL_HOST, ServeSettings
 __all__ = ["run_server"]
 
 log = logging.getLogger("uvicorn.error")  # logged as uvicorn logs
+SWITCH_INTERVAL_S = 0.001  # how long the model thread may hold the GIL while the event loop waits (Python's default: 5 ms)
 
 
 def run_server(settings: ServeSettings) -> None:
@@ -35,6 +37,7 @@ def run_server(settings: ServeSettings) -> None:
     server = uvicorn.Server(config)
     if settings.token is None and settings.bind_host != LOCAL_HOST:
         log.warning("serving on %s without a token: anyone who reaches this port may call it", settings.bind_host)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn raises the signal it caught again once it has drained
     server.run()
     if failures:
