@@ -107,7 +107,7 @@ def _check_json(body: bytes, content_type: str) -> JSONResponse | None:
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
-        return error_response(400, f"the body is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})")
+        return error_response(400, f"the body is not valid JSON ({error.msg}: line {error.lineno}, column {error.colno})")
     return None
 
 
