@@ -275,24 +275,21 @@ def test_a_server_without_a_token_binds_to_localhost_and_refuses_writes(served_f
         running.stop()
 
 
-def test_a_token_from_the_environment_guards_the_routes(served_files):
-    """The token may come from $SPIN_DETECTOR_TOKEN instead of --token-file."""
+def test_a_token_from_the_environment_opens_all_interfaces_and_a_missing_index_is_one_line(served_files, monkeypatch):
+    """The token may come from $SPIN_DETECTOR_TOKEN instead of --token-file; with one, the default host is 0.0.0.0."""
     from click.testing import CliRunner
 
+    from detector.cli import main
     from detector.cli.serve import serve_settings
 
-    settings = serve_settings(str(served_files["index"]), max_body_bytes=1, max_batch_articles=1, max_sentences=1,
-                              request_timeout_s=1.0)
+    limits = {"max_body_bytes": 1, "max_batch_articles": 1, "max_sentences": 1, "request_timeout_s": 1.0}
+    monkeypatch.delenv("SPIN_DETECTOR_TOKEN", raising=False)
+    settings = serve_settings(str(served_files["index"]), **limits)
     assert settings.token is None and settings.bind_host == "127.0.0.1"
-    os.environ["SPIN_DETECTOR_TOKEN"] = "from-env"
-    try:
-        settings = serve_settings(str(served_files["index"]), max_body_bytes=1, max_batch_articles=1, max_sentences=1,
-                                  request_timeout_s=1.0)
-    finally:
-        del os.environ["SPIN_DETECTOR_TOKEN"]
+    monkeypatch.setenv("SPIN_DETECTOR_TOKEN", "from-env")
+    settings = serve_settings(str(served_files["index"]), **limits)
     assert settings.token == "from-env" and settings.bind_host == "0.0.0.0"
-    result = CliRunner().invoke(__import__("detector.cli", fromlist=["main"]).main,
-                                ["serve", "--index", str(served_files["folder"] / "missing")])
+    result = CliRunner().invoke(main, ["serve", "--index", str(served_files["folder"] / "missing")])
     assert result.exit_code == 1 and "no index folder at" in result.output
 
 
