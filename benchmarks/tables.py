@@ -353,6 +353,18 @@ def memory_large_article() -> str:
     return markdown_table(["case", "max_chars", "seconds", "peak MB", "growth MB", "outcome"], rows)
 
 
+def serve_load() -> str:
+    """The HTTP service with concurrent single-article clients against `analyze_many` in the same run."""
+    data = result("serve_load")
+    server, batch, health = data["server"], data["analyze_many"], data["healthz_under_load"]
+    row = [str(data["clients"]), num(batch["articles_per_second"], 2), num(server["articles_per_second"], 2),
+           percent(data["share_of_analyze_many"], 0), f"{server['latency_p50_ms'] / 1000:.2f} s",
+           f"{server['latency_p99_ms'] / 1000:.2f} s", f"{num(health['p50_ms'], 1)} / {num(health['p99_ms'], 1)} ms"]
+    header = ["clients", "`analyze_many` articles/s", "server articles/s", "server / `analyze_many`", "p50 latency",
+              "p99 latency", "`/healthz` p50 / p99 under load"]
+    return markdown_table(header, [row])
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "headline": lambda: evaluation_table(full=False),
     "evaluation": lambda: evaluation_table(full=True),
@@ -371,6 +383,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "bbc-verdicts": bbc_verdicts,
     "retrieval": retrieval,
     "memory-large-article": memory_large_article,
+    "serve-load": serve_load,
 }
 
 

@@ -234,6 +234,23 @@ class SourceIndex:
         self._names = self._source_names() + [source_names([seg.text for seg in segs]) for segs in segments]
         self._name_rows = None
 
+    def remove(self, ids: Iterable[str]) -> None:
+        """Drop the sources ``ids``; all or nothing (an unknown id leaves the index unchanged). The kept
+        sources keep their stored vectors and fingerprints: nothing is encoded again."""
+        ids = list(dict.fromkeys(str(doc_id) for doc_id in _checked_ids(ids)))
+        unknown = [doc_id for doc_id in ids if doc_id not in self._row_of]
+        if unknown:
+            raise InputError(f"no source with id {unknown[0]!r} in this index of {len(self)} documents: nothing removed")
+        dropped = {self._row_of[doc_id] for doc_id in ids}
+        kept = [row for row in range(len(self)) if row not in dropped]
+        fresh = SourceIndex(self._encoder, self.settings)
+        fresh._encoder_info = self._encoder_info
+        if kept:
+            spans = [np.asarray(self._embeddings[self._offsets[row] : self._offsets[row + 1]]) for row in kept]
+            fresh._commit([self._documents[row] for row in kept], [self._segments[row] for row in kept],
+                          np.concatenate(spans), self._signatures[kept], self._shingle_counts[kept])
+        self.__dict__.update(fresh.__dict__)
+
     def _add_vectors(self, vectors: np.ndarray) -> None:
         import faiss
 
@@ -618,6 +635,12 @@ def _insert_lsh(lsh, signatures: np.ndarray, first_row: int, settings: IndexSett
     with lsh.insertion_session() as session:
         for offset, signature in enumerate(signatures):
             session.insert(first_row + offset, LeanMinHash(seed=FINGERPRINT_SEED, hashvalues=signature, scheme=FINGERPRINT_SCHEME), check_duplication=False)
+
+
+def _checked_ids(ids) -> list:
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise InputError(f"remove() takes a list of source ids, not one {type(ids).__name__}: wrap one id as [id]")
+    return list(ids)
 
 
 # ---------------------------------------------------------------------- folder helpers

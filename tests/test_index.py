@@ -327,3 +327,26 @@ def test_build_refuses_none_with_one_line(encoder):
     """Issue 39: SourceIndex.build(None) raised a TypeError."""
     with pytest.raises(InputError, match="must be an iterable, not NoneType"):
         SourceIndex.build(None, encoder=encoder)
+
+
+def test_remove_drops_sources_all_or_nothing_and_survives_a_save(encoder, seed_texts, tmp_path):
+    """Issue 38: DELETE /v1/sources/{id} removes a source without encoding the others again."""
+    index = SourceIndex.build([{"id": key, "text": text} for key, text in seed_texts.items()], encoder=encoder)
+    index.save(tmp_path / "idx")
+    index = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    kept = index.source("004")
+    with pytest.raises(InputError, match="no source with id 'nope'.*nothing removed"):
+        index.remove(["003", "nope"])
+    with pytest.raises(InputError, match="wrap one id as"):
+        index.remove("003")
+    assert len(index) == 5
+    index.remove(["003", "000"])
+    assert index.ids == ["001", "002", "004"] and "003" not in index
+    np.testing.assert_array_equal(index.source("004").embeddings, kept.embeddings)
+    sentences, embeddings = query(encoder, seed_texts["003"])
+    assert "003" not in dict(index.search(sentences, embeddings, k=5))
+    index.save(tmp_path / "idx")
+    reloaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    assert reloaded.ids == index.ids and reloaded.search(sentences, embeddings) == index.search(sentences, embeddings)
+    reloaded.remove(reloaded.ids)
+    assert len(reloaded) == 0 and reloaded.search(sentences, embeddings) == []

@@ -31,6 +31,7 @@ COMMANDS = {
     "evaluate": ("detector.cli.evaluate", "evaluate", "Evaluate verdicts and retrieval against the baselines."),
     "seal-model": ("detector.cli.seal_model", "seal_model", "Record the sha256 of a model folder's files in its manifest."),
     "schema": ("detector.cli.schema", "schema", "Print the JSON Schema of the article report or of a batch row."),
+    "serve": ("detector.cli.serve", "serve", "Serve the detector over HTTP (extra: spin-detector[serve])."),
 }
 
 
