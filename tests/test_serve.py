@@ -21,7 +21,7 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from detector.schema import validate_report  # noqa: E402
+from detector.schema import SCHEMA_VERSION, validate_report  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "s3cret-token"
@@ -113,7 +113,7 @@ def test_health_readiness_and_versions(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready", "documents": 3}
     version = client.get("/v1/version").json()
-    assert version["package"] and version["report_schema"] == "1.0"
+    assert version["package"] and version["report_schema"] == SCHEMA_VERSION
     assert version["model"]["fingerprint"].startswith("sha256:") and version["model"]["precision"] == "fp32"
     assert version["index"]["documents"] == 3 and version["index"]["writable"] is True
 
