@@ -348,3 +348,20 @@ def test_the_micro_batcher_gathers_concurrent_requests_into_one_run_and_fails_on
     results = asyncio.run(scenario())
     assert results[:2] == [[10], [20, 30]] and isinstance(results[2], ValueError) and results[3] == [40, 50]
     assert runs == [[1, 2, 3, -1], [4, 5]]  # four items a run at most; a request is never split
+
+
+def test_the_service_warms_every_stage_up_before_it_says_ready_issue_38(served_files):
+    """The first analysis loads lemma tables and imports modules while holding the GIL; done on the
+    first requests, that stalled health checks for 200 ms under load."""
+    from detector.fingerprint import load_common_words
+    from detector.relation import _lemmas
+    from detector.serve.app import Service
+    from detector.serve.config import ServeSettings
+
+    _lemmas.cache_clear()
+    load_common_words.cache_clear()
+    service = Service(ServeSettings(index=served_files["index"], model=served_files["model"]))
+    assert not service.ready
+    service.load()
+    assert service.ready
+    assert _lemmas.cache_info().currsize > 0 and load_common_words.cache_info().currsize == 1

@@ -72,12 +72,13 @@ class Service:
         return self.store is not None
 
     def load(self) -> None:
-        """Load the model, then the index (on the model thread)."""
+        """Load the model and the index, then warm them up (on the model thread)."""
         from detector.api import Detector
 
         settings = self.settings
         detector = Detector.load(settings.model, precision=settings.precision, articles_per_batch=settings.batch_articles)
         self.store = ServedIndex(settings.index, detector.encoder, writable=settings.writable)
+        _warm_up(detector, self.store.index)
         self.detector = detector
         self.versions = self._versions()
 
@@ -183,6 +184,19 @@ def _loaded(service: Service, done: asyncio.Future, on_failure) -> None:
     log.error("%s", service.failure)
     if on_failure is not None:
         on_failure(error)
+
+
+_WARM_UP_PAIR = ("The alliance should not admit new members.", "The alliance should not confess new participants.")
+
+
+def _warm_up(detector, index) -> None:
+    """One pair and one article through every stage before the server says ready: the first call
+    imports modules and loads tables lazily while holding the GIL, which would stall the health
+    checks of the first requests."""
+    detector.compare(*_WARM_UP_PAIR)
+    report = detector.analyze(" ".join(_WARM_UP_PAIR), index=index)
+    report.to_html()
+    json.dumps(report.to_dict())
 
 
 def _json(data, status: int = 200) -> Response:
