@@ -68,8 +68,8 @@ class Service:
 
     @property
     def ready(self) -> bool:
-        """Whether the model and the index are loaded."""
-        return self.store is not None
+        """Whether the model and the index are loaded and warmed up (the versions are read last)."""
+        return bool(self.versions)
 
     def load(self) -> None:
         """Load the model and the index, then warm them up (on the model thread)."""
@@ -77,9 +77,9 @@ class Service:
 
         settings = self.settings
         detector = Detector.load(settings.model, precision=settings.precision, articles_per_batch=settings.batch_articles)
-        self.store = ServedIndex(settings.index, detector.encoder, writable=settings.writable)
-        _warm_up(detector, self.store.index)
-        self.detector = detector
+        store = ServedIndex(settings.index, detector.encoder, writable=settings.writable)
+        _warm_up(detector, store.index)
+        self.detector, self.store = detector, store
         self.versions = self._versions()
 
     def _versions(self) -> dict:
