@@ -220,6 +220,11 @@ def _check_length(service: Service, text: str, name: str) -> None:
                             "split it into several articles")
 
 
+def _check_count(count: int, limit: int, what: str, per: str) -> None:
+    if count > limit:
+        raise ApiError(413, f"{count} {what}, over the limit of {limit} {per}: send them in parts")
+
+
 def _add_health_routes(app: FastAPI, service: Service) -> None:
     @app.get("/healthz", tags=["health"], summary="The server answers.")
     async def healthz():
@@ -245,9 +250,7 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/score", tags=["detector"], summary="Sentence scores from the classifier alone.", responses=common)
     async def score(body: ScoreRequest):
         _ready(service)
-        limit = service.settings.limits.max_sentences
-        if len(body.sentences) > limit:
-            raise ApiError(413, f"{len(body.sentences)} sentences, over the limit of {limit} a request: send them in parts")
+        _check_count(len(body.sentences), service.settings.limits.max_sentences, "sentences", "a request")
         scores = await service.within_timeout(service.scorer.submit(body.sentences))
         return _json({"scores": [asdict(item) for item in scores]})
 
@@ -277,9 +280,7 @@ def _add_detector_routes(app: FastAPI, service: Service) -> None:
     @app.post("/v1/analyze/batch", tags=["detector"], summary="Reports for several articles.", responses=batch_responses)
     async def analyze_batch(body: BatchRequest):
         _ready(service)
-        limit = service.settings.limits.max_batch_articles
-        if len(body.articles) > limit:
-            raise ApiError(413, f"{len(body.articles)} articles, over the limit of {limit} a batch: send them in parts")
+        _check_count(len(body.articles), service.settings.limits.max_batch_articles, "articles", "a batch")
         for position, job in enumerate(body.articles):
             _check_length(service, job.text, f"articles[{position}]")
         reports = await service.within_timeout(service.analyzer.submit(body.articles)) if body.articles else []
