@@ -7,7 +7,8 @@ articles, some of them indexed (copies), the rest not. Measured:
 2. a real `spin-detect serve` process driven over HTTP by --clients concurrent clients, each posting
    one article a request (POST /v1/analyze) until every article is answered: throughput, and the
    p50 and p99 latency of a request;
-3. meanwhile, GET /healthz every 100 ms: its latency while the model is busy.
+3. meanwhile, GET /healthz every 100 ms from a process of its own (so that the clients' own work
+   does not weigh on it): its latency while the model is busy.
 Each runs --repeats times after a warm-up, the two alternated; the best throughput of each counts. Writes
 benchmarks/results/serve_load.json.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -100,6 +102,18 @@ async def wait_ready(url: str, process: subprocess.Popen, timeout: float = 300) 
     raise RuntimeError(f"the server was not ready within {timeout} s")
 
 
+def probe_health(url: str, done, latencies) -> None:
+    """GET /healthz every `HEALTH_EVERY_S` until ``done`` is set, each latency appended to ``latencies``."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while not done.is_set():
+            start = time.perf_counter()
+            client.get("/healthz").raise_for_status()
+            latencies.append(time.perf_counter() - start)
+            time.sleep(HEALTH_EVERY_S)
+
+
 async def load_run(url: str, texts: list[str], clients: int) -> dict:
     """Every text posted once by ``clients`` concurrent clients; health probed meanwhile."""
     import httpx
@@ -107,8 +121,8 @@ async def load_run(url: str, texts: list[str], clients: int) -> dict:
     queue: asyncio.Queue = asyncio.Queue()
     for text in texts:
         queue.put_nowait(text)
-    latencies, health = [], []
-    limits = httpx.Limits(max_connections=clients + 2)
+    latencies = []
+    limits = httpx.Limits(max_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
         async def worker() -> None:
             while not queue.empty():
@@ -118,20 +132,16 @@ async def load_run(url: str, texts: list[str], clients: int) -> dict:
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - start)
 
-        async def prober(done: asyncio.Event) -> None:
-            while not done.is_set():
-                start = time.perf_counter()
-                (await client.get("/healthz")).raise_for_status()
-                health.append(time.perf_counter() - start)
-                await asyncio.sleep(HEALTH_EVERY_S)
-
-        done = asyncio.Event()
-        probe = asyncio.create_task(prober(done))
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        seconds = time.perf_counter() - start
-        done.set()
-        await probe
+        with multiprocessing.Manager() as manager:
+            done, health = manager.Event(), manager.list()
+            prober = multiprocessing.get_context("spawn").Process(target=probe_health, args=(url, done, health))
+            prober.start()
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(clients)))
+            seconds = time.perf_counter() - start
+            done.set()
+            prober.join(60)
+            health = list(health)
     return {"seconds": seconds, "latencies": latencies, "health": health}
 
 

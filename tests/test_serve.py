@@ -365,3 +365,18 @@ def test_the_service_warms_every_stage_up_before_it_says_ready_issue_38(served_f
     service.load()
     assert service.ready
     assert _lemmas.cache_info().currsize > 0 and load_common_words.cache_info().currsize == 1
+
+
+def test_the_loaded_model_and_index_are_frozen_out_of_the_garbage_collector_issue_38(served_files):
+    """A full collection over them held the GIL for 0.2 s: the load test's slowest health checks."""
+    import gc
+
+    from detector.serve.app import Service
+    from detector.serve.config import ServeSettings
+
+    gc.unfreeze()
+    Service(ServeSettings(index=served_files["index"], model=served_files["model"])).load()
+    try:
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
