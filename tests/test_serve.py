@@ -368,7 +368,7 @@ def test_the_service_warms_every_stage_up_before_it_says_ready_issue_38(served_f
 
 
 def test_the_loaded_model_and_index_are_frozen_out_of_the_garbage_collector_issue_38(served_files):
-    """A full collection over them held the GIL for 0.2 s: the load test's slowest health checks."""
+    """A full collection over them held the GIL long enough to give the load test's slowest health checks."""
     import gc
 
     from detector.serve.app import Service

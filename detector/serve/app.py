@@ -204,7 +204,7 @@ def _warm_up(detector, index) -> None:
 
 def _freeze_heap() -> None:
     """Move the loaded model and index out of the garbage collector's sight (`gc.freeze`): a full
-    collection over them holds the GIL for a fifth of a second, stalling every request meanwhile."""
+    collection over them holds the GIL long enough to stall every request meanwhile."""
     gc.collect()
     gc.freeze()
 
