@@ -352,7 +352,7 @@ def test_the_micro_batcher_gathers_concurrent_requests_into_one_run_and_fails_on
 
 def test_the_service_warms_every_stage_up_before_it_says_ready_issue_38(served_files):
     """The first analysis loads lemma tables and imports modules while holding the GIL; done on the
-    first requests, that stalled health checks for 200 ms under load."""
+    first requests, that stalled the health checks under load."""
     from detector.fingerprint import load_common_words
     from detector.relation import _lemmas
     from detector.serve.app import Service
