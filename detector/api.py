@@ -41,7 +41,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile, rare_name_test
+from detector.story import StoryProfile, common_word_test, rare_name_test
 from detector.text import (
     Segment,
     TextFindings,
@@ -466,12 +466,18 @@ class Detector:
     def _same_story(self, report: ArticleReport, texts: list[str], vectors: np.ndarray, index, exclude_ids) -> bool:
         """Whether a source tells the same story as the article (`detector.story`): it is on the
         article's topic (``min_story_similarity``) and shares at least ``min_story_names`` rare
-        names, telling figures or quotations with it. The retrieved candidates are tried, and the
-        sources that share the most rare names with the article; the on-topic one with the most
-        marks goes in ``report.story``."""
+        names (not common words in a title: `common_word_test`), telling figures or quotations with
+        it. The retrieved candidates are tried, and the sources that share the most rare names with
+        the article; the on-topic one with the most marks goes in ``report.story``."""
         rules = self.decisions.verdict
         profile = StoryProfile.of(texts)
-        rare = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
+        rare_test = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
+        common = common_word_test(index.lowercase_frequency, index.name_frequency,
+                                  rules.min_common_word_sources, rules.min_common_word_share)
+
+        def rare(name: str) -> bool:
+            return rare_test(name) and not common(name)
+
         named = index.sources_naming([n for n in profile.names if rare(n)], rules.min_story_names, exclude_ids)
         partners = dict.fromkeys([doc_id for doc_id, _ in report.candidates] + [doc_id for doc_id, _ in named[:STORY_PARTNERS]])
         topic = _unit(vectors.mean(axis=0))

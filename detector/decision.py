@@ -113,7 +113,9 @@ class VerdictRules:
     min_reused_words: int = 10  # words a reused sentence needs to count
     min_story_names: int = 2  # rare names, numbers or quotations shared with a candidate for "related"
     max_story_name_share: float = 0.005  # a name more of the indexed sources carry is common, not a mark
-    min_story_similarity: float = 0.5  # cosine of the mean sentence vectors: the candidate is on the same topic
+    min_story_similarity: float = 0.3  # cosine of the mean sentence vectors: the candidate is on the same topic
+    min_common_word_sources: int = 3  # a capitalised word this many indexed sources write lower-case ...
+    min_common_word_share: float = 0.1  # ... in this share of those carrying it is a common word, not a name
     min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"
     min_ordered_sentences: int = 3  # and at least this many of them
 

@@ -99,6 +99,17 @@ def document_names(sentences: Iterable[str]) -> frozenset[str]:
     )
 
 
+def document_lowercase_words(sentences: Iterable[str]) -> frozenset[str]:
+    """Keys of the words written lower-case mid-sentence anywhere in the text: with `document_names`,
+    how a corpus tells a common word in a title ("Cocoa", "Stores") from a name."""
+    return frozenset(
+        _key(word)
+        for sentence in sentences
+        for word, at_start in _word_positions(sentence)
+        if not at_start and word.islower()
+    )
+
+
 def sentence_immutables(
     sentence: str, names: frozenset[str] = frozenset(), common: frozenset[str] | None = None
 ) -> list[str]:

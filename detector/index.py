@@ -8,7 +8,9 @@ sentences. The cells are re-trained whenever the index has grown fourfold since 
 Beside the vectors, each source's immutables (names, numbers, rare words; see
 `detector.fingerprint`) are MinHashed into an LSH table, and its names are counted, so that
 `detector.story` can tell a rare name from a common one and find the sources that share rare names
-with a suspect (`name_frequency`, `sources_naming`).
+with a suspect (`name_frequency`, `sources_naming`); the words each source writes lower-case are
+counted too, so that a common word capitalised in a title is not taken for a name
+(`lowercase_frequency`).
 
 `search` ranks sources by two kinds of evidence, so that it survives spinning and shuffling:
 (a) dense votes: each suspect sentence's nearest source sentences vote for their documents, the
@@ -34,6 +36,7 @@ import os
 import shutil
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,7 +48,7 @@ from detector.documents import Document, as_document
 from detector.encoder import SentenceEncoder
 from detector.checksum import file_sha256
 from detector.errors import IndexFormatError, InputError
-from detector.story import source_names
+from detector.story import source_lowercase_words, source_names
 from detector.fingerprint import (
     DEFAULT_NUM_PERM,
     FINGERPRINT_SCHEME,
@@ -127,6 +130,7 @@ class SourceIndex:
         self._sentence_table: tuple[np.ndarray, np.ndarray] | None = None  # (sorted text hashes, segment rows)
         self._names: list[frozenset[str]] | None = []  # per source; None until read for an index saved without them
         self._name_rows: dict[str, list[int]] | None = None  # name -> rows of the sources carrying it
+        self._lowercase: Counter | None = Counter()  # word -> sources writing it lower-case; None until read
 
     @classmethod
     def build(
@@ -216,6 +220,7 @@ class SourceIndex:
 
     def _commit(self, docs, segments, embeddings, signatures, counts) -> None:
         first_row, first_segment = len(self._documents), int(self._offsets[-1])
+        names, lowercase = self._source_names(), self._lowercase_counts()  # read before the new sources join
         sizes = np.array([len(segs) for segs in segments], dtype=np.int64)
         flags = np.array([not seg.is_boilerplate for segs in segments for seg in segs], dtype=bool)
         new_rows = first_segment + np.flatnonzero(flags)
@@ -231,8 +236,9 @@ class SourceIndex:
         self._shingle_counts = np.concatenate([self._shingle_counts, counts])
         _insert_lsh(self._lsh, signatures, first_row, self.settings)
         self._sentence_table = None
-        self._names = self._source_names() + [source_names([seg.text for seg in segs]) for segs in segments]
+        self._names = names + [source_names([seg.text for seg in segs]) for segs in segments]
         self._name_rows = None
+        self._lowercase = lowercase + _lowercase_counts(segments)
 
     def remove(self, ids: Iterable[str]) -> None:
         """Drop the sources ``ids``; all or nothing (an unknown id leaves the index unchanged). The kept
@@ -341,6 +347,16 @@ class SourceIndex:
     def name_frequency(self, name: str) -> int:
         """How many sources carry ``name`` (a key as `detector.story.source_names` gives it)."""
         return len(self._rows_naming().get(name, ()))
+
+    def lowercase_frequency(self, word: str) -> int:
+        """How many sources write ``word`` (a key as `detector.story.source_lowercase_words` gives it)
+        lower-case mid-sentence."""
+        return self._lowercase_counts()[word]
+
+    def _lowercase_counts(self) -> Counter:
+        if self._lowercase is None:  # an index saved before lower-case words were counted: read its text
+            self._lowercase = _lowercase_counts(self._segments)
+        return self._lowercase
 
     def sources_naming(self, names: Iterable[str], min_shared: int = 1, exclude_ids: Iterable[str] = ()) -> list[tuple[str, int]]:
         """Sources that carry at least ``min_shared`` of ``names``, with how many, most first."""
@@ -465,6 +481,11 @@ class SourceIndex:
             "document": np.repeat(np.arange(len(docs), dtype=np.int64), [len(found) for found in names]),
             "name": [name for found in names for name in sorted(found)],
         }), folder / "names.parquet")
+        lowercase = self._lowercase_counts()
+        pq.write_table(pa.table({
+            "word": sorted(lowercase),
+            "sources": np.array([lowercase[word] for word in sorted(lowercase)], dtype=np.int64),
+        }), folder / "lowercase.parquet")
         dim = self._encoder_info["dim"] if self._encoder_info else 0
         embeddings = self._embeddings if self._embeddings is not None else np.zeros((0, dim), np.float16)
         np.save(folder / "embeddings.npy", np.asarray(embeddings, dtype=np.float16))
@@ -535,6 +556,11 @@ class SourceIndex:
             index._names = _names_from_table(pq.read_table(folder / "names.parquet").to_pydict(), len(docs["id"]))
         else:
             index._names = None
+        if "lowercase.parquet" in manifest["files"]:
+            table = pq.read_table(folder / "lowercase.parquet").to_pydict()
+            index._lowercase = Counter(dict(zip(table["word"], table["sources"])))
+        else:
+            index._lowercase = None
         _check_counts(index, manifest["counts"], folder)
         _check_finite(index._embeddings, folder)
         _insert_lsh(index._lsh, index._signatures, 0, index.settings)
@@ -775,6 +801,11 @@ def _segments_from_table(table: dict, n_documents: int) -> tuple[list[list[Segme
         )
     ]
     return [flat[offsets[row] : offsets[row + 1]] for row in range(n_documents)], offsets
+
+
+def _lowercase_counts(segments: Iterable[list[Segment]]) -> Counter:
+    """Per word, how many of the sources (given as their segments) write it lower-case mid-sentence."""
+    return Counter(word for segs in segments for word in source_lowercase_words([seg.text for seg in segs]))
 
 
 def _names_from_table(table: dict, n_documents: int) -> list[frozenset[str]]:

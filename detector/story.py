@@ -25,10 +25,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from detector.fingerprint import document_names, load_common_words
+from detector.fingerprint import document_lowercase_words, document_names, load_common_words
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "StoryProfile", "rare_name_test", "source_names", "story_marks"]
+__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "source_lowercase_words",
+           "source_names", "story_marks"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -92,6 +93,27 @@ def source_names(sentences: Sequence[str]) -> frozenset[str]:
     "Volcker"), rare or not; `SourceIndex` counts them per source."""
     found = document_names(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
     return frozenset(name for name in found if len(name) >= MIN_NAME_CHARS)
+
+
+def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:
+    """Keys of the words a text writes lower-case mid-sentence (`SourceIndex` counts them per source,
+    beside the names), keyed as `source_names` keys names."""
+    return document_lowercase_words(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
+
+
+def common_word_test(
+    lowercase_frequency: Callable[[str], int], frequency: Callable[[str], int], min_sources: int = 3, min_share: float = 0.1
+) -> Callable[[str], bool]:
+    """Whether a capitalised word is a common word, not a name: at least ``min_sources`` indexed
+    sources, and ``min_share`` of those that carry it either way, write it lower-case mid-sentence
+    ("Cocoa", "Associates", "Interbank Offered Rates"); `lowercase_frequency(word)` and
+    `frequency(word)` count the sources writing it lower-case and capitalised."""
+
+    def common(word: str) -> bool:
+        lower = lowercase_frequency(word)
+        return lower >= max(1, min_sources) and lower >= min_share * (lower + frequency(word))
+
+    return common
 
 
 def rare_name_test(

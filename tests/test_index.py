@@ -263,6 +263,39 @@ def test_an_index_saved_before_names_were_counted_reads_them_from_its_text(encod
     with pytest.warns(UserWarning, match="format 1, whose manifest carries no checksum"):
         loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
     assert loaded.name_frequency("texaco") == 2
+    loaded.add([{"id": "c", "text": "Then Texaco fell."}])
+    assert loaded.name_frequency("texaco") == 3 and len(loaded._source_names()) == 3  # the new source counted once
+
+
+def test_the_index_counts_the_sources_writing_a_word_lower_case_issue_35(encoder, tmp_path):
+    """`detector.story.common_word_test` tells "Cocoa" in a title from a name by these counts."""
+    docs = [{"id": "a", "text": "Shares of Cocoa Merchants rose. The cocoa crop is late."},
+            {"id": "b", "text": "Traders said cocoa and coffee fell. Mr Odhiambo agreed."}]
+    index = SourceIndex.build(docs, encoder=encoder)
+    assert index.lowercase_frequency("cocoa") == 2 and index.name_frequency("cocoa") == 1
+    assert index.lowercase_frequency("odhiambo") == 0 and index.lowercase_frequency("merchants") == 0
+    index.save(tmp_path / "idx")
+    loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    assert loaded.lowercase_frequency("cocoa") == 2
+    loaded.add([{"id": "c", "text": "Then the cocoa board met."}])
+    assert loaded.lowercase_frequency("cocoa") == 3
+    loaded.remove(["a", "c"])
+    assert loaded.lowercase_frequency("cocoa") == 1 and loaded.lowercase_frequency("crop") == 0
+
+
+def test_an_index_saved_before_lower_case_words_were_counted_reads_them_from_its_text_issue_35(encoder, tmp_path):
+    from detector.index import _manifest_checksum
+
+    index = SourceIndex.build([{"id": "a", "text": "The cocoa crop is late."}], encoder=encoder)
+    index.save(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    del manifest["files"]["lowercase.parquet"]
+    (tmp_path / "idx" / "lowercase.parquet").unlink()
+    manifest["checksum"] = _manifest_checksum({key: value for key, value in manifest.items() if key != "checksum"})
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = SourceIndex.load(tmp_path / "idx", encoder=encoder)
+    loaded.add([{"id": "b", "text": "Then the cocoa board met."}])
+    assert loaded.lowercase_frequency("cocoa") == 2  # the new source counted once
 
 
 def test_a_format_1_index_with_hnsw_vectors_loads_with_a_warning_and_finds_the_same_sources(encoder, seed_index, tmp_path):
