@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -91,23 +91,19 @@ def _word_positions(sentence: str) -> list[tuple[str, bool]]:
 
 def document_names(sentences: Iterable[str]) -> frozenset[str]:
     """Keys of the words capitalised mid-sentence anywhere in the text: its names."""
-    return frozenset(
-        _key(word)
-        for sentence in sentences
-        for word, at_start in _word_positions(sentence)
-        if not at_start and word[:1].isupper() and not _is_number(word)
-    )
+    return frozenset(_key(word) for word in _mid_sentence_words(sentences) if word[:1].isupper() and not _is_number(word))
 
 
 def document_lowercase_words(sentences: Iterable[str]) -> frozenset[str]:
     """Keys of the words written lower-case mid-sentence anywhere in the text: with `document_names`,
     how a corpus tells a common word in a title ("Cocoa", "Stores") from a name."""
-    return frozenset(
-        _key(word)
-        for sentence in sentences
-        for word, at_start in _word_positions(sentence)
-        if not at_start and word.islower()
-    )
+    return frozenset(_key(word) for word in _mid_sentence_words(sentences) if word.islower())
+
+
+def _mid_sentence_words(sentences: Iterable[str]) -> Iterator[str]:
+    """The word tokens that stand where their case is the writer's choice: not at a sentence or quote start."""
+    for sentence in sentences:
+        yield from (word for word, at_start in _word_positions(sentence) if not at_start)
 
 
 def sentence_immutables(

@@ -482,9 +482,9 @@ class SourceIndex:
             "name": [name for found in names for name in sorted(found)],
         }), folder / "names.parquet")
         lowercase = self._lowercase_counts()
+        words = sorted(lowercase)
         pq.write_table(pa.table({
-            "word": sorted(lowercase),
-            "sources": np.array([lowercase[word] for word in sorted(lowercase)], dtype=np.int64),
+            "word": words, "sources": np.array([lowercase[word] for word in words], dtype=np.int64),
         }), folder / "lowercase.parquet")
         dim = self._encoder_info["dim"] if self._encoder_info else 0
         embeddings = self._embeddings if self._embeddings is not None else np.zeros((0, dim), np.float16)

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from detector.hf.spin_words import TOKEN_RE
+from detector.hf.spin_words import TOKEN_RE  # one pattern for this package and the model folder's remote code
 
 __all__ = [
     "Segment",
@@ -400,7 +400,6 @@ def quoted_sentences(text: str, segments: Sequence[Segment], *, min_share: float
 
 # --- tokenisation ---------------------------------------------------------------------------------
 
-_TOKEN_RE = TOKEN_RE  # one pattern for this package and the model folder's remote code (pipeline)
 _KEY_TABLE = str.maketrans("", "", "'\u2019\u2018\u02bc`")
 _HAS_LETTER_RE = re.compile(r"[^\W\d_]")
 
@@ -415,13 +414,13 @@ def tokenize(sentence: str) -> list[Token]:
     A trailing or leading apostrophe ("nations'") is punctuation.
     """
     return [
-        Token(m.group(), m.start(), m.end(), m.lastgroup != "punct") for m in _TOKEN_RE.finditer(sentence)
+        Token(m.group(), m.start(), m.end(), m.lastgroup != "punct") for m in TOKEN_RE.finditer(sentence)
     ]
 
 
 def words(sentence: str) -> list[str]:
     """The word tokens of a sentence, as written (punctuation left out)."""
-    return [m.group() for m in _TOKEN_RE.finditer(sentence) if m.lastgroup != "punct"]
+    return [m.group() for m in TOKEN_RE.finditer(sentence) if m.lastgroup != "punct"]
 
 
 def word_key(word: str) -> str:
