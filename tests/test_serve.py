@@ -380,3 +380,18 @@ def test_the_loaded_model_and_index_are_frozen_out_of_the_garbage_collector_issu
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_served_detector_refuses_articles_at_the_served_character_limit(served_files):
+    """The route's 413 and the library's own check read one limit (`Limits.max_chars`)."""
+    import gc
+
+    from detector.serve.app import Service
+    from detector.serve.config import Limits, ServeSettings
+
+    service = Service(ServeSettings(index=served_files["index"], model=served_files["model"], limits=Limits(max_chars=5000)))
+    service.load()
+    try:
+        assert service.detector.max_chars == 5000
+    finally:
+        gc.unfreeze()

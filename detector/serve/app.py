@@ -77,7 +77,8 @@ class Service:
         from detector.api import Detector
 
         settings = self.settings
-        detector = Detector.load(settings.model, precision=settings.precision, articles_per_batch=settings.batch_articles)
+        detector = Detector.load(settings.model, precision=settings.precision, articles_per_batch=settings.batch_articles,
+                                 max_chars=settings.limits.max_chars)
         store = ServedIndex(settings.index, detector.encoder, writable=settings.writable)
         _warm_up(detector, store.index)
         self.detector, self.store = detector, store
