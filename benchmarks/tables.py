@@ -324,6 +324,27 @@ def bbc_verdicts() -> str:
     return markdown_table(["figure", "value"], rows)
 
 
+def same_story_audit() -> str:
+    """`related` and `original` scored against the generator's labels and against the blind same-story audit."""
+    data = result("same_story_audit")["sets"]
+    names = {"eval": "article evaluation (test split)", "family": "family set"}
+
+    def f1(figure: dict) -> str:
+        return f"{num(figure['f1'])} [{num(figure['low'])}, {num(figure['high'])}]"
+
+    rows = []
+    for name, figures in data.items():
+        story = figures["labels_by_judgement"]["related"].get("same_story", 0)
+        related = sum(figures["labels_by_judgement"]["related"].values())
+        for truth, key, absent in (("generator's labels", "generator_labels", "generator"),
+                                   ("audited labels", "audited_labels", "audit_confirmed")):
+            labels = figures[key]
+            rows.append([names[name], truth, f1(labels["related"]), f1(labels["original"]),
+                         num(figures["absent_called_original"][absent]), f"{story} of {related}" if key == "generator_labels" else "–"])
+    header = ["set", "truth", "F1 related", "F1 original", "absent called `original`", "generator `related` judged same story"]
+    return markdown_table(header, rows)
+
+
 # --- index and memory (retrieval.json, memory_large_article.json) -----------------------------------------
 
 
@@ -381,6 +402,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "family-verdicts": family_verdicts,
     "family-shipped": family_shipped,
     "bbc-verdicts": bbc_verdicts,
+    "same-story-audit": same_story_audit,
     "retrieval": retrieval,
     "memory-large-article": memory_large_article,
     "serve-load": serve_load,
