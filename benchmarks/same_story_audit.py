@@ -17,6 +17,10 @@ no label, verdict or score in sight, under this guideline:
     country, company, person or market, but different specific developments. unrelated: neither.
     Would a news editor say B covers the same news item as A? A passing mention is same_topic.
 
+A second pass, three more annotators under the same guideline with no worked examples, judged a
+random 120 of the pairs (``same_story_audit_second.jsonl``); the agreement of the two passes
+(Cohen's kappa) is in the results.
+
 Here a suspect's audited truth is `related` when its pair is ``same_story`` and `original` otherwise.
 The shipped detector analyses the audited suspects against each set's index, and the verdicts are
 scored against both truths: the generator's labels and the audit's. Writes
@@ -35,7 +39,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from sklearn.metrics import f1_score
+from sklearn.metrics import cohen_kappa_score, f1_score
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -46,6 +50,7 @@ from detector.machine import describe_machine  # noqa: E402
 from detector.metrics import bootstrap_interval  # noqa: E402
 
 AUDIT = REPO / "benchmarks" / "data" / "same_story_audit.jsonl"
+SECOND = REPO / "benchmarks" / "data" / "same_story_audit_second.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "same_story_audit.json"
 SETS = {"eval": "build/eval", "family": "build/family-eval"}  # the evaluation's test split; the whole family set
 VERDICTS = ("related", "original")
@@ -87,6 +92,17 @@ def set_figures(rows: list[dict]) -> dict:
     }
 
 
+def agreement(audit: list[dict], second: list[dict]) -> dict:
+    """Cohen's kappa of the two passes on the pairs both judged: three-way, and same story or not."""
+    first = {(row["article_id"], row["partner_id"]): row["judgement"] for row in audit}
+    pairs = [(first[(row["article_id"], row["partner_id"])], row["judgement"]) for row in second]
+    a, b = [x for x, _ in pairs], [y for _, y in pairs]
+    story_a, story_b = [x == "same_story" for x in a], [y == "same_story" for y in b]
+    return {"pairs": len(pairs), "kappa": round(float(cohen_kappa_score(a, b)), 4),
+            "kappa_same_story": round(float(cohen_kappa_score(story_a, story_b)), 4),
+            "agree_same_story": sum(x == y for x, y in zip(story_a, story_b))}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=RESULTS, help="Results JSON to write.")
@@ -94,7 +110,8 @@ def main(argv: list[str] | None = None) -> dict:
     audit = read_jsonl(AUDIT)
     detector = Detector.load()
     started = time.perf_counter()
-    result = {"audit": str(AUDIT.relative_to(REPO)), "decision_version": detector.decisions.version, "sets": {}}
+    result = {"audit": str(AUDIT.relative_to(REPO)), "second_pass": str(SECOND.relative_to(REPO)),
+              "agreement": agreement(audit, read_jsonl(SECOND)), "decision_version": detector.decisions.version, "sets": {}}
     for name, folder in SETS.items():
         data = REPO / folder
         suspects = {row["id"]: row for row in read_jsonl(data / "suspects.jsonl")}

@@ -342,7 +342,9 @@ def same_story_audit() -> str:
             rows.append([names[name], truth, f1(labels["related"]), f1(labels["original"]),
                          num(figures["absent_called_original"][absent]), f"{story} of {related}" if key == "generator_labels" else "–"])
     header = ["set", "truth", "F1 related", "F1 original", "absent called `original`", "generator `related` judged same story"]
-    return markdown_table(header, rows)
+    agree = result("same_story_audit")["agreement"]
+    return (markdown_table(header, rows) + f"\n\nThe two annotation passes agree on {agree['agree_same_story']} of {agree['pairs']} "
+            f"pairs, same story or not (Cohen's kappa {num(agree['kappa_same_story'])}; three-way {num(agree['kappa'])}).")
 
 
 # --- index and memory (retrieval.json, memory_large_article.json) -----------------------------------------
