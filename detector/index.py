@@ -218,9 +218,11 @@ class SourceIndex:
         bar.update(pending)
         return np.concatenate(chunks)
 
-    def _commit(self, docs, segments, embeddings, signatures, counts) -> None:
+    def _commit(self, docs, segments, embeddings, signatures, counts, names=None, lowercase=None) -> None:
+        """Append sources with their vectors and fingerprints; ``names`` (per source) and ``lowercase``
+        (summed counts) are theirs when the caller knows them, else they are read from the text."""
         first_row, first_segment = len(self._documents), int(self._offsets[-1])
-        names, lowercase = self._source_names(), self._lowercase_counts()  # read before the new sources join
+        known_names, known_lowercase = self._source_names(), self._lowercase_counts()  # before the new sources join
         sizes = np.array([len(segs) for segs in segments], dtype=np.int64)
         flags = np.array([not seg.is_boilerplate for segs in segments for seg in segs], dtype=bool)
         new_rows = first_segment + np.flatnonzero(flags)
@@ -236,13 +238,16 @@ class SourceIndex:
         self._shingle_counts = np.concatenate([self._shingle_counts, counts])
         _insert_lsh(self._lsh, signatures, first_row, self.settings)
         self._sentence_table = None
-        self._names = names + [source_names([seg.text for seg in segs]) for segs in segments]
+        if names is None:
+            names = [source_names([seg.text for seg in segs]) for segs in segments]
+        self._names = known_names + names
         self._name_rows = None
-        self._lowercase = lowercase + _lowercase_counts(segments)
+        self._lowercase = known_lowercase + (_lowercase_counts(segments) if lowercase is None else lowercase)
 
     def remove(self, ids: Iterable[str]) -> None:
         """Drop the sources ``ids``; all or nothing (an unknown id leaves the index unchanged). The kept
-        sources keep their stored vectors and fingerprints: nothing is encoded again."""
+        sources keep their stored vectors, fingerprints and name counts: nothing is encoded again, and
+        only the dropped sources' text is read."""
         ids = list(dict.fromkeys(str(doc_id) for doc_id in _checked_ids(ids)))
         unknown = [doc_id for doc_id in ids if doc_id not in self._row_of]
         if unknown:
@@ -253,8 +258,11 @@ class SourceIndex:
         fresh._encoder_info = self._encoder_info
         if kept:
             spans = [np.asarray(self._embeddings[self._offsets[row] : self._offsets[row + 1]]) for row in kept]
+            names = self._source_names()
+            lowercase = self._lowercase_counts() - _lowercase_counts(self._segments[row] for row in dropped)
             fresh._commit([self._documents[row] for row in kept], [self._segments[row] for row in kept],
-                          np.concatenate(spans), self._signatures[kept], self._shingle_counts[kept])
+                          np.concatenate(spans), self._signatures[kept], self._shingle_counts[kept],
+                          names=[names[row] for row in kept], lowercase=lowercase)
         self.__dict__.update(fresh.__dict__)
 
     def _add_vectors(self, vectors: np.ndarray) -> None:

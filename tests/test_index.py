@@ -283,6 +283,24 @@ def test_the_index_counts_the_sources_writing_a_word_lower_case_issue_35(encoder
     assert loaded.lowercase_frequency("cocoa") == 1 and loaded.lowercase_frequency("crop") == 0
 
 
+def test_remove_reads_only_the_dropped_sources_text(encoder, monkeypatch):
+    """Issue 38 leftover: every DELETE read the names and lower-case words of all kept sources again
+    (2 s on 1,846 sources); now only the dropped sources' text is read, and the counts stay right."""
+    import detector.index as index_module
+
+    people = ["Odhiambo", "Kariuki", "Wanjiru", "Otieno", "Njoroge", "Chebet"]
+    docs = [{"id": str(i), "text": f"Mr {person} said the cocoa crop of Texaco is late."} for i, person in enumerate(people)]
+    index = SourceIndex.build(docs, encoder=encoder)
+    read = []
+    for name in ("source_names", "source_lowercase_words"):
+        original = getattr(index_module, name)
+        monkeypatch.setattr(index_module, name, lambda sentences, _f=original: read.append(1) or _f(sentences))
+    index.remove(["0", "1"])
+    assert len(read) == 2  # the two dropped sources' lower-case words; names are kept per source
+    assert index.lowercase_frequency("cocoa") == 4 and index.name_frequency("texaco") == 4
+    assert index.name_frequency("odhiambo") == 0 and index.name_frequency("chebet") == 1
+
+
 def test_an_index_saved_before_lower_case_words_were_counted_reads_them_from_its_text_issue_35(encoder, tmp_path):
     from detector.index import _manifest_checksum
 
