@@ -465,10 +465,12 @@ class Detector:
 
     def _same_story(self, report: ArticleReport, texts: list[str], vectors: np.ndarray, index, exclude_ids) -> bool:
         """Whether a source tells the same story as the article (`detector.story`): it is on the
-        article's topic (``min_story_similarity``) and shares at least ``min_story_names`` rare
-        names (not common words in a title: `common_word_test`), telling figures or quotations with
-        it. The retrieved candidates are tried, and the sources that share the most rare names with
-        the article; the on-topic one with the most marks goes in ``report.story``."""
+        article's topic (``min_story_similarity``), shares the event's words
+        (``min_story_word_similarity``, `StoryProfile.word_similarity`) and at least
+        ``min_story_names`` rare names (not common words in a title: `common_word_test`), telling
+        figures or quotations with it. The retrieved candidates are tried, and the sources that share
+        the most rare names with the article; of those passing both similarities, the one with the
+        most marks goes in ``report.story``."""
         rules = self.decisions.verdict
         profile = StoryProfile.of(texts)
         rare_test = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
@@ -488,7 +490,10 @@ class Detector:
             similarity = float(topic @ _unit(source.embeddings[content].mean(axis=0))) if content else 0.0
             if similarity < rules.min_story_similarity:  # another topic: whatever it shares is chance
                 continue
-            marks = profile.shared(StoryProfile.of([source.segments[i].text for i in content]), rare)
+            told = StoryProfile.of([source.segments[i].text for i in content])
+            if profile.word_similarity(told, index.word_frequency, len(index)) < rules.min_story_word_similarity:
+                continue  # the same beat, not the same event
+            marks = profile.shared(told, rare)
             if best is None or marks.count > best[1].count:
                 best = doc_id, marks, similarity
         if best is None:

@@ -114,6 +114,7 @@ class VerdictRules:
     min_story_names: int = 2  # rare names, numbers or quotations shared with a candidate for "related"
     max_story_name_share: float = 0.005  # a name more of the indexed sources carry is common, not a mark
     min_story_similarity: float = 0.3  # cosine of the mean sentence vectors: the candidate is on the same topic
+    min_story_word_similarity: float = 0.0  # TF-IDF cosine of the content words: it shares the event's words
     min_common_word_sources: int = 3  # a capitalised word this many indexed sources write lower-case ...
     min_common_word_share: float = 0.1  # ... in this share of those carrying it is a common word, not a name
     min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -35,6 +36,8 @@ __all__ = [
     "MIN_RARE_LENGTH",
     "load_common_words",
     "document_names",
+    "document_lowercase_words",
+    "document_word_counts",
     "sentence_immutables",
     "document_immutables",
     "immutable_shingles",
@@ -98,6 +101,11 @@ def document_lowercase_words(sentences: Iterable[str]) -> frozenset[str]:
     """Keys of the words written lower-case mid-sentence anywhere in the text: with `document_names`,
     how a corpus tells a common word in a title ("Cocoa", "Stores") from a name."""
     return frozenset(_key(word) for word in _mid_sentence_words(sentences) if word.islower())
+
+
+def document_word_counts(sentences: Iterable[str]) -> Counter:
+    """Every word of the text keyed as `document_names` keys names, wherever it stands, with its count."""
+    return Counter(_key(token.text) for sentence in sentences for token in tokenize(sentence) if token.is_word)
 
 
 def _mid_sentence_words(sentences: Iterable[str]) -> Iterator[str]:

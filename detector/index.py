@@ -361,6 +361,12 @@ class SourceIndex:
         lower-case mid-sentence."""
         return self._lowercase_counts()[word]
 
+    def word_frequency(self, word: str) -> int:
+        """About how many sources carry ``word`` (a key as `detector.story.story_words` gives it): its
+        name and lower-case counts added, capped at the index size. A source writing it both ways
+        counts twice, one using it only to open sentences not at all; for weighing words, not counting."""
+        return min(len(self), self.name_frequency(word) + self.lowercase_frequency(word))
+
     def _lowercase_counts(self) -> Counter:
         if self._lowercase is None:  # an index saved before lower-case words were counted: read its text
             self._lowercase = _lowercase_counts(self._segments)

@@ -4,8 +4,11 @@ Two outlets covering the same event name the same uncommon people, firms and pla
 figures, and repeat the same quotations; two articles that only share a topic share common names
 ("U.S.", "Japan", "Reagan") and topic words. `story_marks` lists what a suspect shares with a
 source of that first kind: rare names (capitalised mid-sentence), numbers other than small counts
-and bare years, and quotations (a quoted stretch sharing four words in a row). The article verdict
-calls an article `related` only when it shares enough of them with a candidate source.
+and bare years, and quotations (a quoted stretch sharing four words in a row). Two reports of one
+event also share its specific words ("discount window", "borrowings", "statement period"), which
+`StoryProfile.word_similarity` weighs by how few indexed sources carry each (a TF-IDF cosine). The
+article verdict calls an article `related` only when a candidate source shares enough marks with it
+and enough of its words.
 
 What makes a name rare is the corpus's own word: `rare_name_test` calls a name rare when few of the
 indexed sources carry it ("Reagan" is in every other 1987 wire story). An index too small to tell
@@ -21,15 +24,18 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from detector.fingerprint import document_lowercase_words, document_names, load_common_words
+from detector.fingerprint import document_lowercase_words, document_names, document_word_counts, load_common_words
+from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
 __all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "source_lowercase_words",
-           "source_names", "story_marks"]
+           "source_names", "story_marks", "story_words"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -61,6 +67,7 @@ class StoryProfile:
     names: frozenset[str]
     numbers: frozenset[str]
     quotations: tuple[frozenset[tuple[str, ...]], ...]  # per quotation, its runs of `QUOTE_WORDS` words
+    words: Mapping[str, int] = field(default_factory=dict)  # content words (`story_words`), with counts
 
     @classmethod
     def of(cls, sentences: Sequence[str]) -> StoryProfile:
@@ -69,7 +76,14 @@ class StoryProfile:
             source_names(sentences),
             frozenset(_numbers(sentences)),
             tuple(frozenset(_grams(quote)) for quote in _quotes(sentences)),
+            story_words(sentences),
         )
+
+    def word_similarity(self, source: StoryProfile, frequency: Callable[[str], int], sources: int) -> float:
+        """TF-IDF cosine of the two texts' content words, each weighted by how few of the ``sources``
+        indexed sources carry it (``frequency(word)``; smoothed, so that a tiny index still weighs)."""
+        mine, theirs = _weights(self.words, frequency, sources), _weights(source.words, frequency, sources)
+        return sum(weight * theirs.get(word, 0.0) for word, weight in mine.items())
 
     def shared(self, source: StoryProfile, rare: Callable[[str], bool] | None = None) -> StoryMarks:
         """What this text shares with ``source``; ``rare`` tells a rare name (default: one outside
@@ -93,6 +107,13 @@ def source_names(sentences: Sequence[str]) -> frozenset[str]:
     "Volcker"), rare or not; `SourceIndex` counts them per source."""
     found = document_names(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
     return frozenset(name for name in found if len(name) >= MIN_NAME_CHARS)
+
+
+def story_words(sentences: Sequence[str]) -> Counter:
+    """The content words of a text with their counts: keys as `source_names` and
+    `source_lowercase_words` give them (case and possessive folded), function words and numbers left out."""
+    counts = document_word_counts(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
+    return Counter({key: n for key, n in counts.items() if len(key) >= 2 and key.isalpha() and key not in FUNCTION_WORDS})
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:
@@ -139,6 +160,14 @@ def _numbers(sentences: Sequence[str]) -> set[str]:
             if len(key.replace(".", "").strip("0")) >= MIN_NUMBER_DIGITS and not _YEAR_RE.match(key):
                 found.add(key)
     return found
+
+
+def _weights(words: Mapping[str, int], frequency: Callable[[str], int], sources: int) -> dict[str, float]:
+    """Unit-length TF-IDF weights: (1 + ln count) x (ln((1 + sources) / (1 + carriers)) + 1)."""
+    weights = {word: (1 + math.log(count)) * (math.log((1 + sources) / (1 + min(sources, frequency(word)))) + 1)
+               for word, count in words.items()}
+    norm = math.sqrt(sum(weight * weight for weight in weights.values()))
+    return {word: weight / norm for word, weight in weights.items()} if norm else {}
 
 
 def _quotes(sentences: Sequence[str]) -> list[list[str]]:
