@@ -107,6 +107,9 @@ def evaluation_table(full: bool) -> str:
     data = result("evaluation")
     systems = data["articles"]["systems"]
     rows = [[label, *(cell(systems[name]) for name in EVALUATION_SYSTEMS)] for label, cell in _evaluation_rows(full)]
+    audited = result("same_story_audit")["sets"]["eval"]["audited_labels"]
+    rows.insert(len(VERDICTS) + 1, ["F1 related / original, against the blind same-story audit",
+                                    f"{num(audited['related']['f1'])} / {num(audited['original']['f1'])}", "–", "–"])
     rows.append(["sentence-pair macro-F1 (copy / spun / paraphrase / unrelated)", interval(data["pairs"]["macro_f1"]), "–", "–"])
     if full:
         rows.append(["articles analysed per second", num(data["throughput"]["articles_per_second"], 1), "–", "–"])

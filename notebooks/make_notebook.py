@@ -102,6 +102,22 @@ if family_json.is_file():
         for name, value in families["shipped"].items() if isinstance(value, dict) and "rate" in value)))
 else:
     print("no family results yet: run benchmarks/family_verdicts.py")"""),
+    ("md", """## Same story or same topic: the blind audit
+
+Both sets label an article `related` for a shared topic and two rare names. Each related and absent
+suspect was judged blind against one indexed partner (same story, same topic or unrelated); the
+shipped verdicts scored against the generator's labels and against the audit. Written by
+`benchmarks/same_story_audit.py` (its docstring has the guideline)."""),
+    ("code", """audit_json = REPO / "benchmarks" / "results" / "same_story_audit.json"
+if audit_json.is_file():
+    audit = json.loads(audit_json.read_text())
+    rows = [f"| {name} | {truth} | {figures[key]['related']['f1']:.3f} | {figures[key]['original']['f1']:.3f} |"
+            for name, figures in audit["sets"].items()
+            for truth, key in (("generator", "generator_labels"), ("audit", "audited_labels"))]
+    display(Markdown("| set | truth | F1 related | F1 original |\\n|---|---|---|---|\\n" + "\\n".join(rows)))
+    print("annotation passes agree:", audit["agreement"])
+else:
+    print("no audit results yet: run benchmarks/same_story_audit.py")"""),
     ("md", """## Baselines
 
 Article verdicts (above) and, when `python -m training.evaluate` has written
