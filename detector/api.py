@@ -41,7 +41,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile, common_word_test, rare_name_test
+from detector.story import StoryProfile, common_word_test, rare_name_test, word_cosine
 from detector.text import (
     Segment,
     TextFindings,
@@ -466,7 +466,7 @@ class Detector:
     def _same_story(self, report: ArticleReport, texts: list[str], vectors: np.ndarray, index, exclude_ids) -> bool:
         """Whether a source tells the same story as the article (`detector.story`): it is on the
         article's topic (``min_story_similarity``), shares the event's words
-        (``min_story_word_similarity``, `StoryProfile.word_similarity`) and at least
+        (``min_story_word_similarity``, `detector.story.word_cosine`) and at least
         ``min_story_names`` rare names (not common words in a title: `common_word_test`), telling
         figures or quotations with it. The retrieved candidates are tried, and the sources that share
         the most rare names with the article; of those passing both similarities, the one with the
@@ -483,6 +483,7 @@ class Detector:
         named = index.sources_naming([n for n in profile.names if rare(n)], rules.min_story_names, exclude_ids)
         partners = dict.fromkeys([doc_id for doc_id, _ in report.candidates] + [doc_id for doc_id, _ in named[:STORY_PARTNERS]])
         topic = _unit(vectors.mean(axis=0))
+        words = profile.word_weights(index.word_frequency, len(index))  # once; each candidate is compared with it
         best = None
         for doc_id in partners:
             source = index.source(doc_id)
@@ -491,7 +492,7 @@ class Detector:
             if similarity < rules.min_story_similarity:  # another topic: whatever it shares is chance
                 continue
             told = StoryProfile.of([source.segments[i].text for i in content])
-            if profile.word_similarity(told, index.word_frequency, len(index)) < rules.min_story_word_similarity:
+            if word_cosine(words, told.word_weights(index.word_frequency, len(index))) < rules.min_story_word_similarity:
                 continue  # the same beat, not the same event
             marks = profile.shared(told, rare)
             if best is None or marks.count > best[1].count:

@@ -6,7 +6,7 @@ figures, and repeat the same quotations; two articles that only share a topic sh
 source of that first kind: rare names (capitalised mid-sentence), numbers other than small counts
 and bare years, and quotations (a quoted stretch sharing four words in a row). Two reports of one
 event also share its specific words ("discount window", "borrowings", "statement period"), which
-`StoryProfile.word_similarity` weighs by how few indexed sources carry each (a TF-IDF cosine). The
+`StoryProfile.word_weights` weighs by how few indexed sources carry each (`word_cosine`, TF-IDF). The
 article verdict calls an article `related` only when a candidate source shares enough marks with it
 and enough of its words.
 
@@ -35,7 +35,7 @@ from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
 __all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "source_lowercase_words",
-           "source_names", "story_marks", "story_words"]
+           "source_names", "story_marks", "story_words", "word_cosine"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -79,11 +79,14 @@ class StoryProfile:
             story_words(sentences),
         )
 
-    def word_similarity(self, source: StoryProfile, frequency: Callable[[str], int], sources: int) -> float:
-        """TF-IDF cosine of the two texts' content words, each weighted by how few of the ``sources``
-        indexed sources carry it (``frequency(word)``; smoothed, so that a tiny index still weighs)."""
-        mine, theirs = _weights(self.words, frequency, sources), _weights(source.words, frequency, sources)
-        return sum(weight * theirs.get(word, 0.0) for word, weight in mine.items())
+    def word_weights(self, frequency: Callable[[str], int], sources: int) -> dict[str, float]:
+        """Unit-length TF-IDF weights of the content words, each weighed by how few of the ``sources``
+        indexed sources carry it (``frequency(word)``): (1 + ln count) x (ln((1 + sources) / (1 +
+        carriers)) + 1), smoothed so that a tiny index still weighs. `word_cosine` compares two."""
+        weights = {word: (1 + math.log(count)) * (math.log((1 + sources) / (1 + min(sources, frequency(word)))) + 1)
+                   for word, count in self.words.items()}
+        norm = math.sqrt(sum(weight * weight for weight in weights.values()))
+        return {word: weight / norm for word, weight in weights.items()} if norm else {}
 
     def shared(self, source: StoryProfile, rare: Callable[[str], bool] | None = None) -> StoryMarks:
         """What this text shares with ``source``; ``rare`` tells a rare name (default: one outside
@@ -114,6 +117,12 @@ def story_words(sentences: Sequence[str]) -> Counter:
     `source_lowercase_words` give them (case and possessive folded), function words and numbers left out."""
     counts = document_word_counts(_POSSESSIVE_RE.sub("", sentence) for sentence in sentences)
     return Counter({key: n for key, n in counts.items() if len(key) >= 2 and key.isalpha() and key not in FUNCTION_WORDS})
+
+
+def word_cosine(weights: Mapping[str, float], other: Mapping[str, float]) -> float:
+    """Cosine of two texts' unit-length word weights (`StoryProfile.word_weights`): how much of one
+    event's specific words they share."""
+    return sum(weight * other.get(word, 0.0) for word, weight in weights.items())
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:
@@ -160,14 +169,6 @@ def _numbers(sentences: Sequence[str]) -> set[str]:
             if len(key.replace(".", "").strip("0")) >= MIN_NUMBER_DIGITS and not _YEAR_RE.match(key):
                 found.add(key)
     return found
-
-
-def _weights(words: Mapping[str, int], frequency: Callable[[str], int], sources: int) -> dict[str, float]:
-    """Unit-length TF-IDF weights: (1 + ln count) x (ln((1 + sources) / (1 + carriers)) + 1)."""
-    weights = {word: (1 + math.log(count)) * (math.log((1 + sources) / (1 + min(sources, frequency(word)))) + 1)
-               for word, count in words.items()}
-    norm = math.sqrt(sum(weight * weight for weight in weights.values()))
-    return {word: weight / norm for word, weight in weights.items()} if norm else {}
 
 
 def _quotes(sentences: Sequence[str]) -> list[list[str]]:

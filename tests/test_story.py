@@ -12,6 +12,7 @@ from detector.story import (
     source_names,
     story_marks,
     story_words,
+    word_cosine,
 )
 
 WIRE = [
@@ -121,12 +122,14 @@ def test_one_event_shares_its_words_one_beat_shares_names_only_issue_35():
     same, other = StoryProfile.of(FED_SAME_WEEK), StoryProfile.of(FED_OTHER_DEVELOPMENT)
     assert {"kariuki", "odhiambo"} <= set(other.shared(wire, rare=lambda name: True).names)  # marks enough
     floor = DecisionModel.load().verdict.min_story_word_similarity
-    assert same.word_similarity(wire, frequency.__getitem__, len(BEAT)) >= floor
-    assert other.word_similarity(wire, frequency.__getitem__, len(BEAT)) < floor
+    weigh = {"frequency": frequency.__getitem__, "sources": len(BEAT)}
+    assert word_cosine(same.word_weights(**weigh), wire.word_weights(**weigh)) >= floor
+    assert word_cosine(other.word_weights(**weigh), wire.word_weights(**weigh)) < floor
 
 
 def test_word_similarity_is_a_cosine_that_a_tiny_index_still_weighs():
     wire = StoryProfile.of(FED_WEEK)
-    assert wire.word_similarity(wire, lambda word: 0, 0) == pytest.approx(1.0)
-    assert wire.word_similarity(StoryProfile.of(["Cocoa prices slid."]), lambda word: 0, 0) == 0.0
-    assert StoryProfile.of([]).word_similarity(wire, lambda word: 1, 2) == 0.0
+    unweighed = wire.word_weights(lambda word: 0, 0)
+    assert word_cosine(unweighed, unweighed) == pytest.approx(1.0)
+    assert word_cosine(unweighed, StoryProfile.of(["Cocoa prices slid."]).word_weights(lambda word: 0, 0)) == 0.0
+    assert word_cosine(StoryProfile.of([]).word_weights(lambda word: 1, 2), wire.word_weights(lambda word: 1, 2)) == 0.0
