@@ -39,7 +39,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from sklearn.metrics import cohen_kappa_score, f1_score
+from sklearn.metrics import cohen_kappa_score, f1_score, recall_score
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -67,7 +67,8 @@ def scores(truth: list[str], verdicts: list[str]) -> dict:
         interval = bootstrap_interval(partial(_f1, label=label), truth, verdicts)
         hits = sum(t == v == label for t, v in zip(truth, verdicts))
         out[label] = {"f1": round(interval.value, 4), "low": round(interval.low, 4), "high": round(interval.high, 4),
-                      "recall": round(hits / max(1, truth.count(label)), 4), "hits": hits, "n": truth.count(label)}
+                      "recall": round(float(recall_score(truth, verdicts, labels=[label], average="macro", zero_division=0.0)), 4),
+                      "hits": hits, "n": truth.count(label)}
     return out
 
 
