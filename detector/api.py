@@ -41,7 +41,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile, common_word_test, rare_name_test, word_cosine
+from detector.story import StoryProfile, common_word_test, rare_name_test, shared_words, word_cosine
 from detector.text import (
     Segment,
     TextFindings,
@@ -81,6 +81,7 @@ QUOTATIONS_NOTE = (
 EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
+STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
 
 @dataclass
@@ -492,17 +493,20 @@ class Detector:
             if similarity < rules.min_story_similarity:  # another topic: whatever it shares is chance
                 continue
             told = StoryProfile.of([source.segments[i].text for i in content])
-            if word_cosine(words, told.word_weights(index.word_frequency, len(index))) < rules.min_story_word_similarity:
+            told_words = told.word_weights(index.word_frequency, len(index))
+            word_similarity = word_cosine(words, told_words)
+            if word_similarity < rules.min_story_word_similarity:
                 continue  # the same beat, not the same event
             marks = profile.shared(told, rare)
             if best is None or marks.count > best[1].count:
-                best = doc_id, marks, similarity
+                best = doc_id, marks, similarity, word_similarity, shared_words(words, told_words, STORY_WORDS)
         if best is None:
             return False
-        doc_id, marks, similarity = best
+        doc_id, marks, similarity, word_similarity, event_words = best
         report.story = {
             "source_id": doc_id, "names": list(marks.names), "numbers": list(marks.numbers),
             "quotations": marks.quotations, "topic_similarity": round(similarity, 4),
+            "word_similarity": round(word_similarity, 4), "words": event_words,
         }
         best_score = report.candidates[0][1] if report.candidates else 0.0
         return marks.count >= rules.min_story_names and best_score >= self.related_min_score

@@ -389,6 +389,9 @@ def _markdown_one(report: ArticleReport) -> list[str]:
     others = ", ".join(f"{_code(doc_id)} {score:.2f}" for doc_id, score in report.candidates)
     if others:
         lines.append(f"- Candidates: {others}")
+    if report.story:
+        heading, shares, similarities = _story_phrases(report)
+        lines.append(f"- {heading}: {_code(report.story['source_id'])} shares {_md(shares)} ({similarities})")
     if report.relation_counts:
         lines.append("- Sentences: " + ", ".join(f"{_md(k)} {v}" for k, v in report.relation_counts.items()))
     if any(report.evasion.values()):
@@ -411,6 +414,20 @@ def _markdown_one(report: ArticleReport) -> list[str]:
                 f"{_substitution_list(finding)} | {_md(_why(finding))} |"
             )
     return lines
+
+
+def _story_phrases(report: ArticleReport) -> tuple[str, str, str]:
+    """The same-story line's heading, what the candidate shares and its two similarities, unescaped."""
+    story = report.story
+    shared = [f"{label} {', '.join(story[key])}" for key, label in (("names", "names"), ("numbers", "figures"), ("words", "words"))
+              if story.get(key)]
+    if story["quotations"]:
+        shared.insert(2, f"{story['quotations']} quotation{'s' if story['quotations'] > 1 else ''}")
+    heading = "Same story" if report.verdict == "related" else "Nearest same-story candidate, too little shared for related"
+    similarities = f"topic similarity {story['topic_similarity']:.2f}"
+    if "word_similarity" in story:
+        similarities = f"word similarity {story['word_similarity']:.2f}, {similarities}"
+    return heading, "; ".join(shared) or "no marks", similarities
 
 
 def _with_source(report: ArticleReport) -> bool:
@@ -546,6 +563,10 @@ def _html_one(report: ArticleReport) -> str:
         source_head = ""
     rows = "".join(_html_row(finding, with_source) for finding in report.sentences)
     notes = f"<ul>{''.join(items)}</ul>" if items else ""
+    if report.story:
+        heading, shares, similarities = _story_phrases(report)
+        notes = (f'<p class="meta">{_esc(heading)}: <code>{_esc(report.story["source_id"])}</code> shares {_esc(shares)} '
+                 f"({similarities})</p>{notes}")
     return (
         f"<section><h2>{title}</h2>"
         f'<p><span class="verdict v-{_esc(report.verdict)}">{_esc(report.verdict)}</span> '

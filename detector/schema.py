@@ -9,7 +9,7 @@ Example:
     >>> validate_report({"verdict": "spun"})
     Traceback (most recent call last):
     ...
-    detector.errors.InputError: report does not match schema 2.0 at $: 'spin_score' is a required property (`spin-detect schema report` prints the schema)
+    detector.errors.InputError: report does not match schema 2.1 at $: 'spin_score' is a required property (`spin-detect schema report` prints the schema)
     >>> report_schema()["properties"]["schema_version"]["const"] == SCHEMA_VERSION
     True
 """
@@ -33,7 +33,7 @@ __all__ = [
     "validate_batch_row",
 ]
 
-SCHEMA_VERSION = "2.0"  # 2.0 (issue 37): the batch row's `report` is an object, not a JSON string
+SCHEMA_VERSION = "2.1"  # 2.1 (issue 35): `story` gives its word similarity and words; 2.0 (issue 37): the batch row's `report` is an object
 _FILES = {"report": "report.schema.json", "batch-row": "batch_row.schema.json"}
 SCHEMA_NAMES = tuple(_FILES)
 _MAX_MESSAGE = 300  # characters of the validator's message kept: it can quote a whole sentence object

@@ -34,7 +34,7 @@ from detector.fingerprint import document_lowercase_words, document_names, docum
 from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "source_lowercase_words",
+__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "shared_words", "source_lowercase_words",
            "source_names", "story_marks", "story_words", "word_cosine"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
@@ -123,6 +123,13 @@ def word_cosine(weights: Mapping[str, float], other: Mapping[str, float]) -> flo
     """Cosine of two texts' unit-length word weights (`StoryProfile.word_weights`): how much of one
     event's specific words they share."""
     return sum(weight * other.get(word, 0.0) for word, weight in weights.items())
+
+
+def shared_words(weights: Mapping[str, float], other: Mapping[str, float], limit: int = 8) -> list[str]:
+    """The words that weigh most in `word_cosine` of two texts (largest product of their weights
+    first, at most ``limit``): the event's words a reader can check ("borrowings", "discount")."""
+    products = {word: weight * other[word] for word, weight in weights.items() if word in other}
+    return sorted(products, key=lambda word: (-products[word], word))[:limit]
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:

@@ -616,7 +616,7 @@ def test_a_resume_with_the_same_index_and_model_folders_goes_on(tmp_path, tiny_i
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["index"]["path"] == str(tiny_index.absolute()) and manifest["index"]["documents"] == 1
     assert manifest["model"]["path"] == str(tiny_model.absolute()) and manifest["model"]["classifier"] is True
-    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 4
+    assert manifest["options"]["batch_size"] == 2 and manifest["manifest_version"] == 5
 
 
 def test_a_resume_with_another_threshold_or_head_weights_is_refused(tmp_path, tiny_model, loaded_models):
@@ -809,3 +809,27 @@ def test_a_version_3_job_with_details_is_refused_since_its_reports_were_json_str
     with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 3\), whose reports are JSON strings.*--overwrite"):
         run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)
     assert run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, overwrite=True, progress=False).articles == 12
+
+
+# ------------------------------------------------------------------ issue 35: manifest version 5
+def as_version_4(out: Path) -> None:
+    """Rewrite the folder's manifest as spin-detector wrote it before report schema 2.1."""
+    manifest = json.loads((out / "_manifest.json").read_text())
+    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 4}))
+
+
+def test_a_version_4_job_resumes_without_details(tmp_path):
+    path, out = twelve_articles(tmp_path), tmp_path / "out"
+    done = interrupt(path, out, batch_size=2)
+    as_version_4(out)
+    summary = run_batch(path, out, detector=FakeDetector(), batch_size=2, progress=False)
+    assert summary.resumed == done and summary.articles == 12
+
+
+def test_a_version_4_job_with_details_is_refused_since_its_story_has_fewer_keys(tmp_path):
+    """Its Parquet `story` struct lacks `word_similarity` and `words`: one folder would hold two column types."""
+    path, out = twelve_articles(tmp_path), tmp_path / "out.parquet"
+    interrupt(path, out, batch_size=2, details=True)
+    as_version_4(out)
+    with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 4\), whose reports are of schema 2\.0.*--overwrite"):
+        run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)

@@ -276,3 +276,24 @@ def test_detector_with_no_index_gives_flagged_words_and_the_thresholds(tiny_bert
         assert finding.evidence.flagged_words == finding.word_scores
         assert finding.evidence.sentence_probability == finding.spun_probability
     assert report.spun_sentences and "<mark class=\"flag\">" in report.to_html()
+
+
+STORY = {"source_id": "wire-7", "names": ["kariuki", "odhiambo"], "numbers": ["393"], "quotations": 0,
+         "topic_similarity": 0.81, "word_similarity": 0.42, "words": ["borrowings", "discount"]}
+
+
+def test_a_related_report_says_which_source_tells_the_story_and_what_it_shares():
+    """Issue 35: a `related` verdict's Markdown and HTML named no same-story source and no shared mark."""
+    report = dataclasses.replace(report_with([LONE, LONE], story=STORY), verdict="related")
+    assert ("- Same story: `wire-7` shares names kariuki, odhiambo; figures 393; words borrowings, discount "
+            "(word similarity 0.42, topic similarity 0.81)") in report.to_markdown()
+    assert ('<p class="meta">Same story: <code>wire-7</code> shares names kariuki, odhiambo; figures 393; words borrowings, '
+            "discount (word similarity 0.42, topic similarity 0.81)</p>") in report.to_html()
+    validate_report(json.loads(report.to_json()))
+
+
+def test_a_story_candidate_short_of_related_is_shown_as_such():
+    quoted = {**STORY, "names": [], "numbers": [], "quotations": 2, "words": []}
+    text = dataclasses.replace(report_with([LONE, LONE], story=quoted), verdict="original").to_markdown()
+    assert "- Nearest same-story candidate, too little shared for related: `wire-7` shares 2 quotations (" in text
+    assert "shares no marks" in dataclasses.replace(report_with([LONE], story={**quoted, "quotations": 0}), verdict="original").to_markdown()

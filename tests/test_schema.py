@@ -86,7 +86,8 @@ def full_report() -> ArticleReport:
         relation_counts={"boilerplate": 1, "quotation": 1, "spun": 1}, article_id="a1", language="en",
         truncation={"article_chars_dropped": 10, "sentences_shortened": 1},
         sources=[SourceContribution("src-1", 1.0, {"spun": 1}, 0.8)],
-        story={"source_id": "src-2", "names": ["Putin"], "numbers": ["100,000"], "quotations": 1, "topic_similarity": 0.7},
+        story={"source_id": "src-2", "names": ["Putin"], "numbers": ["100,000"], "quotations": 1, "topic_similarity": 0.7,
+               "word_similarity": 0.41, "words": ["troops", "sanctions"]},
         decision_version="decisions-1",
     )
 
@@ -191,7 +192,7 @@ def test_a_report_with_every_part_filled_validates_as_json_and_as_to_dict_with_i
     (("candidates", 1), ["src-2"], r"\$\.candidates\[1\]"),
     (("sources", 0, "relation_counts", "guessed"), 1, r"\$\.sources\[0\]\.relation_counts"),
     (("story", "names"), None, r"\$\.story\.names: None is not of type 'array'"),
-    (("schema_version",), "1.0", r"\$\.schema_version: '2\.0' was expected"),
+    (("schema_version",), "1.0", r"\$\.schema_version: '2\.1' was expected"),
 ])
 def test_a_broken_report_fails_with_the_json_path_of_the_problem(path, value, where):
     data = as_json(full_report())
@@ -199,7 +200,7 @@ def test_a_broken_report_fails_with_the_json_path_of_the_problem(path, value, wh
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    with pytest.raises(InputError, match=r"report does not match schema 2\.0 at " + where):
+    with pytest.raises(InputError, match=r"report does not match schema 2\.1 at " + where):
         validate_report(data)
 
 
@@ -320,11 +321,11 @@ def batch_row(**changes) -> dict:
 
 
 @pytest.mark.parametrize(("changes", "where"), [
-    ({"sentences": -1}, r"batch row does not match schema 2\.0 at \$\.sentences"),
+    ({"sentences": -1}, r"batch row does not match schema 2\.1 at \$\.sentences"),
     ({"source_id": 3}, r"at \$\.source_id: 3 is not of type 'string', 'null'"),
     ({"schema_version": "0.9"}, r"at \$\.schema_version"),
     ({"report": {**as_json(full_report()), "verdict": "maybe"}},
-     r"batch row does not match schema 2\.0 at \$\.report\.verdict"),
+     r"batch row does not match schema 2\.1 at \$\.report\.verdict"),
     ({"report": {**as_json(full_report()), "candidates": [{"text": "src-1", "score": 0.8}]}},
      r"at \$\.report\.candidates\[0\]: .* is not of type 'array'"),
     ({"report": '{"verdict": "spun"}'}, r"at \$\.report: '\{\"verdict\": \"spun\"\}' is not of type 'object'"),

@@ -8,6 +8,7 @@ from detector.story import (
     StoryProfile,
     common_word_test,
     rare_name_test,
+    shared_words,
     source_lowercase_words,
     source_names,
     story_marks,
@@ -133,3 +134,16 @@ def test_word_similarity_is_a_cosine_that_a_tiny_index_still_weighs():
     assert word_cosine(unweighed, unweighed) == pytest.approx(1.0)
     assert word_cosine(unweighed, StoryProfile.of(["Cocoa prices slid."]).word_weights(lambda word: 0, 0)) == 0.0
     assert word_cosine(StoryProfile.of([]).word_weights(lambda word: 1, 2), wire.word_weights(lambda word: 1, 2)) == 0.0
+
+
+def test_the_shared_words_that_weigh_most_come_first_issue_35():
+    """A `related` report listed names and figures but not the event's words its word similarity rests on."""
+    frequency = Counter(word for text in BEAT for word in story_words(text))
+    weigh = {"frequency": frequency.__getitem__, "sources": len(BEAT)}
+    wire, same = StoryProfile.of(FED_WEEK).word_weights(**weigh), StoryProfile.of(FED_SAME_WEEK).word_weights(**weigh)
+    words = shared_words(same, wire)
+    assert words == shared_words(wire, same) and len(words) <= 8 and set(words) <= set(wire) & set(same)
+    assert {"borrowings", "discount"} <= set(words) and "said" not in words  # every text of the beat says "said"
+    products = [same[word] * wire[word] for word in words]
+    assert products == sorted(products, reverse=True)
+    assert shared_words(same, wire, limit=2) == words[:2] and shared_words(same, {}) == []

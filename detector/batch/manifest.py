@@ -15,7 +15,7 @@ from detector.errors import InputError
 
 __all__ = ["MANIFEST_VERSION", "START_OVER", "check_resumable", "job_manifest", "read_job_manifest", "shown"]
 
-MANIFEST_VERSION = 4  # 4 (issue 37): --details reports nested, not JSON strings, and exclude_quotations; 3: rows carry "schema_version"; 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
+MANIFEST_VERSION = 5  # 5 (issue 35): --details reports of schema 2.1 (`story` has words); 4 (issue 37): --details reports nested, not JSON strings, and exclude_quotations; 3: rows carry "schema_version"; 2 (issue 39): fingerprints of the index and model, and the batch size; 1 had paths only
 START_OVER = "start over with --overwrite (run_batch(..., overwrite=True)) or in a new output folder"
 _MISSING = object()
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -65,22 +65,30 @@ def check_resumable(folder: Path, previous: dict, manifest: dict) -> None:
 
 
 def _read_as_current(where: str, previous: dict) -> dict:
-    """A version 3 manifest read as this version's where their rows are alike: without --details, a row of
-    version 3 is one of version 4, and its job left quotations in (it had no `exclude_quotations`).
+    """A version 3 or 4 manifest read as this version's where their rows are alike: without --details,
+    a row of either is one of version 5, and a version 3 job left quotations in (it had no
+    `exclude_quotations`).
 
-    Its --details reports were JSON strings, which version 4 writes as nested objects and Parquet
-    columns: one folder must hold one kind, so that job is refused.
+    Their --details reports differ: version 3 wrote them as JSON strings, version 4 as objects of
+    report schema 2.0, whose `story` lacks the two keys of 2.1. One folder must hold one kind (one
+    Parquet schema), so such a job is refused.
     """
-    options = previous.get("options")
-    if previous.get("manifest_version") != 3 or not isinstance(options, dict):
+    version, options = previous.get("manifest_version"), previous.get("options")
+    if version not in _DETAILS_OF or not isinstance(options, dict):
         return previous
     if options.get("details"):
         raise InputError(
-            f"{where} holds --details rows of spin-detector {previous.get('spin_detector')} (batch manifest version 3), "
-            f"whose reports are JSON strings; this version writes them as nested objects (nested columns in Parquet) "
-            f"and one folder must hold one kind: finish the job with the spin-detector that started it, or {START_OVER}"
+            f"{where} holds --details rows of spin-detector {previous.get('spin_detector')} (batch manifest version {version}), "
+            f"{_DETAILS_OF[version]}; one folder must hold one kind: finish the job with the spin-detector that started it, "
+            f"or {START_OVER}"
         )
     return {**previous, "manifest_version": MANIFEST_VERSION, "options": {"exclude_quotations": False, **options}}
+
+
+_DETAILS_OF = {  # how an older version's --details reports differ from this version's
+    3: "whose reports are JSON strings, where this version writes nested objects (nested columns in Parquet)",
+    4: "whose reports are of schema 2.0, where this version writes 2.1 (`story` with `word_similarity` and `words`)",
+}
 
 
 def _version_refusal(where: str, version, library) -> str:

@@ -2,7 +2,7 @@
 
 Example:
     >>> from click.testing import CliRunner
-    >>> '"$id": "urn:spin-detector:schema:batch-row:2.0"' in CliRunner().invoke(schema, ["batch-row"]).output
+    >>> '"$id": "urn:spin-detector:schema:batch-row:2.1"' in CliRunner().invoke(schema, ["batch-row"]).output
     True
 """
 
