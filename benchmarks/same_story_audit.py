@@ -23,8 +23,14 @@ random 120 of the pairs (``same_story_audit_second.jsonl``); the agreement of th
 
 Here a suspect's audited truth is `related` when its pair is ``same_story`` and `original` otherwise.
 The shipped detector analyses the audited suspects against each set's index, and the verdicts are
-scored against both truths: the generator's labels and the audit's. Writes
-benchmarks/results/same_story_audit.json::
+scored against both truths: the generator's labels and the audit's.
+
+``evidence_ceiling`` asks how far any rule over the detector's same-story evidence could go: for each
+distinct audited pair (all splits) it computes the evidence as the detector weighs it (topic and word
+similarity, shared marks) and the share of all figures the two texts share, fits a logistic regression
+over them, cross-validated with the pairs of one partner in one fold, and reports its AUC, average
+precision and best F1 over every threshold, a bound, since that threshold is chosen on the pairs it
+scores. Writes benchmarks/results/same_story_audit.json::
 
     python benchmarks/same_story_audit.py    # needs build/eval and build/family-eval (benchmarks/README.md)
 """
@@ -33,13 +39,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
 from functools import partial
 from pathlib import Path
 
-from sklearn.metrics import cohen_kappa_score, f1_score, recall_score
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, cohen_kappa_score, f1_score, precision_recall_curve, recall_score, roc_auc_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,12 +60,17 @@ from benchmarks.family_verdicts import load_index, read_jsonl  # noqa: E402
 from detector.api import Detector  # noqa: E402
 from detector.machine import describe_machine  # noqa: E402
 from detector.metrics import bootstrap_interval  # noqa: E402
+from detector.story import StoryProfile, common_word_test, rare_name_test, word_cosine  # noqa: E402
+from detector.text import split_sentences  # noqa: E402
 
 AUDIT = REPO / "benchmarks" / "data" / "same_story_audit.jsonl"
 SECOND = REPO / "benchmarks" / "data" / "same_story_audit_second.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "same_story_audit.json"
 SETS = {"eval": "build/eval", "family": "build/family-eval"}  # the evaluation's test split; the whole family set
 VERDICTS = ("related", "original")
+EVIDENCE = ("word_similarity", "topic_similarity", "marks", "figure_share")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 def _f1(truth: list[str], verdicts: list[str], label: str) -> float:
@@ -104,6 +121,59 @@ def agreement(audit: list[dict], second: list[dict]) -> dict:
             "agree_same_story": sum(x == y for x, y in zip(story_a, story_b))}
 
 
+def figures(sentences: list[str]) -> set[str]:
+    """Every figure of a text but bare years and the counts 0-10: all a data release's numbers."""
+    found = {figure.replace(",", "") for sentence in sentences for figure in _FIGURE.findall(sentence)}
+    return {f for f in found if not _YEAR.fullmatch(f) and not (f.isdigit() and int(f) <= 10)}
+
+
+def pair_evidence(detector: Detector, index, text: str, partner_id: str) -> dict:
+    """The same-story evidence of an article and one indexed source, as `Detector` weighs it for a
+    candidate: topic similarity (mean sentence vectors), word similarity (TF-IDF cosine) and shared
+    rare marks; and the share of all figures they share (of the text with fewer)."""
+    rules = detector.decisions.verdict
+    texts = [segment.text for segment in split_sentences(text) if not segment.is_boilerplate]
+    source = index.source(partner_id)
+    content = [i for i, segment in enumerate(source.segments) if not segment.is_boilerplate]
+    told = [source.segments[i].text for i in content]
+    topic = index.encoder.encode(texts).mean(axis=0)
+    other = source.embeddings[content].mean(axis=0)
+    rare_test = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
+    common = common_word_test(index.lowercase_frequency, index.name_frequency, rules.min_common_word_sources, rules.min_common_word_share)
+    profile, source_profile = StoryProfile.of(texts), StoryProfile.of(told)
+    ours, theirs = figures(texts), figures(told)
+    return {
+        "word_similarity": word_cosine(profile.word_weights(index.word_frequency, len(index)),
+                                       source_profile.word_weights(index.word_frequency, len(index))),
+        "topic_similarity": float(topic @ other / (np.linalg.norm(topic) * np.linalg.norm(other))),
+        "marks": profile.shared(source_profile, lambda name: rare_test(name) and not common(name)).count,
+        "figure_share": len(ours & theirs) / max(1, min(len(ours), len(theirs))),
+    }
+
+
+def evidence_ceiling(pairs: list[dict]) -> dict:
+    """How well the evidence separates same-story pairs: each signal's AUC, and a logistic regression
+    over all of them, cross-validated by partner, with its best F1 over thresholds (a bound)."""
+    same = np.array([pair["judgement"] == "same_story" for pair in pairs])
+    columns = {name: np.array([pair[name] for pair in pairs], dtype=float) for name in EVIDENCE}
+    columns["marks"] = np.log1p(columns["marks"])
+    groups = [pair["partner_id"] for pair in pairs]
+    out = {"pairs": len(pairs), "same_story": int(same.sum()),
+           "auc": {name: round(float(roc_auc_score(same, values)), 4) for name, values in columns.items()}, "models": {}}
+    for name, used in {"word_similarity": EVIDENCE[:1], "detector_evidence": EVIDENCE[:3], "with_figure_share": EVIDENCE}.items():
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=10.0, max_iter=1000))
+        features = np.column_stack([columns[column] for column in used])
+        scores = cross_val_predict(model, features, same, groups=groups, cv=GroupKFold(5), method="predict_proba")[:, 1]
+        precision, recall, _ = precision_recall_curve(same, scores)
+        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+        best = int(f1.argmax())
+        out["models"][name] = {"evidence": list(used), "auc": round(float(roc_auc_score(same, scores)), 4),
+                               "average_precision": round(float(average_precision_score(same, scores)), 4),
+                               "best_f1": round(float(f1[best]), 4), "precision_at_best": round(float(precision[best]), 4),
+                               "recall_at_best": round(float(recall[best]), 4)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=RESULTS, help="Results JSON to write.")
@@ -113,22 +183,30 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     result = {"audit": str(AUDIT.relative_to(REPO)), "second_pass": str(SECOND.relative_to(REPO)),
               "agreement": agreement(audit, read_jsonl(SECOND)), "decision_version": detector.decisions.version, "sets": {}}
+    pairs = {}
     for name, folder in SETS.items():
         data = REPO / folder
         suspects = {row["id"]: row for row in read_jsonl(data / "suspects.jsonl")}
-        rows = [row for row in audit if row["set"] == name and row["split"] == "test"]
-        missing = [row["suspect_id"] for row in rows if row["suspect_id"] not in suspects]
+        audited = [row for row in audit if row["set"] == name]
+        missing = [row["suspect_id"] for row in audited if row["suspect_id"] not in suspects]
         if missing:
             raise SystemExit(f"{folder} lacks {len(missing)} audited suspects (first {missing[0]!r}): rebuild it with the "
                              "command in benchmarks/README.md, whose fixed seeds the audit was made on")
-        reports = detector.analyze_many([suspects[row["suspect_id"]]["text"] for row in rows], index=load_index(data))
+        index = load_index(data)
+        rows = [row for row in audited if row["split"] == "test"]
+        reports = detector.analyze_many([suspects[row["suspect_id"]]["text"] for row in rows], index=index)
         rows = [{**row, "verdict": report.verdict} for row, report in zip(rows, reports)]
         result["sets"][name] = set_figures(rows)
+        for row in audited:
+            key = row["article_id"], row["partner_id"]
+            if key not in pairs:
+                pairs[key] = {**row, **pair_evidence(detector, index, suspects[row["suspect_id"]]["text"], row["partner_id"])}
         print(f"{name}: {len(rows)} suspects", flush=True)
+    result["evidence_ceiling"] = evidence_ceiling(list(pairs.values()))
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["machine"] = describe_machine()
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result["sets"], indent=1))
+    print(json.dumps({"sets": result["sets"], "evidence_ceiling": result["evidence_ceiling"]}, indent=1))
     return result
 
 

@@ -350,6 +350,21 @@ def same_story_audit() -> str:
             f"pairs, same story or not (Cohen's kappa {num(agree['kappa_same_story'])}; three-way {num(agree['kappa'])}).")
 
 
+def same_story_ceiling() -> str:
+    """How well the same-story evidence separates the audited pairs: each signal, and a regression over them."""
+    data = result("same_story_audit")["evidence_ceiling"]
+    names = {"word_similarity": "word similarity (TF-IDF cosine)", "topic_similarity": "topic similarity (mean sentence vectors)",
+             "marks": "shared rare names, figures and quotations", "figure_share": "share of all figures shared"}
+    rows = [[names[name], num(auc), "–", "–"] for name, auc in data["auc"].items()]
+    for name, label in (("word_similarity", "regression over word similarity alone"), ("detector_evidence", "regression over the first three"),
+                        ("with_figure_share", "regression over all four")):
+        model = data["models"][name]
+        rows.append([label, num(model["auc"]), num(model["average_precision"]),
+                     f"{num(model['best_f1'])} (precision {num(model['precision_at_best'])}, recall {num(model['recall_at_best'])})"])
+    header = ["evidence", "AUC", "average precision", "best F1 over thresholds"]
+    return markdown_table(header, rows) + f"\n\n{data['pairs']} distinct audited pairs, {data['same_story']} of them the same story."
+
+
 # --- index and memory (retrieval.json, memory_large_article.json) -----------------------------------------
 
 
@@ -408,6 +423,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "family-shipped": family_shipped,
     "bbc-verdicts": bbc_verdicts,
     "same-story-audit": same_story_audit,
+    "same-story-ceiling": same_story_ceiling,
     "retrieval": retrieval,
     "memory-large-article": memory_large_article,
     "serve-load": serve_load,
