@@ -41,7 +41,7 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile, common_word_test, rare_name_test, shared_words, word_cosine
+from detector.story import StoryProfile, common_word_test, figure_overlap, rare_name_test, shared_words, word_cosine
 from detector.text import (
     Segment,
     TextFindings,
@@ -81,6 +81,10 @@ QUOTATIONS_NOTE = (
 EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
+TEMPLATE_NOTE = (
+    "{count} sentences aligned with {source} as paraphrases give other figures (the pairs with figures share "
+    "{overlap:.0%} of them): another issue of one template, not a paraphrase, so they count as unrelated"
+)
 STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
 
@@ -562,6 +566,7 @@ class Detector:
             finding.thesaurus_substitutions = result.thesaurus_substitutions
             finding.spin_strength = float(result.spin_strength)
             finding.evidence = result.evidence
+        self._drop_template(report, [report.sentences[row] for row in content], aligned[0][0])
         matched = [report.sentences[row] for row in content if report.sentences[row].relation in ("copy", "spun", "paraphrase")]
         report.coverage = len(matched) / len(content)
         report.source_similarity = float(np.mean([f.similarity for f in matched])) if matched else 0.0
@@ -572,6 +577,20 @@ class Detector:
                     doc_id, len(own) / len(content), count_relations(own), float(np.mean([f.similarity for f in own]))
                 ))
         report.source_id = report.sources[0].id if report.sources else aligned[0][0]
+
+    def _drop_template(self, report: ArticleReport, findings: list[SentenceFinding], source_id: str) -> None:
+        """Paraphrase pairs with the main source that give other figures nearly throughout
+        (`detector.story.figure_overlap` under ``max_template_figure_overlap``, over at least
+        ``min_template_pairs`` pairs giving figures) are another issue of one template, as two
+        companies' earnings tables are, not a paraphrase: they become unrelated, and a note says so."""
+        rules = self.decisions.verdict
+        paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
+        given, overlap = figure_overlap((f.source_sentence, f.text) for f in paraphrases)
+        if not rules.min_template_pairs or given < rules.min_template_pairs or overlap >= rules.max_template_figure_overlap:
+            return
+        for finding in paraphrases:
+            finding.relation = "unrelated"
+        report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap))
 
 
 def model_folder(path: str | os.PathLike | None = None) -> Path:

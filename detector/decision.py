@@ -117,6 +117,8 @@ class VerdictRules:
     min_story_word_similarity: float = 0.0  # TF-IDF cosine of the content words: it shares the event's words
     min_common_word_sources: int = 3  # a capitalised word this many indexed sources write lower-case ...
     min_common_word_share: float = 0.1  # ... in this share of those carrying it is a common word, not a name
+    min_template_pairs: int = 0  # paraphrase pairs giving figures on both sides that can show a template (0: never)
+    max_template_figure_overlap: float = 0.2  # below this share of shared figures they are another issue, not a paraphrase
     min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"
     min_ordered_sentences: int = 3  # and at least this many of them
 

@@ -27,19 +27,20 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from detector.fingerprint import document_lowercase_words, document_names, document_word_counts, load_common_words
 from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "rare_name_test", "shared_words", "source_lowercase_words",
-           "source_names", "story_marks", "story_words", "word_cosine"]
+__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "figure_overlap", "rare_name_test", "sentence_figures",
+           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "word_cosine"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_FIGURE_RE = re.compile(r"\d+(?:[.,/-]\d+)*")
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 QUOTE_WORDS = 4  # words in a row a quotation must share
 MIN_NUMBER_DIGITS = 3  # significant digits of a telling figure
@@ -130,6 +131,27 @@ def shared_words(weights: Mapping[str, float], other: Mapping[str, float], limit
     first, at most ``limit``): the event's words a reader can check ("borrowings", "discount")."""
     products = {word: weight * other[word] for word, weight in weights.items() if word in other}
     return sorted(products, key=lambda word: (-products[word], word))[:limit]
+
+
+def sentence_figures(sentence: str) -> frozenset[str]:
+    """Every figure a sentence gives, thousands separators dropped ("1,685,000" is "1685000"),
+    fractions, ranges and years kept whole ("9-3/4", "1986/87")."""
+    return frozenset(figure.replace(",", "") for figure in _FIGURE_RE.findall(sentence))
+
+
+def figure_overlap(pairs: Iterable[tuple[str, str]]) -> tuple[int, float]:
+    """How many sentence pairs give figures on both sides, and the share of their figures the two
+    sides share: the shared ones over all, summed over those pairs (1.0 when none gives any).
+
+    A paraphrase keeps its source's figures; another issue of one template (two companies'
+    earnings tables, two bond issues, two months of one statistic) repeats the wording with others.
+    """
+    given = shared = everything = 0
+    for source, suspect in pairs:
+        ours, theirs = sentence_figures(source), sentence_figures(suspect)
+        if ours and theirs:
+            given, shared, everything = given + 1, shared + len(ours & theirs), everything + len(ours | theirs)
+    return given, shared / everything if everything else 1.0
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:

@@ -7,7 +7,9 @@ import pytest
 from detector.story import (
     StoryProfile,
     common_word_test,
+    figure_overlap,
     rare_name_test,
+    sentence_figures,
     shared_words,
     source_lowercase_words,
     source_names,
@@ -147,3 +149,11 @@ def test_the_shared_words_that_weigh_most_come_first_issue_35():
     products = [same[word] * wire[word] for word in words]
     assert products == sorted(products, reverse=True)
     assert shared_words(same, wire, limit=2) == words[:2] and shared_words(same, {}) == []
+
+
+def test_figures_are_whole_and_their_overlap_pools_the_pairs_that_give_them():
+    """A paraphrase keeps its source's figures; two earnings tables give others (issue 35, `tests/test_templates.py`)."""
+    assert sentence_figures("Net 1,685,000 vs 9-3/4 pct in 1986/87, up 2.5") == {"1685000", "9-3/4", "1986/87", "2.5"}
+    assert figure_overlap([]) == (0, 1.0)
+    assert figure_overlap([("Revs 29.3 mln", "Revs 41.7 mln"), ("No figure here.", "Sales 12 mln")]) == (1, 0.0)
+    assert figure_overlap([("Up 2.5 pct to 390", "Rose 2.5 pct to 390"), ("Shr 38 cts", "Shr 22 cts")]) == (2, 0.5)

@@ -1,0 +1,61 @@
+"""Another issue of one template is not a paraphrase (issue 35), with the shipped model.
+
+Clean Reuters wire analysed against clean wire came out `paraphrased` for one article in eight:
+two companies' earnings tables, two bond issues, two weeks of one statistic align line by line,
+and the pairs read as paraphrases though nearly every figure differs. A paraphrase keeps its
+source's figures (`benchmarks/wire_verdicts.py`).
+"""
+
+import copy
+import dataclasses
+
+import pytest
+
+pytestmark = pytest.mark.shipped
+
+HARLOW = (
+    "Harlow Instruments Inc said its fourth quarter results reflected higher sales of test equipment to utilities.\n"
+    "Shr profit 38 cts vs loss 12 cts.\nNet profit 1,685,000 dlrs vs loss 540,000 dlrs.\nRevs 29.3 mln dlrs vs 24.1 mln dlrs.\n"
+    "Year shr profit 1.21 dlrs vs profit 40 cts.\nYear net profit 5,410,000 dlrs vs profit 1,790,000 dlrs.\n"
+    "Year revs 112.6 mln dlrs vs 98.2 mln dlrs."
+)
+KESTREL = (
+    "Kestrel Foods Corp said its fourth quarter results reflected higher sales of frozen dinners to supermarkets.\n"
+    "Shr profit 22 cts vs profit 19 cts.\nNet profit 2,310,000 dlrs vs profit 1,975,000 dlrs.\nRevs 41.7 mln dlrs vs 37.5 mln dlrs.\n"
+    "Year shr profit 86 cts vs profit 71 cts.\nYear net profit 9,020,000 dlrs vs profit 7,460,000 dlrs.\n"
+    "Year revs 160.4 mln dlrs vs 149.9 mln dlrs."
+)
+
+
+@pytest.fixture(scope="module")
+def detectors():
+    from detector.api import Detector
+    from detector.index import SourceIndex
+
+    shipped = Detector.load()
+    unchecked = copy.copy(shipped)
+    unchecked.decisions = dataclasses.replace(
+        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0))
+    return shipped, unchecked, SourceIndex.build([{"id": "harlow", "text": HARLOW}], encoder=shipped.encoder)
+
+
+
+def test_another_companys_earnings_table_is_not_a_paraphrase(detectors):
+    shipped, unchecked, index = detectors
+    assert unchecked.analyze(KESTREL, index=index).verdict == "paraphrased"  # the bug: a false accusation
+    report = shipped.analyze(KESTREL, index=index)
+    assert report.verdict == "original"
+    assert report.relation_counts.get("paraphrase", 0) == 0 and report.relation_counts["unrelated"] >= 3
+    assert any("another issue of one template" in note for note in report.notes)
+
+
+def test_a_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
+    shipped, _, index = detectors
+    rewrite = (
+        "Fourth quarter results at Harlow Instruments Inc reflected stronger test equipment sales to utilities, it said.\n"
+        "Profit per share came to 38 cts, against a loss of 12 cts.\nThe company earned 1,685,000 dlrs after losing 540,000 dlrs.\n"
+        "Revenues were 29.3 mln dlrs, up from 24.1 mln dlrs.\nFor the year, profit per share was 1.21 dlrs against 40 cts.\n"
+        "Annual profit rose to 5,410,000 dlrs from 1,790,000 dlrs.\nAnnual revenues reached 112.6 mln dlrs, against 98.2 mln dlrs."
+    )
+    report = shipped.analyze(rewrite, index=index)
+    assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
