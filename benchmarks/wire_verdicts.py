@@ -1,0 +1,128 @@
+"""Clean wire against clean wire: how often is an independent report called a copy or a paraphrase?
+
+1,500 Reuters-21578 articles from the training files (60 words or more, a seeded sample) are
+analysed against an index of 4,000 others from those files. None was written as a copy of another,
+but the wire holds real repeats (a story filed again, corrected, cut or updated) and many templated
+reports: two companies' earnings tables, two bond issues, two weeks of one statistic, worded alike
+with other figures. Each `copy` and `paraphrased` call that the detector made with its template
+check off was judged blind, from the two texts alone, by six annotators (helper agents, 2026-12-06)
+in ``benchmarks/data/wire_audit.jsonl``; two more judged a random 60 again
+(``wire_audit_second.jsonl``). The guideline:
+
+    same_report: A and B report the same facts about the same subject (the same company's same
+    results, the same bond issue, announcement or data release, with the same figures); one is a
+    copy, rewrite, correction, shortened or extended version, or update of the other (the figures
+    both give agree). other_report: different facts (another company, bond issue, period, country,
+    event), even when the wording or table layout is nearly identical. unsure: cannot tell.
+
+The shipped detector and the same detector with the template check off (``min_template_pairs`` 0,
+`detector.story.figure_overlap`) both analyse the sample; a `copy` or `paraphrased` call on an
+``other_report`` pair is a false accusation. A call on a pair nobody judged is counted as
+unjudged, so a change that makes new calls shows. Writes benchmarks/results/wire_verdicts.json::
+
+    python benchmarks/wire_verdicts.py [--shared ../shared]    # the index is kept in build/wire-eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.family_verdicts import read_jsonl  # noqa: E402
+from detector.api import Detector  # noqa: E402
+from detector.index import SourceIndex  # noqa: E402
+from detector.machine import describe_machine  # noqa: E402
+from training.corpora import read_reuters  # noqa: E402
+
+AUDIT = REPO / "benchmarks" / "data" / "wire_audit.jsonl"
+SECOND = REPO / "benchmarks" / "data" / "wire_audit_second.jsonl"
+RESULTS = REPO / "benchmarks" / "results" / "wire_verdicts.json"
+INDEX = REPO / "build" / "wire-eval" / "index"
+SOURCES, SUSPECTS, SEED, MIN_WORDS = 4000, 1500, 7, 60
+ACCUSATIONS = ("copy", "paraphrased")
+
+
+def sample(shared: Path | None) -> tuple[list, list]:
+    """The indexed sources and the suspects: training-file Reuters articles, shuffled with a fixed seed."""
+    articles = [a for a in read_reuters(shared, held_out=False) if len(a.text.split()) >= MIN_WORDS]
+    random.Random(SEED).shuffle(articles)
+    return articles[:SOURCES], articles[SOURCES:SOURCES + SUSPECTS]
+
+
+def load_or_build_index(sources: list, detector: Detector) -> SourceIndex:
+    """The index of the sources, built once and kept in build/wire-eval (rebuilt when its ids differ)."""
+    if INDEX.is_dir():
+        index = SourceIndex.load(INDEX, encoder=detector.encoder)
+        if sorted(index.ids) == sorted(a.id for a in sources):
+            return index
+    index = SourceIndex.build([{"id": a.id, "text": a.text} for a in sources], encoder=detector.encoder, progress=True)
+    index.save(INDEX)
+    return index
+
+
+def scored(reports: list, suspects: list, judged: dict) -> dict:
+    """Verdict counts, and each accusing call against the judgement of its (article, source) pair."""
+    calls = {verdict: Counter() for verdict in ACCUSATIONS}
+    for article, report in zip(suspects, reports):
+        if report.verdict in ACCUSATIONS:
+            calls[report.verdict][judged.get((article.id, report.source_id), "unjudged")] += 1
+    false = sum(counts["other_report"] for counts in calls.values())
+    return {
+        "verdicts": dict(Counter(report.verdict for report in reports)),
+        "calls": {verdict: dict(counts) for verdict, counts in calls.items()},
+        "precision": {verdict: round(counts["same_report"] / max(1, sum(counts.values())), 4) for verdict, counts in calls.items()},
+        "false_accusations": false,
+        "false_accusations_per_1000": round(1000 * false / len(reports), 1),
+        "unjudged": sum(counts["unjudged"] for counts in calls.values()),
+    }
+
+
+def agreement(audit: list[dict], second: list[dict]) -> dict:
+    """Cohen's kappa of the two passes on the pairs both judged."""
+    first = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
+    pairs = [(first[(row["article_id"], row["source_id"])], row["label"]) for row in second]
+    return {"pairs": len(pairs), "agree": sum(a == b for a, b in pairs),
+            "kappa": round(float(cohen_kappa_score([a for a, _ in pairs], [b for _, b in pairs])), 4)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=None, help="The shared folder (default: ../shared beside the checkout).")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Results JSON to write.")
+    args = parser.parse_args(argv)
+    audit = read_jsonl(AUDIT)
+    judged = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
+    shipped = Detector.load()
+    unchecked = copy.copy(shipped)  # the same model and encoder, the template check off
+    unchecked.decisions = dataclasses.replace(
+        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0))
+    sources, suspects = sample(args.shared)
+    started = time.perf_counter()
+    index = load_or_build_index(sources, shipped)
+    result = {"sources": len(sources), "suspects": len(suspects), "seed": SEED, "audit": str(AUDIT.relative_to(REPO)),
+              "labels": dict(Counter(judged.values())), "agreement": agreement(audit, read_jsonl(SECOND)),
+              "decision_version": shipped.decisions.version, "runs": {}}
+    for name, detector in (("template_check_off", unchecked), ("shipped", shipped)):
+        reports = list(detector.analyze_many([a.text for a in suspects], index=index))
+        result["runs"][name] = scored(reports, suspects, judged)
+        print(name, json.dumps(result["runs"][name]), flush=True)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["machine"] = describe_machine()
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+if __name__ == "__main__":
+    main()
