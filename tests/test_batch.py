@@ -784,52 +784,42 @@ def test_full_precision_is_a_deprecated_spelling_of_precision_fp32(tmp_path, art
     assert json.loads((out / "_manifest.json").read_text())["options"]["precision"] == "fp32"
 
 
-# ------------------------------------------------------------------ issue 37: manifest version 4
-def as_version_3(out: Path) -> None:
-    """Rewrite the folder's manifest as spin-detector wrote it before issue 37's batch options."""
+# ------------------------------------------------------------------ issues 37 and 35: manifest versions 4 and 5
+def as_version(out: Path, version: int) -> None:
+    """Rewrite the folder's manifest as an older spin-detector wrote it: version 3 had no
+    `exclude_quotations` (issue 37), version 4 wrote reports of schema 2.0 (issue 35)."""
     manifest = json.loads((out / "_manifest.json").read_text())
-    del manifest["options"]["exclude_quotations"]
-    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 3}))
+    if version == 3:
+        del manifest["options"]["exclude_quotations"]
+    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": version}))
 
 
 def test_a_version_3_job_resumes_with_quotations_left_in(tmp_path):
     path, out = twelve_articles(tmp_path), tmp_path / "out"
     done = interrupt(path, out, batch_size=2)
-    as_version_3(out)
+    as_version(out, 3)
     with pytest.raises(InputError, match=r"options\.exclude_quotations False → True.*--overwrite"):
         run_batch(path, out, detector=FakeDetector(), batch_size=2, exclude_quotations=True, progress=False)
     summary = run_batch(path, out, detector=FakeDetector(), batch_size=2, progress=False)
     assert summary.resumed == done and summary.articles == 12
 
 
-def test_a_version_3_job_with_details_is_refused_since_its_reports_were_json_strings(tmp_path):
-    path, out = twelve_articles(tmp_path), tmp_path / "out.parquet"
-    interrupt(path, out, batch_size=2, details=True)
-    as_version_3(out)
-    with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 3\), whose reports are JSON strings.*--overwrite"):
-        run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)
-    assert run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, overwrite=True, progress=False).articles == 12
-
-
-# ------------------------------------------------------------------ issue 35: manifest version 5
-def as_version_4(out: Path) -> None:
-    """Rewrite the folder's manifest as spin-detector wrote it before report schema 2.1."""
-    manifest = json.loads((out / "_manifest.json").read_text())
-    (out / "_manifest.json").write_text(json.dumps({**manifest, "manifest_version": 4}))
-
-
 def test_a_version_4_job_resumes_without_details(tmp_path):
     path, out = twelve_articles(tmp_path), tmp_path / "out"
     done = interrupt(path, out, batch_size=2)
-    as_version_4(out)
+    as_version(out, 4)
     summary = run_batch(path, out, detector=FakeDetector(), batch_size=2, progress=False)
     assert summary.resumed == done and summary.articles == 12
 
 
-def test_a_version_4_job_with_details_is_refused_since_its_story_has_fewer_keys(tmp_path):
-    """Its Parquet `story` struct lacks `word_similarity` and `words`: one folder would hold two column types."""
+@pytest.mark.parametrize(("version", "why"), [
+    (3, "whose reports are JSON strings"),  # nested objects since version 4
+    (4, r"whose reports are of schema 2\.0"),  # its Parquet `story` struct lacks `word_similarity` and `words`
+])
+def test_an_older_job_with_details_is_refused_since_its_reports_differ(tmp_path, version, why):
     path, out = twelve_articles(tmp_path), tmp_path / "out.parquet"
     interrupt(path, out, batch_size=2, details=True)
-    as_version_4(out)
-    with pytest.raises(InputError, match=r"--details rows of spin-detector .*version 4\), whose reports are of schema 2\.0.*--overwrite"):
+    as_version(out, version)
+    with pytest.raises(InputError, match=rf"--details rows of spin-detector .*version {version}\), {why}.*--overwrite"):
         run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, progress=False)
+    assert run_batch(path, out, detector=FakeDetector(), batch_size=2, details=True, overwrite=True, progress=False).articles == 12
