@@ -111,8 +111,8 @@ def evaluation_table(full: bool) -> str:
     rows.insert(len(VERDICTS) + 1, ["F1 related / original, against the blind same-story audit",
                                     f"{num(audited['related']['f1'])} / {num(audited['original']['f1'])}", "–", "–"])
     rows.append(["sentence-pair macro-F1 (copy / spun / paraphrase / unrelated)", interval(data["pairs"]["macro_f1"]), "–", "–"])
-    wire = result("wire_verdicts")["runs"]["shipped"]
-    rows.append(["clean wire called `copy` or `paraphrased` of another report, per 1,000 (blind-judged)",
+    wire = result("wire_verdicts")["runs"]["shipped"]["b"]
+    rows.append(["clean wire called `copy` or `paraphrased` of another report, per 1,000 (held-out, blind-judged)",
                  num(wire["false_accusations_per_1000"], 1), "–", "–"])
     if full:
         rows.append(["articles analysed per second", num(data["throughput"]["articles_per_second"], 1), "–", "–"])
@@ -333,19 +333,21 @@ def bbc_verdicts() -> str:
 def wire_verdicts() -> str:
     """Clean wire against clean wire: the accusing calls against a blind judgement, template check off and on."""
     data = result("wire_verdicts")
+    samples = {"a": "A (seen)", "b": "B (held out)"}
     runs = {"template_check_off": "template check off", "shipped": "shipped"}
     rows = []
-    for name, label in runs.items():
-        run = data["runs"][name]
-        calls = run["calls"]
-        rows.append([label, ", ".join(f"{verdict} {count}" for verdict, count in run["verdicts"].items()),
-                     *(f"{sum(calls[v].values())} ({calls[v].get('other_report', 0)} other report)" for v in ("copy", "paraphrased")),
-                     num(run["false_accusations_per_1000"], 1)])
+    for sample, sample_label in samples.items():
+        for name, label in runs.items():
+            run = data["runs"][name][sample]
+            calls = run["calls"]
+            rows.append([sample_label, label, ", ".join(f"{verdict} {count}" for verdict, count in run["verdicts"].items()),
+                         *(f"{sum(calls[v].values())} ({calls[v].get('other_report', 0)} other report)" for v in ("copy", "paraphrased")),
+                         num(run["false_accusations_per_1000"], 1)])
     agree = data["agreement"]
-    header = ["detector", f"verdicts of {data['suspects']:,} articles", "`copy` calls", "`paraphrased` calls",
+    header = ["sample", "detector", f"verdicts of {data['suspects_per_sample']:,} articles", "`copy` calls", "`paraphrased` calls",
               "false accusations per 1,000 articles"]
-    return markdown_table(header, rows) + (f"\n\nThe two annotation passes agree on {agree['agree']} of {agree['pairs']} pairs "
-                                           f"(Cohen's kappa {num(agree['kappa'])}).")
+    return markdown_table(header, rows) + (f"\n\nThe two annotation passes on sample A agree on {agree['agree']} of {agree['pairs']} "
+                                           f"pairs (Cohen's kappa {num(agree['kappa'])}).")
 
 
 def same_story_audit() -> str:

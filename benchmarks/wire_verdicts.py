@@ -1,13 +1,16 @@
 """Clean wire against clean wire: how often is an independent report called a copy or a paraphrase?
 
-1,500 Reuters-21578 articles from the training files (60 words or more, a seeded sample) are
+3,000 Reuters-21578 articles from the training files (60 words or more, a seeded sample) are
 analysed against an index of 4,000 others from those files. None was written as a copy of another,
 but the wire holds real repeats (a story filed again, corrected, cut or updated) and many templated
 reports: two companies' earnings tables, two bond issues, two weeks of one statistic, worded alike
 with other figures. Each `copy` and `paraphrased` call that the detector made with its template
-check off was judged blind, from the two texts alone, by six annotators (helper agents, 2026-12-06)
-in ``benchmarks/data/wire_audit.jsonl``; two more judged a random 60 again
-(``wire_audit_second.jsonl``). The guideline:
+check off was judged blind, from the two texts alone, by annotators (helper agents, 2026-12-06) in
+``benchmarks/data/wire_audit.jsonl``; two more judged a random 60 of sample A again
+(``wire_audit_second.jsonl``). Sample A (the first 1,500) was judged by six annotators whose
+guideline named earnings tables as an example of other_report; its verdicts, not its judgements,
+were seen when the check's bar was set. Sample B (the next 1,500) was judged by six others, with no
+example, after the check shipped: it is the held-out figure. The guideline:
 
     same_report: A and B report the same facts about the same subject (the same company's same
     results, the same bond issue, announcement or data release, with the same figures); one is a
@@ -50,15 +53,17 @@ AUDIT = REPO / "benchmarks" / "data" / "wire_audit.jsonl"
 SECOND = REPO / "benchmarks" / "data" / "wire_audit_second.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "wire_verdicts.json"
 INDEX = REPO / "build" / "wire-eval" / "index"
-SOURCES, SUSPECTS, SEED, MIN_WORDS = 4000, 1500, 7, 60
+SOURCES, SAMPLE, SEED, MIN_WORDS = 4000, 1500, 7, 60
+SAMPLES = ("a", "b")  # two samples of SAMPLE suspects each: A seen when the check's bar was set, B held out
 ACCUSATIONS = ("copy", "paraphrased")
 
 
 def sample(shared: Path | None) -> tuple[list, list]:
-    """The indexed sources and the suspects: training-file Reuters articles, shuffled with a fixed seed."""
+    """The indexed sources and the suspects (samples A then B): training-file Reuters articles,
+    shuffled with a fixed seed."""
     articles = [a for a in read_reuters(shared, held_out=False) if len(a.text.split()) >= MIN_WORDS]
     random.Random(SEED).shuffle(articles)
-    return articles[:SOURCES], articles[SOURCES:SOURCES + SUSPECTS]
+    return articles[:SOURCES], articles[SOURCES:SOURCES + SAMPLE * len(SAMPLES)]
 
 
 def load_or_build_index(sources: list, detector: Detector) -> SourceIndex:
@@ -111,12 +116,13 @@ def main(argv: list[str] | None = None) -> dict:
     sources, suspects = sample(args.shared)
     started = time.perf_counter()
     index = load_or_build_index(sources, shipped)
-    result = {"sources": len(sources), "suspects": len(suspects), "seed": SEED, "audit": str(AUDIT.relative_to(REPO)),
-              "labels": dict(Counter(judged.values())), "agreement": agreement(audit, read_jsonl(SECOND)),
+    result = {"sources": len(sources), "suspects_per_sample": SAMPLE, "seed": SEED, "audit": str(AUDIT.relative_to(REPO)),
+              "labels": {sample: dict(Counter(row["label"] for row in audit if row["sample"] == sample)) for sample in SAMPLES}, "agreement": agreement(audit, read_jsonl(SECOND)),
               "decision_version": shipped.decisions.version, "runs": {}}
     for name, detector in (("template_check_off", unchecked), ("shipped", shipped)):
         reports = list(detector.analyze_many([a.text for a in suspects], index=index))
-        result["runs"][name] = scored(reports, suspects, judged)
+        result["runs"][name] = {sample: scored(reports[n * SAMPLE:(n + 1) * SAMPLE], suspects[n * SAMPLE:(n + 1) * SAMPLE], judged)
+                                for n, sample in enumerate(SAMPLES)}
         print(name, json.dumps(result["runs"][name]), flush=True)
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["machine"] = describe_machine()
