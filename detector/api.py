@@ -584,9 +584,11 @@ class Detector:
         ``min_template_pairs`` pairs giving figures) are another issue of one template, as two
         companies' earnings tables are, not a paraphrase: they become unrelated, and a note says so."""
         rules = self.decisions.verdict
+        if not rules.min_template_pairs:
+            return
         paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
         given, overlap = figure_overlap((f.source_sentence, f.text) for f in paraphrases)
-        if not rules.min_template_pairs or given < rules.min_template_pairs or overlap >= rules.max_template_figure_overlap:
+        if given < rules.min_template_pairs or overlap >= rules.max_template_figure_overlap:
             return
         for finding in paraphrases:
             finding.relation = "unrelated"

@@ -418,16 +418,14 @@ def _markdown_one(report: ArticleReport) -> list[str]:
 
 def _story_phrases(report: ArticleReport) -> tuple[str, str, str]:
     """The same-story line's heading, what the candidate shares and its two similarities, unescaped."""
-    story = report.story
-    shared = [f"{label} {', '.join(story[key])}" for key, label in (("names", "names"), ("numbers", "figures"), ("words", "words"))
-              if story.get(key)]
-    if story["quotations"]:
-        shared.insert(2, f"{story['quotations']} quotation{'s' if story['quotations'] > 1 else ''}")
+    story, quotations = report.story, report.story["quotations"]
+    shared = [f"names {', '.join(story['names'])}" if story["names"] else "",
+              f"figures {', '.join(story['numbers'])}" if story["numbers"] else "",
+              f"{quotations} quotation{'s' if quotations > 1 else ''}" if quotations else "",
+              f"words {', '.join(story['words'])}" if story["words"] else ""]
     heading = "Same story" if report.verdict == "related" else "Nearest same-story candidate, too little shared for related"
-    similarities = f"topic similarity {story['topic_similarity']:.2f}"
-    if "word_similarity" in story:
-        similarities = f"word similarity {story['word_similarity']:.2f}, {similarities}"
-    return heading, "; ".join(shared) or "no marks", similarities
+    similarities = f"word similarity {story['word_similarity']:.2f}, topic similarity {story['topic_similarity']:.2f}"
+    return heading, "; ".join(part for part in shared if part) or "no marks", similarities
 
 
 def _with_source(report: ArticleReport) -> bool:

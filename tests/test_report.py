@@ -297,3 +297,10 @@ def test_a_story_candidate_short_of_related_is_shown_as_such():
     text = dataclasses.replace(report_with([LONE, LONE], story=quoted), verdict="original").to_markdown()
     assert "- Nearest same-story candidate, too little shared for related: `wire-7` shares 2 quotations (" in text
     assert "shares no marks" in dataclasses.replace(report_with([LONE], story={**quoted, "quotations": 0}), verdict="original").to_markdown()
+
+
+def test_the_story_line_keeps_its_order_whatever_is_missing():
+    """Quotations were inserted at a fixed place, so with no names they came after the words."""
+    unnamed = {**STORY, "names": [], "quotations": 1}
+    text = dataclasses.replace(report_with([LONE, LONE], story=unnamed), verdict="related").to_markdown()
+    assert "shares figures 393; 1 quotation; words borrowings, discount (" in text

@@ -64,6 +64,12 @@ def check_resumable(folder: Path, previous: dict, manifest: dict) -> None:
         )
 
 
+_DETAILS_OF = {  # how an older version's --details reports differ from this version's
+    3: "whose reports are JSON strings, where this version writes nested objects (nested columns in Parquet)",
+    4: "whose reports are of schema 2.0, where this version writes 2.1 (`story` with `word_similarity` and `words`)",
+}
+
+
 def _read_as_current(where: str, previous: dict) -> dict:
     """A version 3 or 4 manifest read as this version's where their rows are alike: without --details,
     a row of either is one of version 5, and a version 3 job left quotations in (it had no
@@ -83,12 +89,6 @@ def _read_as_current(where: str, previous: dict) -> dict:
             f"or {START_OVER}"
         )
     return {**previous, "manifest_version": MANIFEST_VERSION, "options": {"exclude_quotations": False, **options}}
-
-
-_DETAILS_OF = {  # how an older version's --details reports differ from this version's
-    3: "whose reports are JSON strings, where this version writes nested objects (nested columns in Parquet)",
-    4: "whose reports are of schema 2.0, where this version writes 2.1 (`story` with `word_similarity` and `words`)",
-}
 
 
 def _version_refusal(where: str, version, library) -> str:
