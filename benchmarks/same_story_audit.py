@@ -60,7 +60,7 @@ from benchmarks.family_verdicts import load_index, read_jsonl  # noqa: E402
 from detector.api import Detector  # noqa: E402
 from detector.machine import describe_machine  # noqa: E402
 from detector.metrics import bootstrap_interval  # noqa: E402
-from detector.story import StoryProfile, common_word_test, rare_name_test, word_cosine  # noqa: E402
+from detector.story import StoryProfile, common_word_test, rare_name_test, sentence_figures, word_cosine  # noqa: E402
 from detector.text import split_sentences  # noqa: E402
 
 AUDIT = REPO / "benchmarks" / "data" / "same_story_audit.jsonl"
@@ -69,7 +69,6 @@ RESULTS = REPO / "benchmarks" / "results" / "same_story_audit.json"
 SETS = {"eval": "build/eval", "family": "build/family-eval"}  # the evaluation's test split; the whole family set
 VERDICTS = ("related", "original")
 EVIDENCE = ("word_similarity", "topic_similarity", "marks", "figure_share")
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(19|20)\d\d")
 
 
@@ -122,8 +121,9 @@ def agreement(audit: list[dict], second: list[dict]) -> dict:
 
 
 def figures(sentences: list[str]) -> set[str]:
-    """Every figure of a text but bare years and the counts 0-10: all a data release's numbers."""
-    found = {figure.replace(",", "") for sentence in sentences for figure in _FIGURE.findall(sentence)}
+    """Every figure of a text (`detector.story.sentence_figures`) but bare years and the counts 0-10:
+    all a data release's numbers."""
+    found = set().union(*map(sentence_figures, sentences))
     return {f for f in found if not _YEAR.fullmatch(f) and not (f.isdigit() and int(f) <= 10)}
 
 
