@@ -41,7 +41,15 @@ from detector.report import (
     decide_verdict,
     spin_score,
 )
-from detector.story import StoryProfile, common_word_test, figure_overlap, rare_name_test, shared_words, word_cosine
+from detector.story import (
+    StoryProfile,
+    common_word_test,
+    figure_overlap,
+    rare_name_test,
+    shared_words,
+    word_cosine,
+    wording_overlap,
+)
 from detector.text import (
     Segment,
     TextFindings,
@@ -82,8 +90,9 @@ EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
 TEMPLATE_NOTE = (
-    "{count} sentences aligned with {source} as paraphrases give other figures (the pairs with figures share "
-    "{overlap:.0%} of them): another issue of one template, not a paraphrase, so they count as unrelated"
+    "{count} sentences aligned with {source} as paraphrases read as another issue of one template, not a paraphrase "
+    "(the pairs giving figures share {overlap:.0%} of them; {lines} keep its wording with other figures), so they "
+    "count as unrelated"
 )
 STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
@@ -579,20 +588,31 @@ class Detector:
         report.source_id = report.sources[0].id if report.sources else aligned[0][0]
 
     def _drop_template(self, report: ArticleReport, findings: list[SentenceFinding], source_id: str) -> None:
-        """Paraphrase pairs with the main source that give other figures nearly throughout
-        (`detector.story.figure_overlap` under ``max_template_figure_overlap``, over at least
-        ``min_template_pairs`` pairs giving figures) are another issue of one template, as two
-        companies' earnings tables are, not a paraphrase: they become unrelated, and a note says so."""
+        """Paraphrase pairs with the main source that give other figures are another issue of one
+        template, as two companies' earnings tables are, not a paraphrase: they become unrelated, and a
+        note says so. Either the pairs giving figures share few of them, pooled (`detector.story.figure_overlap`
+        under ``max_template_figure_overlap``, over at least ``min_template_pairs`` pairs), or at least
+        ``min_template_lines`` pairs keep the source's wording (`detector.story.wording_overlap` from
+        ``min_template_wording``) with other figures, as a two-line bond issue or money-market report does."""
         rules = self.decisions.verdict
-        if not rules.min_template_pairs:
+        if not rules.min_template_pairs and not rules.min_template_lines:
             return
         paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
-        given, overlap = figure_overlap((f.source_sentence, f.text) for f in paraphrases)
-        if given < rules.min_template_pairs or overlap >= rules.max_template_figure_overlap:
+        pairs = [(f.source_sentence, f.text) for f in paraphrases]
+        given, overlap = figure_overlap(pairs)
+        lines = 0
+        for pair in pairs:
+            with_figures, shared = figure_overlap([pair])
+            other_figures = bool(with_figures) and shared < rules.max_template_figure_overlap
+            lines += other_figures and wording_overlap(*pair) >= rules.min_template_wording
+        pooled = bool(rules.min_template_pairs) and given >= rules.min_template_pairs
+        if not (pooled and overlap < rules.max_template_figure_overlap) and not (
+            rules.min_template_lines and lines >= rules.min_template_lines
+        ):
             return
         for finding in paraphrases:
             finding.relation = "unrelated"
-        report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap))
+        report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap, lines=lines))
 
 
 def model_folder(path: str | os.PathLike | None = None) -> Path:

@@ -35,12 +35,14 @@ from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
 __all__ = ["StoryMarks", "StoryProfile", "common_word_test", "figure_overlap", "rare_name_test", "sentence_figures",
-           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "word_cosine"]
+           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "word_cosine",
+           "wording_overlap"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_FIGURE_RE = re.compile(r"\d+(?:[.,/-]\d+)*")
+_FIGURE_RE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?(?![\d.,/-])|\d+(?:[.,/-]\d+)*")
+_THOUSANDS_RE = re.compile(r"[, \u00a0\u202f]")
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 QUOTE_WORDS = 4  # words in a row a quotation must share
 MIN_NUMBER_DIGITS = 3  # significant digits of a telling figure
@@ -134,9 +136,9 @@ def shared_words(weights: Mapping[str, float], other: Mapping[str, float], limit
 
 
 def sentence_figures(sentence: str) -> frozenset[str]:
-    """Every figure a sentence gives, thousands separators dropped ("1,685,000" is "1685000"),
-    fractions, ranges and years kept whole ("9-3/4", "1986/87")."""
-    return frozenset(figure.replace(",", "") for figure in _FIGURE_RE.findall(sentence))
+    """Every figure a sentence gives, thousands separators dropped, commas or spaces ("1,685,000" and
+    "1 685 000" are "1685000"), fractions, ranges and years kept whole ("9-3/4", "1986/87")."""
+    return frozenset(_THOUSANDS_RE.sub("", figure) for figure in _FIGURE_RE.findall(sentence))
 
 
 def figure_overlap(pairs: Iterable[tuple[str, str]]) -> tuple[int, float]:
@@ -152,6 +154,15 @@ def figure_overlap(pairs: Iterable[tuple[str, str]]) -> tuple[int, float]:
         if ours and theirs:
             given, shared, everything = given + 1, shared + len(ours & theirs), everything + len(ours | theirs)
     return given, shared / everything if everything else 1.0
+
+
+def wording_overlap(source: str, suspect: str) -> float:
+    """The share of two sentences' content words (`story_words`) they share: high for another issue of
+    one template ("The notes have an 8-1/4 pct coupon ..." against "... a 9-1/4 pct coupon ..."), lower
+    for a paraphrase, which rewords the sentence and keeps its figures."""
+    ours, theirs = story_words([source]).keys(), story_words([suspect]).keys()
+    every = len(ours | theirs)
+    return len(ours & theirs) / every if every else 0.0
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:

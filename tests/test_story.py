@@ -16,6 +16,7 @@ from detector.story import (
     story_marks,
     story_words,
     word_cosine,
+    wording_overlap,
 )
 
 WIRE = [
@@ -154,6 +155,20 @@ def test_the_shared_words_that_weigh_most_come_first_issue_35():
 def test_figures_are_whole_and_their_overlap_pools_the_pairs_that_give_them():
     """A paraphrase keeps its source's figures; two earnings tables give others (issue 35, `tests/test_templates.py`)."""
     assert sentence_figures("Net 1,685,000 vs 9-3/4 pct in 1986/87, up 2.5") == {"1685000", "9-3/4", "1986/87", "2.5"}
+    # a copy that writes thousands with spaces keeps its figures (it lost two pairs to the template check)
+    assert sentence_figures("damaged 111 350 hectares in 10 provinces, 14\u00a0030 of palay") == {"111350", "10", "14030"}
+    assert sentence_figures("from 1,685,000 to 1 685 000.5 in 1986 250") == {"1685000", "1685000.5", "1986", "250"}
     assert figure_overlap([]) == (0, 1.0)
     assert figure_overlap([("Revs 29.3 mln", "Revs 41.7 mln"), ("No figure here.", "Sales 12 mln")]) == (1, 0.0)
     assert figure_overlap([("Up 2.5 pct to 390", "Rose 2.5 pct to 390"), ("Shr 38 cts", "Shr 22 cts")]) == (2, 0.5)
+
+
+def test_wording_overlap_is_high_for_a_template_and_lower_for_a_rewording():
+    """Another issue of one template keeps the wording; a paraphrase rewords (issue 35, `tests/test_templates.py`)."""
+    template = ("The notes have an 8-1/4 pct coupon and were priced at 99.931 to yield 62.5 basis points more than Treasuries.",
+                "The notes have a 9-1/4 pct coupon and were priced at 99.80 to yield 105 basis points more than Treasuries.")
+    reworded = ("The notes have an 8-1/4 pct coupon and were priced at 99.931 to yield 62.5 basis points more than Treasuries.",
+                "Sold at 99.931, the 8-1/4 pct securities return 62.5 basis points above government debt.")
+    assert wording_overlap(*template) == 1.0
+    assert wording_overlap(*reworded) < 0.5
+    assert wording_overlap("", "12 pct") == 0.0

@@ -27,6 +27,20 @@ KESTREL = (
 )
 
 
+ORLAND = (
+    "Orland Power Co is raising 120 mln dlrs through an offering of first mortgage bonds due 2017 yielding 9.35 pct, "
+    "said lead manager Dillon, Read and Co Inc.\n"
+    "The bonds have a 9-1/4 pct coupon and were priced at 99.05 to yield 78 basis points more than comparable Treasury securities.\n"
+    "Proceeds will be used to refinance short-term debt and for general corporate purposes, the utility said."
+)
+BRISCO = (
+    "Brisco Gas Corp is raising 85 mln dlrs through an offering of first mortgage bonds due 1999 yielding 8.62 pct, "
+    "said sole manager Salomon Brothers Inc.\n"
+    "The bonds have an 8-1/2 pct coupon and were priced at 99.20 to yield 105 basis points more than comparable Treasury securities.\n"
+    "The proceeds are to refinance short-term borrowings and for general purposes, the gas utility said."
+)
+
+
 @pytest.fixture(scope="module")
 def detectors():
     from detector.api import Detector
@@ -35,8 +49,9 @@ def detectors():
     shipped = Detector.load()
     unchecked = copy.copy(shipped)
     unchecked.decisions = dataclasses.replace(
-        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0))
-    return shipped, unchecked, SourceIndex.build([{"id": "harlow", "text": HARLOW}], encoder=shipped.encoder)
+        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0, min_template_lines=0))
+    index = SourceIndex.build([{"id": "harlow", "text": HARLOW}, {"id": "orland", "text": ORLAND}], encoder=shipped.encoder)
+    return shipped, unchecked, index
 
 
 
@@ -56,6 +71,31 @@ def test_a_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
         "Profit per share came to 38 cts, against a loss of 12 cts.\nThe company earned 1,685,000 dlrs after losing 540,000 dlrs.\n"
         "Revenues were 29.3 mln dlrs, up from 24.1 mln dlrs.\nFor the year, profit per share was 1.21 dlrs against 40 cts.\n"
         "Annual profit rose to 5,410,000 dlrs from 1,790,000 dlrs.\nAnnual revenues reached 112.6 mln dlrs, against 98.2 mln dlrs."
+    )
+    report = shipped.analyze(rewrite, index=index)
+    assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
+
+
+def test_another_bond_issue_in_two_lines_is_not_a_paraphrase(detectors):
+    """Two pairs giving figures are too few to pool (decisions `.rules9` called this `paraphrased`), but
+    both keep the wording with other figures: another issue of one template."""
+    shipped, _, index = detectors
+    pooled_only = copy.copy(shipped)
+    pooled_only.decisions = dataclasses.replace(
+        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_lines=0))
+    assert pooled_only.analyze(BRISCO, index=index).verdict == "paraphrased"  # the bug
+    report = shipped.analyze(BRISCO, index=index)
+    assert report.verdict == "original" and report.relation_counts.get("paraphrase", 0) == 0
+    assert any("2 keep its wording with other figures" in note for note in report.notes)
+
+
+def test_a_short_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
+    shipped, _, index = detectors
+    rewrite = (
+        "Lead manager Dillon, Read and Co Inc said Orland Power Co is selling 120 mln dlrs of first mortgage bonds "
+        "due 2017 that yield 9.35 pct.\n"
+        "Carrying a 9-1/4 pct coupon, the bonds were priced at 99.05, a yield 78 basis points above comparable Treasuries.\n"
+        "The utility said it would use the money to refinance short-term debt and for general corporate purposes."
     )
     report = shipped.analyze(rewrite, index=index)
     assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
