@@ -47,8 +47,8 @@ from detector.story import (
     figure_overlap,
     rare_name_test,
     shared_words,
+    template_lines,
     word_cosine,
-    wording_overlap,
 )
 from detector.text import (
     Segment,
@@ -90,10 +90,10 @@ EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
 TEMPLATE_NOTE = (
-    "{count} sentences aligned with {source} as paraphrases read as another issue of one template, not a paraphrase "
-    "(the pairs giving figures share {overlap:.0%} of them; {lines} keep its wording with other figures), so they "
-    "count as unrelated"
+    "{count} sentences aligned with {source} as paraphrases read as another issue of one template, not a paraphrase: "
+    "the pairs giving figures share {overlap:.0%} of them{lines}, so they count as unrelated"
 )
+TEMPLATE_LINES_NOTE = ", and {lines} keep the source's wording with other figures"
 STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
 
@@ -592,27 +592,23 @@ class Detector:
         template, as two companies' earnings tables are, not a paraphrase: they become unrelated, and a
         note says so. Either the pairs giving figures share few of them, pooled (`detector.story.figure_overlap`
         under ``max_template_figure_overlap``, over at least ``min_template_pairs`` pairs), or at least
-        ``min_template_lines`` pairs keep the source's wording (`detector.story.wording_overlap` from
-        ``min_template_wording``) with other figures, as a two-line bond issue or money-market report does."""
+        ``min_template_lines`` pairs, and half those giving figures, keep the source's wording with other
+        figures (`detector.story.template_lines`), as a two-line bond issue or money-market report does."""
         rules = self.decisions.verdict
         if not rules.min_template_pairs and not rules.min_template_lines:
             return
         paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
         pairs = [(f.source_sentence, f.text) for f in paraphrases]
         given, overlap = figure_overlap(pairs)
-        lines = 0
-        for pair in pairs:
-            with_figures, shared = figure_overlap([pair])
-            other_figures = bool(with_figures) and shared < rules.max_template_figure_overlap
-            lines += other_figures and wording_overlap(*pair) >= rules.min_template_wording
-        pooled = bool(rules.min_template_pairs) and given >= rules.min_template_pairs
-        if not (pooled and overlap < rules.max_template_figure_overlap) and not (
-            rules.min_template_lines and lines >= rules.min_template_lines
-        ):
+        pooled = 0 < rules.min_template_pairs <= given and overlap < rules.max_template_figure_overlap
+        lines = template_lines(pairs, rules.max_template_figure_overlap, rules.min_template_wording)
+        by_lines = 0 < rules.min_template_lines <= lines and 2 * lines >= given
+        if not (pooled or by_lines):
             return
         for finding in paraphrases:
             finding.relation = "unrelated"
-        report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap, lines=lines))
+        said = TEMPLATE_LINES_NOTE.format(lines=lines) if by_lines else ""
+        report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap, lines=said))
 
 
 def model_folder(path: str | os.PathLike | None = None) -> Path:

@@ -119,8 +119,8 @@ class VerdictRules:
     min_common_word_share: float = 0.1  # ... in this share of those carrying it is a common word, not a name
     min_template_pairs: int = 0  # paraphrase pairs giving figures on both sides that can show a template (0: never)
     max_template_figure_overlap: float = 0.2  # below this share of shared figures they are another issue, not a paraphrase
-    min_template_lines: int = 0  # or this many pairs keeping the wording with other figures show it (0: never)
-    min_template_wording: float = 0.5  # share of content words such a pair keeps (`detector.story.wording_overlap`)
+    min_template_lines: int = 0  # or this many pairs (and half those giving figures) keeping the wording with other figures (0: never)
+    min_template_wording: float = 0.5  # content words shared over all the two sentences give (`detector.story.wording_overlap`)
     min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"
     min_ordered_sentences: int = 3  # and at least this many of them
 

@@ -35,13 +35,13 @@ from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
 __all__ = ["StoryMarks", "StoryProfile", "common_word_test", "figure_overlap", "rare_name_test", "sentence_figures",
-           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "word_cosine",
-           "wording_overlap"]
+           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "template_lines",
+           "word_cosine", "wording_overlap"]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
-_FIGURE_RE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?(?![\d.,/-])|\d+(?:[.,/-]\d+)*")
+_FIGURE_RE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?(?!\d|[.,/-]\d)|\d+(?:[.,/-]\d+)*")
 _THOUSANDS_RE = re.compile(r"[, \u00a0\u202f]")
 _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 QUOTE_WORDS = 4  # words in a row a quotation must share
@@ -163,6 +163,17 @@ def wording_overlap(source: str, suspect: str) -> float:
     ours, theirs = story_words([source]).keys(), story_words([suspect]).keys()
     every = len(ours | theirs)
     return len(ours & theirs) / every if every else 0.0
+
+
+def template_lines(pairs: Iterable[tuple[str, str]], max_figure_overlap: float, min_wording: float) -> int:
+    """How many sentence pairs keep the wording (`wording_overlap` from ``min_wording``) and give other
+    figures (figures on both sides, under ``max_figure_overlap`` of them shared): lines of another issue
+    of one template, such as a bond issue's "The notes have an 8-1/4 pct coupon ..." against "a 9-1/4 pct"."""
+    lines = 0
+    for pair in pairs:
+        with_figures, shared = figure_overlap([pair])
+        lines += bool(with_figures and shared < max_figure_overlap and wording_overlap(*pair) >= min_wording)
+    return lines
 
 
 def source_lowercase_words(sentences: Sequence[str]) -> frozenset[str]:

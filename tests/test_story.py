@@ -15,6 +15,7 @@ from detector.story import (
     source_names,
     story_marks,
     story_words,
+    template_lines,
     word_cosine,
     wording_overlap,
 )
@@ -158,6 +159,7 @@ def test_figures_are_whole_and_their_overlap_pools_the_pairs_that_give_them():
     # a copy that writes thousands with spaces keeps its figures (it lost two pairs to the template check)
     assert sentence_figures("damaged 111 350 hectares in 10 provinces, 14\u00a0030 of palay") == {"111350", "10", "14030"}
     assert sentence_figures("from 1,685,000 to 1 685 000.5 in 1986 250") == {"1685000", "1685000.5", "1986", "250"}
+    assert sentence_figures("to 2 000. Up 1 234 567, a 30 000-tonne cargo") == {"2000", "1234567", "30000"}
     assert figure_overlap([]) == (0, 1.0)
     assert figure_overlap([("Revs 29.3 mln", "Revs 41.7 mln"), ("No figure here.", "Sales 12 mln")]) == (1, 0.0)
     assert figure_overlap([("Up 2.5 pct to 390", "Rose 2.5 pct to 390"), ("Shr 38 cts", "Shr 22 cts")]) == (2, 0.5)
@@ -172,3 +174,5 @@ def test_wording_overlap_is_high_for_a_template_and_lower_for_a_rewording():
     assert wording_overlap(*template) == 1.0
     assert wording_overlap(*reworded) < 0.5
     assert wording_overlap("", "12 pct") == 0.0
+    kept = ("Revs rose to 29.3 mln dlrs from 24.1 mln dlrs.", "Revenues were 29.3 mln dlrs, up from 24.1 mln dlrs.")
+    assert template_lines([template, reworded, kept, ("No figures here.", "No figures here.")], 0.2, 0.5) == 1

@@ -76,17 +76,49 @@ def test_a_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
     assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
 
 
-def test_another_bond_issue_in_two_lines_is_not_a_paraphrase(detectors):
+def with_rules(detector, **rules):
+    changed = copy.copy(detector)
+    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
+    return changed
+
+
+@pytest.mark.parametrize("rules", [{}, {"min_template_pairs": 0}], ids=["shipped", "lines_alone"])
+def test_another_bond_issue_in_two_lines_is_not_a_paraphrase(detectors, rules):
     """Two pairs giving figures are too few to pool (decisions `.rules9` called this `paraphrased`), but
     both keep the wording with other figures: another issue of one template."""
     shipped, _, index = detectors
-    pooled_only = copy.copy(shipped)
-    pooled_only.decisions = dataclasses.replace(
-        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_lines=0))
-    assert pooled_only.analyze(BRISCO, index=index).verdict == "paraphrased"  # the bug
-    report = shipped.analyze(BRISCO, index=index)
+    assert with_rules(shipped, min_template_lines=0).analyze(BRISCO, index=index).verdict == "paraphrased"  # the bug
+    report = with_rules(shipped, **rules).analyze(BRISCO, index=index)
     assert report.verdict == "original" and report.relation_counts.get("paraphrase", 0) == 0
-    assert any("2 keep its wording with other figures" in note for note in report.notes)
+    assert any("2 keep the source's wording with other figures" in note for note in report.notes)
+
+
+def test_a_paraphrase_with_two_updated_figure_lines_stays_a_paraphrase():
+    """Two lines of six keep the wording with revised figures (an update): the other four reword and keep
+    theirs, so the lines are not half the pairs giving figures, and the article is a paraphrase."""
+    from detector.api import Detector
+    from detector.index import SourceIndex
+
+    source = (
+        "Vantor Mining Ltd said copper output at its Kalder mine rose to 41,200 tonnes in 1986 from 36,900 tonnes a year earlier.\n"
+        "The company said ore grades at Kalder averaged 1.8 pct copper, against 1.6 pct in 1985.\n"
+        "Vantor said it expects to spend 62 mln dlrs on a new concentrator that should start up in mid-1988.\n"
+        "Cash costs fell to 54 cts a pound from 61 cts, helped by lower fuel prices, the company said.\n"
+        "Net profit for the year rose to 18.4 mln dlrs, or 1.12 dlrs a share, from 11.7 mln dlrs, or 71 cts.\n"
+        "Sales rose to 212.5 mln dlrs from 188.3 mln dlrs."
+    )
+    update = (
+        "Copper production at the Kalder mine of Vantor Mining Ltd climbed to 41,200 tonnes last year, up from 36,900 tonnes "
+        "in 1985, the company said.\n"
+        "Average ore grades at the mine improved to 1.8 pct copper from 1.6 pct, according to Vantor.\n"
+        "A new concentrator costing 62 mln dlrs is planned, and the company expects it to begin operating in mid-1988.\n"
+        "Lower fuel prices helped push cash costs down to 54 cts a pound, compared with 61 cts, Vantor said.\n"
+        "Net profit for the year rose to 18.9 mln dlrs, or 1.15 dlrs a share, from 11.6 mln dlrs, or 70 cts.\n"
+        "Sales rose to 214.1 mln dlrs from 188.9 mln dlrs."
+    )
+    shipped = Detector.load()
+    report = shipped.analyze(update, index=SourceIndex.build([{"id": "vantor", "text": source}], encoder=shipped.encoder))
+    assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
 
 
 def test_a_short_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
