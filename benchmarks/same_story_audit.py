@@ -110,14 +110,18 @@ def set_figures(rows: list[dict]) -> dict:
 
 
 def agreement(audit: list[dict], second: list[dict]) -> dict:
-    """Cohen's kappa of the two passes on the pairs both judged: three-way, and same story or not."""
+    """Cohen's kappa of the two passes on the pairs both judged: three-way, and same story or not; and the
+    second pass scored as if it were a detector against the first (`related` F1): the labels' own ceiling."""
     first = {(row["article_id"], row["partner_id"]): row["judgement"] for row in audit}
     pairs = [(first[(row["article_id"], row["partner_id"])], row["judgement"]) for row in second]
     a, b = [x for x, _ in pairs], [y for _, y in pairs]
     story_a, story_b = [x == "same_story" for x in a], [y == "same_story" for y in b]
+    second_as_verdicts = scores(["related" if x else "original" for x in story_a], ["related" if y else "original" for y in story_b])
     return {"pairs": len(pairs), "kappa": round(float(cohen_kappa_score(a, b)), 4),
             "kappa_same_story": round(float(cohen_kappa_score(story_a, story_b)), 4),
-            "agree_same_story": sum(x == y for x, y in zip(story_a, story_b))}
+            "agree_same_story": sum(x == y for x, y in zip(story_a, story_b)),
+            "same_story": {"first": sum(story_a), "second": sum(story_b)},
+            "second_pass_related_f1": {key: second_as_verdicts["related"][key] for key in ("f1", "low", "high")}}
 
 
 def figures(sentences: list[str]) -> set[str]:

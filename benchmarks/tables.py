@@ -331,10 +331,10 @@ def bbc_verdicts() -> str:
 
 
 def wire_verdicts() -> str:
-    """Clean wire against clean wire: the accusing calls against a blind judgement, template check off and on."""
+    """Clean wire against clean wire: the accusing calls against a blind judgement, template check off, half on, on."""
     data = result("wire_verdicts")
     samples = {"a": "A (seen)", "b": "B (held out)"}
-    runs = {"template_check_off": "template check off", "shipped": "shipped"}
+    runs = {"template_check_off": "template check off", "figures_pooled": "figures pooled (`.rules9`)", "shipped": "shipped"}
     rows = []
     for sample, sample_label in samples.items():
         for name, label in runs.items():
@@ -369,8 +369,12 @@ def same_story_audit() -> str:
                          num(figures["absent_called_original"][absent]), f"{story} of {related}" if key == "generator_labels" else "–"])
     header = ["set", "truth", "F1 related", "F1 original", "absent called `original`", "generator `related` judged same story"]
     agree = result("same_story_audit")["agreement"]
+    ceiling = agree["second_pass_related_f1"]
     return (markdown_table(header, rows) + f"\n\nThe two annotation passes agree on {agree['agree_same_story']} of {agree['pairs']} "
-            f"pairs, same story or not (Cohen's kappa {num(agree['kappa_same_story'])}; three-way {num(agree['kappa'])}).")
+            f"pairs, same story or not (Cohen's kappa {num(agree['kappa_same_story'])}; three-way {num(agree['kappa'])}). "
+            f"Scored against the first pass as a detector would be, the second pass has `related` F1 {num(ceiling['f1'])} "
+            f"[{num(ceiling['low'])}, {num(ceiling['high'])}] ({agree['same_story']['first']} and {agree['same_story']['second']} "
+            "pairs called the same story): the labels' own ceiling.")
 
 
 def same_story_ceiling() -> str:

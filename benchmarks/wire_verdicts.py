@@ -18,8 +18,11 @@ example, after the check shipped: it is the held-out figure. The guideline:
     both give agree). other_report: different facts (another company, bond issue, period, country,
     event), even when the wording or table layout is nearly identical. unsure: cannot tell.
 
-The shipped detector and the same detector with the template check off (``min_template_pairs`` 0,
-`detector.story.figure_overlap`) both analyse the sample; a `copy` or `paraphrased` call on an
+Three detectors analyse the samples: the same model with the template check off
+(``min_template_pairs`` and ``min_template_lines`` 0), with only its first half, figures shared
+pooled over three pairs or more (`detector.story.figure_overlap`, decisions ``.rules9``), and the
+shipped one, which also takes two pairs, and half of those giving figures, keeping the wording with
+other figures (`detector.story.template_lines`, ``.rules10``, set on sample A); a `copy` or `paraphrased` call on an
 ``other_report`` pair is a false accusation. A call on a pair nobody judged is counted as
 unjudged, so a change that makes new calls shows. Writes benchmarks/results/wire_verdicts.json::
 
@@ -94,6 +97,13 @@ def scored(reports: list, suspects: list, judged: dict) -> dict:
     }
 
 
+def with_rules(detector: Detector, **rules) -> Detector:
+    """The same model and encoder with some verdict rules changed."""
+    changed = copy.copy(detector)
+    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
+    return changed
+
+
 def agreement(audit: list[dict], second: list[dict]) -> dict:
     """Cohen's kappa of the two passes on the pairs both judged."""
     first = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
@@ -110,16 +120,15 @@ def main(argv: list[str] | None = None) -> dict:
     audit = read_jsonl(AUDIT)
     judged = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
     shipped = Detector.load()
-    unchecked = copy.copy(shipped)  # the same model and encoder, the template check off
-    unchecked.decisions = dataclasses.replace(
-        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0))
+    detectors = {"template_check_off": with_rules(shipped, min_template_pairs=0, min_template_lines=0),
+                 "figures_pooled": with_rules(shipped, min_template_lines=0), "shipped": shipped}
     sources, suspects = sample(args.shared)
     started = time.perf_counter()
     index = load_or_build_index(sources, shipped)
     result = {"sources": len(sources), "suspects_per_sample": SAMPLE, "seed": SEED, "audit": str(AUDIT.relative_to(REPO)),
               "labels": {sample: dict(Counter(row["label"] for row in audit if row["sample"] == sample)) for sample in SAMPLES}, "agreement": agreement(audit, read_jsonl(SECOND)),
               "decision_version": shipped.decisions.version, "runs": {}}
-    for name, detector in (("template_check_off", unchecked), ("shipped", shipped)):
+    for name, detector in detectors.items():
         reports = list(detector.analyze_many([a.text for a in suspects], index=index))
         result["runs"][name] = {sample: scored(reports[n * SAMPLE:(n + 1) * SAMPLE], suspects[n * SAMPLE:(n + 1) * SAMPLE], judged)
                                 for n, sample in enumerate(SAMPLES)}

@@ -123,7 +123,7 @@ else:
 Two samples of 1,500 Reuters articles of the training files (B held out from the check's design)
 analysed against an index of 4,000 others: every `copy` and `paraphrased` call was judged blind, the same report or another one (another company's earnings
 table, another bond issue, another week). A call on another report is a false accusation. Written by
-`benchmarks/wire_verdicts.py`, with the template check off and with the shipped detector."""),
+`benchmarks/wire_verdicts.py`, with the template check off, with its first half (figures pooled) and with the shipped detector."""),
     ("code", """wire_json = REPO / "benchmarks" / "results" / "wire_verdicts.json"
 if wire_json.is_file():
     wire = json.loads(wire_json.read_text())
