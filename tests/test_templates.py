@@ -41,15 +41,20 @@ BRISCO = (
 )
 
 
+def with_rules(detector, **rules):
+    """The same model and encoder with some verdict rules changed."""
+    changed = copy.copy(detector)
+    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
+    return changed
+
+
 @pytest.fixture(scope="module")
 def detectors():
     from detector.api import Detector
     from detector.index import SourceIndex
 
     shipped = Detector.load()
-    unchecked = copy.copy(shipped)
-    unchecked.decisions = dataclasses.replace(
-        shipped.decisions, verdict=dataclasses.replace(shipped.decisions.verdict, min_template_pairs=0, min_template_lines=0))
+    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0)
     index = SourceIndex.build([{"id": "harlow", "text": HARLOW}, {"id": "orland", "text": ORLAND}], encoder=shipped.encoder)
     return shipped, unchecked, index
 
@@ -64,22 +69,25 @@ def test_another_companys_earnings_table_is_not_a_paraphrase(detectors):
     assert any("another issue of one template" in note for note in report.notes)
 
 
-def test_a_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
+HARLOW_REWRITE = (
+    "Fourth quarter results at Harlow Instruments Inc reflected stronger test equipment sales to utilities, it said.\n"
+    "Profit per share came to 38 cts, against a loss of 12 cts.\nThe company earned 1,685,000 dlrs after losing 540,000 dlrs.\n"
+    "Revenues were 29.3 mln dlrs, up from 24.1 mln dlrs.\nFor the year, profit per share was 1.21 dlrs against 40 cts.\n"
+    "Annual profit rose to 5,410,000 dlrs from 1,790,000 dlrs.\nAnnual revenues reached 112.6 mln dlrs, against 98.2 mln dlrs."
+)
+ORLAND_REWRITE = (
+    "Lead manager Dillon, Read and Co Inc said Orland Power Co is selling 120 mln dlrs of first mortgage bonds "
+    "due 2017 that yield 9.35 pct.\n"
+    "Carrying a 9-1/4 pct coupon, the bonds were priced at 99.05, a yield 78 basis points above comparable Treasuries.\n"
+    "The utility said it would use the money to refinance short-term debt and for general corporate purposes."
+)
+
+
+@pytest.mark.parametrize("rewrite", [HARLOW_REWRITE, ORLAND_REWRITE], ids=["earnings_table", "two_line_bond_issue"])
+def test_a_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors, rewrite):
     shipped, _, index = detectors
-    rewrite = (
-        "Fourth quarter results at Harlow Instruments Inc reflected stronger test equipment sales to utilities, it said.\n"
-        "Profit per share came to 38 cts, against a loss of 12 cts.\nThe company earned 1,685,000 dlrs after losing 540,000 dlrs.\n"
-        "Revenues were 29.3 mln dlrs, up from 24.1 mln dlrs.\nFor the year, profit per share was 1.21 dlrs against 40 cts.\n"
-        "Annual profit rose to 5,410,000 dlrs from 1,790,000 dlrs.\nAnnual revenues reached 112.6 mln dlrs, against 98.2 mln dlrs."
-    )
     report = shipped.analyze(rewrite, index=index)
     assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
-
-
-def with_rules(detector, **rules):
-    changed = copy.copy(detector)
-    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
-    return changed
 
 
 @pytest.mark.parametrize("rules", [{}, {"min_template_pairs": 0}], ids=["shipped", "lines_alone"])
@@ -93,12 +101,12 @@ def test_another_bond_issue_in_two_lines_is_not_a_paraphrase(detectors, rules):
     assert any("2 keep the source's wording with other figures" in note for note in report.notes)
 
 
-def test_a_paraphrase_with_two_updated_figure_lines_stays_a_paraphrase():
+def test_a_paraphrase_with_two_updated_figure_lines_stays_a_paraphrase(detectors):
     """Two lines of six keep the wording with revised figures (an update): the other four reword and keep
     theirs, so the lines are not half the pairs giving figures, and the article is a paraphrase."""
-    from detector.api import Detector
     from detector.index import SourceIndex
 
+    shipped = detectors[0]
     source = (
         "Vantor Mining Ltd said copper output at its Kalder mine rose to 41,200 tonnes in 1986 from 36,900 tonnes a year earlier.\n"
         "The company said ore grades at Kalder averaged 1.8 pct copper, against 1.6 pct in 1985.\n"
@@ -116,18 +124,5 @@ def test_a_paraphrase_with_two_updated_figure_lines_stays_a_paraphrase():
         "Net profit for the year rose to 18.9 mln dlrs, or 1.15 dlrs a share, from 11.6 mln dlrs, or 70 cts.\n"
         "Sales rose to 214.1 mln dlrs from 188.9 mln dlrs."
     )
-    shipped = Detector.load()
     report = shipped.analyze(update, index=SourceIndex.build([{"id": "vantor", "text": source}], encoder=shipped.encoder))
-    assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
-
-
-def test_a_short_rewrite_that_keeps_the_figures_stays_a_paraphrase(detectors):
-    shipped, _, index = detectors
-    rewrite = (
-        "Lead manager Dillon, Read and Co Inc said Orland Power Co is selling 120 mln dlrs of first mortgage bonds "
-        "due 2017 that yield 9.35 pct.\n"
-        "Carrying a 9-1/4 pct coupon, the bonds were priced at 99.05, a yield 78 basis points above comparable Treasuries.\n"
-        "The utility said it would use the money to refinance short-term debt and for general corporate purposes."
-    )
-    report = shipped.analyze(rewrite, index=index)
     assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
