@@ -287,10 +287,13 @@ def batch_machines() -> str:
 def batch_before_after() -> str:
     """Articles per second of one batch benchmark run on the code before a change and after it."""
     data = result("batch_throughput_before_after")
+    repeats = data.get("repeats", [])
     rows = [[BATCH_PATHS[key], num(data["before"][key]["articles_per_second"], 2), num(data["after"][key]["articles_per_second"], 2),
-             f"{100 * change:+.1f}%"] for key, change in data["change"].items()]
+             f"{100 * change:+.1f}%", *([", ".join(f"{100 * run[key]:+.1f}%" for run in repeats)] if repeats else [])]
+            for key, change in data["change"].items()]
     after = f"after ({data['after_code']})" if "after_code" in data else "after"
-    return markdown_table(["path", f"before ({data['before_code']}): articles/s", f"{after}: articles/s", "change"], rows)
+    header = ["path", f"before ({data['before_code']}): articles/s", f"{after}: articles/s", "change"]
+    return markdown_table(header + (["change in each of the pairs run"] if repeats else []), rows)
 
 
 # --- verdict benchmarks (family_verdicts.json, bbc_verdicts.json) ----------------------------------------
