@@ -17,9 +17,10 @@ no label, verdict or score in sight, under this guideline:
     country, company, person or market, but different specific developments. unrelated: neither.
     Would a news editor say B covers the same news item as A? A passing mention is same_topic.
 
-A second pass, three more annotators under the same guideline with no worked examples, judged a
-random 120 of the pairs (``same_story_audit_second.jsonl``); the agreement of the two passes
-(Cohen's kappa) is in the results.
+A second pass under the same guideline with no worked examples, three more annotators on a random
+120 of the pairs and five more on the other 217 (2026-12-06), judged every pair again
+(``same_story_audit_second.jsonl``); the agreement of the two passes (Cohen's kappa), and the
+second scored against the first as the detector is, are in the results.
 
 Here a suspect's audited truth is `related` when its pair is ``same_story`` and `original` otherwise.
 The shipped detector analyses the audited suspects against each set's index, and the verdicts are

@@ -377,7 +377,7 @@ def same_story_audit() -> str:
             f"pairs, same story or not (Cohen's kappa {num(agree['kappa_same_story'])}; three-way {num(agree['kappa'])}). "
             f"Scored against the first pass as a detector would be, the second pass has `related` F1 {num(ceiling['f1'])} "
             f"[{num(ceiling['low'])}, {num(ceiling['high'])}] ({agree['same_story']['first']} and {agree['same_story']['second']} "
-            "pairs called the same story): the labels' own ceiling.")
+            "pairs called the same story): what a second reader reaches.")
 
 
 def same_story_ceiling() -> str:
