@@ -61,7 +61,7 @@ from benchmarks.family_verdicts import load_index, read_jsonl  # noqa: E402
 from detector.api import Detector  # noqa: E402
 from detector.machine import describe_machine  # noqa: E402
 from detector.metrics import bootstrap_interval  # noqa: E402
-from detector.story import StoryProfile, common_word_test, rare_name_test, sentence_figures, word_cosine  # noqa: E402
+from detector.story import StoryProfile, mark_name_test, sentence_figures, word_cosine  # noqa: E402
 from detector.text import split_sentences  # noqa: E402
 
 AUDIT = REPO / "benchmarks" / "data" / "same_story_audit.jsonl"
@@ -112,7 +112,7 @@ def set_figures(rows: list[dict]) -> dict:
 
 def agreement(audit: list[dict], second: list[dict]) -> dict:
     """Cohen's kappa of the two passes on the pairs both judged: three-way, and same story or not; and the
-    second pass scored as if it were a detector against the first (`related` F1): the labels' own ceiling."""
+    second pass scored as if it were a detector against the first (`related` F1): what a second reader reaches."""
     first = {(row["article_id"], row["partner_id"]): row["judgement"] for row in audit}
     pairs = [(first[(row["article_id"], row["partner_id"])], row["judgement"]) for row in second]
     a, b = [x for x, _ in pairs], [y for _, y in pairs]
@@ -143,15 +143,14 @@ def pair_evidence(detector: Detector, index, text: str, partner_id: str) -> dict
     told = [source.segments[i].text for i in content]
     topic = index.encoder.encode(texts).mean(axis=0)
     other = source.embeddings[content].mean(axis=0)
-    rare_test = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
-    common = common_word_test(index.lowercase_frequency, index.name_frequency, rules.min_common_word_sources, rules.min_common_word_share)
+    rare = mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
     profile, source_profile = StoryProfile.of(texts), StoryProfile.of(told)
     ours, theirs = figures(texts), figures(told)
     return {
         "word_similarity": word_cosine(profile.word_weights(index.word_frequency, len(index)),
                                        source_profile.word_weights(index.word_frequency, len(index))),
         "topic_similarity": float(topic @ other / (np.linalg.norm(topic) * np.linalg.norm(other))),
-        "marks": profile.shared(source_profile, lambda name: rare_test(name) and not common(name)).count,
+        "marks": profile.shared(source_profile, rare).count,
         "figure_share": len(ours & theirs) / max(1, min(len(ours), len(theirs))),
     }
 

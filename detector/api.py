@@ -43,9 +43,8 @@ from detector.report import (
 )
 from detector.story import (
     StoryProfile,
-    common_word_test,
     figure_overlap,
-    rare_name_test,
+    mark_name_test,
     shared_words,
     template_lines,
     word_cosine,
@@ -481,19 +480,13 @@ class Detector:
         """Whether a source tells the same story as the article (`detector.story`): it is on the
         article's topic (``min_story_similarity``), shares the event's words
         (``min_story_word_similarity``, `detector.story.word_cosine`) and at least
-        ``min_story_names`` rare names (not common words in a title: `common_word_test`), telling
+        ``min_story_names`` rare names (not common words in a title: `mark_name_test`), telling
         figures or quotations with it. The retrieved candidates are tried, and the sources that share
         the most rare names with the article; of those passing both similarities, the one with the
         most marks goes in ``report.story``."""
         rules = self.decisions.verdict
         profile = StoryProfile.of(texts)
-        rare_test = rare_name_test(index.name_frequency, len(index), rules.max_story_name_share)
-        common = common_word_test(index.lowercase_frequency, index.name_frequency,
-                                  rules.min_common_word_sources, rules.min_common_word_share)
-
-        def rare(name: str) -> bool:
-            return rare_test(name) and not common(name)
-
+        rare = mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
         named = index.sources_naming([n for n in profile.names if rare(n)], rules.min_story_names, exclude_ids)
         partners = dict.fromkeys([doc_id for doc_id, _ in report.candidates] + [doc_id for doc_id, _ in named[:STORY_PARTNERS]])
         topic = _unit(vectors.mean(axis=0))
@@ -601,7 +594,9 @@ class Detector:
         pairs = [(f.source_sentence, f.text) for f in paraphrases]
         given, overlap = figure_overlap(pairs)
         pooled = 0 < rules.min_template_pairs <= given and overlap < rules.max_template_figure_overlap
-        lines = template_lines(pairs, rules.max_template_figure_overlap, rules.min_template_wording)
+        lines = 0
+        if rules.min_template_lines:
+            lines = template_lines(pairs, rules.max_template_figure_overlap, rules.min_template_wording)
         by_lines = 0 < rules.min_template_lines <= lines and 2 * lines >= given
         if not (pooled or by_lines):
             return

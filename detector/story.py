@@ -34,9 +34,11 @@ from detector.fingerprint import document_lowercase_words, document_names, docum
 from detector.relation import FUNCTION_WORDS
 from detector.text import tokenize, word_key
 
-__all__ = ["StoryMarks", "StoryProfile", "common_word_test", "figure_overlap", "rare_name_test", "sentence_figures",
-           "shared_words", "source_lowercase_words", "source_names", "story_marks", "story_words", "template_lines",
-           "word_cosine", "wording_overlap"]
+__all__ = [
+    "StoryMarks", "StoryProfile", "common_word_test", "figure_overlap", "mark_name_test", "rare_name_test",
+    "sentence_figures", "shared_words", "source_lowercase_words", "source_names", "story_marks",
+    "story_words", "template_lines", "word_cosine", "wording_overlap",
+]
 
 _QUOTE_RE = re.compile(r'"([^"]{10,}?)"')
 _POSSESSIVE_RE = re.compile(r"'s?\b")
@@ -208,6 +210,14 @@ def rare_name_test(
         return lambda name: name not in common
     limit = sources * max_share
     return lambda name: frequency(name) <= limit
+
+
+def mark_name_test(index, max_name_share: float, min_common_sources: int, min_common_share: float) -> Callable[[str], bool]:
+    """Whether a name counts as a same-story mark against ``index`` (a `SourceIndex`): rare among its
+    sources (`rare_name_test`) and not a common word capitalised in a title (`common_word_test`)."""
+    rare = rare_name_test(index.name_frequency, len(index), max_name_share)
+    common = common_word_test(index.lowercase_frequency, index.name_frequency, min_common_sources, min_common_share)
+    return lambda name: rare(name) and not common(name)
 
 
 def _numbers(sentences: Sequence[str]) -> set[str]:

@@ -124,14 +124,10 @@ Two samples of 1,500 Reuters articles of the training files (B held out from the
 analysed against an index of 4,000 others: every `copy` and `paraphrased` call was judged blind, the same report or another one (another company's earnings
 table, another bond issue, another week). A call on another report is a false accusation. Written by
 `benchmarks/wire_verdicts.py`, with the template check off, with its first half (figures pooled) and with the shipped detector."""),
-    ("code", """wire_json = REPO / "benchmarks" / "results" / "wire_verdicts.json"
-if wire_json.is_file():
-    wire = json.loads(wire_json.read_text())
-    rows = [f"| {sample} | {name} | {run['calls']['copy'].get('other_report', 0)} of {sum(run['calls']['copy'].values())} | "
-            f"{run['calls']['paraphrased'].get('other_report', 0)} of {sum(run['calls']['paraphrased'].values())} | "
-            f"{run['false_accusations_per_1000']:.1f} |" for name, runs in wire["runs"].items() for sample, run in runs.items()]
-    display(Markdown("| sample | detector | false `copy` | false `paraphrased` | per 1,000 articles |\\n|---|---|---|---|---|\\n"
-                     + "\\n".join(rows)))
+    ("code", """if (REPO / "benchmarks" / "results" / "wire_verdicts.json").is_file():
+    from benchmarks.tables import wire_verdicts
+
+    display(Markdown(wire_verdicts()))  # the table benchmarks/README.md shows
 else:
     print("no wire results yet: run benchmarks/wire_verdicts.py")"""),
     ("md", """## Baselines

@@ -8,6 +8,7 @@ from detector.story import (
     StoryProfile,
     common_word_test,
     figure_overlap,
+    mark_name_test,
     rare_name_test,
     sentence_figures,
     shared_words,
@@ -85,6 +86,26 @@ def test_a_capitalised_word_the_index_writes_lower_case_is_a_common_word_issue_3
     assert not common("stores")  # written lower-case in only 4% of the sources carrying it
     assert not common("ward")  # 3 of 63: a name that is also a word
     assert not common("texaco") and not common("odhiambo")
+
+
+def test_a_mark_is_a_rare_name_that_is_no_common_word():
+    """`mark_name_test` is what `Detector` and the same-story audit benchmark both count marks with."""
+    lowercase, capitalised = {"cocoa": 40, "texaco": 1}, {"cocoa": 5, "texaco": 5, "reagan": 900}
+
+    class Counts:
+        def __len__(self):
+            return 2000
+
+        def name_frequency(self, name):
+            return capitalised.get(name, 0)
+
+        def lowercase_frequency(self, word):
+            return lowercase.get(word, 0)
+
+    mark = mark_name_test(Counts(), max_name_share=0.005, min_common_sources=3, min_common_share=0.1)
+    assert mark("texaco") and mark("odhiambo")
+    assert not mark("cocoa")  # rare as a name, but a common word
+    assert not mark("reagan")  # in too many sources
 
 
 def test_lower_case_words_are_read_mid_sentence_only_with_possessives_folded():
