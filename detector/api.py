@@ -93,6 +93,11 @@ TEMPLATE_NOTE = (
     "the pairs giving figures share {overlap:.0%} of them{lines}, so they count as unrelated"
 )
 TEMPLATE_LINES_NOTE = ", and {lines} keep the source's wording with other figures"
+OTHER_STORY_NOTE = (
+    "{count} sentences aligned with {source} as paraphrases read as another report in the same sentence frames, "
+    "not a paraphrase: the two texts share few of one event's words (word similarity {similarity:.2f}, under "
+    "{floor:.2f}), so they count as unrelated"
+)
 STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
 
@@ -467,7 +472,7 @@ class Detector:
         report.candidates = [(doc_id, float(score)) for doc_id, score in index.search(texts, vectors, k=self.candidates, exclude_ids=exclude_ids)]
         aligned = self._aligned_candidates(texts, vectors, report.candidates, index)
         if aligned:
-            self._record_pairs(report, content, aligned)
+            self._record_pairs(report, content, aligned, index)
         rules = self.decisions.verdict
         verdicts = {close: decide_verdict(report.sentences, source_given=True, has_candidate=close, rules=rules) for close in (True, False)}
         report.verdict = verdicts[True]
@@ -532,7 +537,7 @@ class Detector:
                 break
         return sorted(aligned, key=lambda item: -sum(a.similarity for a in item[2]))
 
-    def _record_pairs(self, report: ArticleReport, content: list[int], aligned) -> None:
+    def _record_pairs(self, report: ArticleReport, content: list[int], aligned, index) -> None:
         """Pair relations against the main source, and against every other source that contributes
         at least two copied or spun sentences it aligns clearly better than the main source does (a
         near-duplicate of the main source takes none: 003 and 004 both carry the wire's sentences)."""
@@ -568,7 +573,9 @@ class Detector:
             finding.thesaurus_substitutions = result.thesaurus_substitutions
             finding.spin_strength = float(result.spin_strength)
             finding.evidence = result.evidence
-        self._drop_template(report, [report.sentences[row] for row in content], aligned[0][0])
+        findings = [report.sentences[row] for row in content]
+        self._drop_template(report, findings, aligned[0][0])
+        self._drop_other_story(report, findings, aligned[0][0], aligned[0][1], index)
         matched = [report.sentences[row] for row in content if report.sentences[row].relation in ("copy", "spun", "paraphrase")]
         report.coverage = len(matched) / len(content)
         report.source_similarity = float(np.mean([f.similarity for f in matched])) if matched else 0.0
@@ -604,6 +611,26 @@ class Detector:
             finding.relation = "unrelated"
         said = TEMPLATE_LINES_NOTE.format(lines=lines) if by_lines else ""
         report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap, lines=said))
+
+
+    def _drop_other_story(self, report: ArticleReport, findings: list[SentenceFinding], source_id: str,
+                          source_texts: list[str], index) -> None:
+        """Paraphrase pairs with a main source that shares few of the article's event words (TF-IDF
+        cosine under ``min_paraphrase_word_similarity``, `detector.story.word_cosine`) are another
+        report in the same sentence frames, as two companies' share offerings are, not a paraphrase:
+        a paraphrase retells its source's event. They become unrelated, and a note says so."""
+        floor = self.decisions.verdict.min_paraphrase_word_similarity
+        paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
+        if not floor or not paraphrases:
+            return
+        weights = [StoryProfile.of(texts).word_weights(index.word_frequency, len(index))
+                   for texts in ([f.text for f in findings], source_texts)]
+        similarity = word_cosine(*weights)
+        if similarity >= floor:
+            return
+        for finding in paraphrases:
+            finding.relation = "unrelated"
+        report.notes.append(OTHER_STORY_NOTE.format(count=len(paraphrases), source=source_id, similarity=similarity, floor=floor))
 
 
 def model_folder(path: str | os.PathLike | None = None) -> Path:

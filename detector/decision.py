@@ -121,6 +121,7 @@ class VerdictRules:
     max_template_figure_overlap: float = 0.2  # below this share of shared figures they are another issue, not a paraphrase
     min_template_lines: int = 0  # or this many pairs (and half those giving figures) keeping the wording with other figures (0: never)
     min_template_wording: float = 0.5  # content words shared over all the two sentences give (`detector.story.wording_overlap`)
+    min_paraphrase_word_similarity: float = 0.0  # TF-IDF cosine with the main source its paraphrase pairs need (0: never checked)
     min_ordered_coverage: float = 0.75  # share of content sentences rewritten in the source's order for "paraphrased"
     min_ordered_sentences: int = 3  # and at least this many of them
 

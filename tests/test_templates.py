@@ -1,9 +1,10 @@
-"""Another issue of one template is not a paraphrase (issue 35), with the shipped model.
+"""Another issue of one template, or another report in the same frames, is not a paraphrase (issue 35),
+with the shipped model.
 
 Clean Reuters wire analysed against clean wire came out `paraphrased` for one article in eight:
 two companies' earnings tables, two bond issues, two weeks of one statistic align line by line,
 and the pairs read as paraphrases though nearly every figure differs. A paraphrase keeps its
-source's figures (`benchmarks/wire_verdicts.py`).
+source's figures, and its event's words (`benchmarks/wire_verdicts.py`).
 """
 
 import copy
@@ -126,3 +127,56 @@ def test_a_paraphrase_with_two_updated_figure_lines_stays_a_paraphrase(detectors
     )
     report = shipped.analyze(update, index=SourceIndex.build([{"id": "vantor", "text": source}], encoder=shipped.encoder))
     assert report.verdict == "paraphrased" and not any("template" in note for note in report.notes)
+
+
+CORVANE = (
+    "Corvane Transport Inc said it is holding an initial offering of 2.2 mln shares of common stock at 15 dlrs per share.\n"
+    "Robinson-Hale Co Inc is the manager of the underwriting group, which has been granted an option to buy up to 330,000 "
+    "more shares to cover over-allotments, the company said.\n"
+    "Proceeds will be used to reduce debt and to purchase trucks and trailers, the company added."
+)
+DELMONT = (
+    "Delmont Industries Ltd said it is holding a private placement of 2.1 mln shares of common stock at 14 dlrs per share.\n"
+    "The issue will be placed by McLeod Young Weir Ltd and Loewen, Ondaatje and Co Ltd.\n"
+    "Proceeds will be used to repay debt and for acquisitions, the company added."
+)
+SHARE_ISSUES = [
+    "Halvern Chemical Corp said it sold 1.5 mln shares of common stock to institutional investors at 22 dlrs a share. "
+    "Proceeds will be used to repay bank debt, the company said.",
+    "Peltram Foods Inc said its board approved a public offering of 3 mln common shares. "
+    "The company said proceeds would fund acquisitions and reduce debt.",
+    "Ostrava Mining Ltd said it completed a rights issue of 4.2 mln shares at 3.10 dlrs per share. "
+    "Proceeds will be used for exploration and to repay debt, it added.",
+    "Quillan Savings Bank said it will offer 1.1 mln shares of common stock in its conversion to a stock company. "
+    "Proceeds will be added to capital, the bank said.",
+]
+
+
+def share_index(encoder, main_id: str, main_text: str):
+    """An index of one report and four other companies' share issues, which weigh the frames' words as wire does."""
+    from detector.index import SourceIndex
+
+    others = [{"id": f"issue{n}", "text": text} for n, text in enumerate(SHARE_ISSUES)]
+    return SourceIndex.build([{"id": main_id, "text": main_text}, *others], encoder=encoder)
+
+
+def test_another_companys_share_issue_in_the_same_frames_is_not_a_paraphrase(detectors):
+    """Two of three sentences align as paraphrases, but the texts share few of one event's words: another
+    company's share issue, written in the wire's frames (decisions `.rules10` called it `paraphrased`)."""
+    shipped = detectors[0]
+    index = share_index(shipped.encoder, "corvane", CORVANE)
+    assert with_rules(shipped, min_paraphrase_word_similarity=0).analyze(DELMONT, index=index).verdict == "paraphrased"  # the bug
+    report = shipped.analyze(DELMONT, index=index)
+    assert report.verdict == "original" and report.relation_counts.get("paraphrase", 0) == 0
+    assert any("another report in the same sentence frames" in note for note in report.notes)
+
+
+def test_a_rewrite_of_the_same_share_issue_stays_a_paraphrase(detectors):
+    shipped = detectors[0]
+    rewrite = (
+        "Delmont Industries Ltd plans a private placement of 2.1 mln common shares priced at 14 dlrs each, the company said.\n"
+        "McLeod Young Weir Ltd and Loewen, Ondaatje and Co Ltd will place the shares.\n"
+        "The company will use the money to repay debt and for acquisitions."
+    )
+    report = shipped.analyze(rewrite, index=share_index(shipped.encoder, "delmont", DELMONT))
+    assert report.verdict == "paraphrased" and not any("same sentence frames" in note for note in report.notes)
