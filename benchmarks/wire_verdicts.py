@@ -1,6 +1,6 @@
 """Clean wire against clean wire: how often is an independent report called a copy or a paraphrase?
 
-3,000 Reuters-21578 articles from the training files (60 words or more, a seeded sample) are
+4,500 Reuters-21578 articles from the training files (60 words or more, a seeded sample) are
 analysed against an index of 4,000 others from those files. None was written as a copy of another,
 but the wire holds real repeats (a story filed again, corrected, cut or updated) and many templated
 reports: two companies' earnings tables, two bond issues, two weeks of one statistic, worded alike
@@ -10,7 +10,9 @@ check off was judged blind, from the two texts alone, by annotators (helper agen
 (``wire_audit_second.jsonl``). Sample A (the first 1,500) was judged by six annotators whose
 guideline named earnings tables as an example of other_report; its verdicts, not its judgements,
 were seen when the check's bar was set. Sample B (the next 1,500) was judged by six others, with no
-example, after the check shipped: it is the held-out figure. The guideline:
+example, after the check shipped: the held-out figure for the template check. Sample C (the next
+1,500) was judged by six more, with no example, after the word floor for paraphrases (below) was
+set, looking at samples A and B: the held-out figure for the shipped detector. The guideline:
 
     same_report: A and B report the same facts about the same subject (the same company's same
     results, the same bond issue, announcement or data release, with the same figures); one is a
@@ -19,11 +21,14 @@ example, after the check shipped: it is the held-out figure. The guideline:
     event), even when the wording or table layout is nearly identical. unsure: cannot tell.
 
 Three detectors analyse the samples: the same model with the template check off
-(``min_template_pairs`` and ``min_template_lines`` 0), with only its first half, figures shared
-pooled over three pairs or more (`detector.story.figure_overlap`, decisions ``.rules9``), and the
-shipped one, which also takes two pairs, and half of those giving figures, keeping the wording with
-other figures (`detector.story.template_lines`, ``.rules10``, set on sample A); a `copy` or `paraphrased` call on an
-``other_report`` pair is a false accusation. A call on a pair nobody judged is counted as
+(``min_template_pairs`` and ``min_template_lines`` 0); with the template check (decisions
+``.rules10``): paraphrase pairs with the main source that share under a fifth of their figures,
+pooled over three pairs or more (`detector.story.figure_overlap`), or two pairs, and half of those
+giving figures, keeping the wording with other figures (`detector.story.template_lines`), become
+unrelated; and the shipped one (``.rules11``), which also turns them unrelated when the article and
+its main source share few of one event's words (`detector.story.word_cosine` under
+``min_paraphrase_word_similarity``). A `copy` or `paraphrased` call on an ``other_report`` pair is a
+false accusation. A call on a pair nobody judged is counted as
 unjudged, so a change that makes new calls shows. Writes benchmarks/results/wire_verdicts.json::
 
     python benchmarks/wire_verdicts.py [--shared ../shared]    # the index is kept in build/wire-eval
@@ -57,12 +62,12 @@ SECOND = REPO / "benchmarks" / "data" / "wire_audit_second.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "wire_verdicts.json"
 INDEX = REPO / "build" / "wire-eval" / "index"
 SOURCES, SAMPLE, SEED, MIN_WORDS = 4000, 1500, 7, 60
-SAMPLES = ("a", "b")  # two samples of SAMPLE suspects each: A seen when the check's bar was set, B held out
+SAMPLES = ("a", "b", "c")  # SAMPLE suspects each: A seen when the bars were set, B held out for the template check, C for .rules11
 ACCUSATIONS = ("copy", "paraphrased")
 
 
 def sample(shared: Path | None) -> tuple[list, list]:
-    """The indexed sources and the suspects (samples A then B): training-file Reuters articles,
+    """The indexed sources and the suspects (samples A, B, C in turn): training-file Reuters articles,
     shuffled with a fixed seed."""
     articles = [a for a in read_reuters(shared, held_out=False) if len(a.text.split()) >= MIN_WORDS]
     random.Random(SEED).shuffle(articles)
@@ -120,8 +125,8 @@ def main(argv: list[str] | None = None) -> dict:
     audit = read_jsonl(AUDIT)
     judged = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
     shipped = Detector.load()
-    detectors = {"template_check_off": with_rules(shipped, min_template_pairs=0, min_template_lines=0),
-                 "figures_pooled": with_rules(shipped, min_template_lines=0), "shipped": shipped}
+    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
+    detectors = {"template_check_off": unchecked, "template_check": with_rules(shipped, min_paraphrase_word_similarity=0), "shipped": shipped}
     sources, suspects = sample(args.shared)
     started = time.perf_counter()
     index = load_or_build_index(sources, shipped)

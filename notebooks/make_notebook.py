@@ -120,10 +120,11 @@ else:
     print("no audit results yet: run benchmarks/same_story_audit.py")"""),
     ("md", """## Clean wire against clean wire
 
-Two samples of 1,500 Reuters articles of the training files (B held out from the check's design)
+Three samples of 1,500 Reuters articles of the training files (C held out from the shipped rules' design)
 analysed against an index of 4,000 others: every `copy` and `paraphrased` call was judged blind, the same report or another one (another company's earnings
 table, another bond issue, another week). A call on another report is a false accusation. Written by
-`benchmarks/wire_verdicts.py`, with the template check off, with its first half (figures pooled) and with the shipped detector."""),
+`benchmarks/wire_verdicts.py`, with the template check off, with it on (decisions `.rules10`) and with the shipped detector,
+which also asks a paraphrase to share its source's event words."""),
     ("code", """if (REPO / "benchmarks" / "results" / "wire_verdicts.json").is_file():
     from benchmarks.tables import wire_verdicts
 
