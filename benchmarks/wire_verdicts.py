@@ -27,7 +27,8 @@ pooled over three pairs or more (`detector.story.figure_overlap`), or two pairs,
 giving figures, keeping the wording with other figures (`detector.story.template_lines`), become
 unrelated; and the shipped one (``.rules11``), which also turns them unrelated when the article and
 its main source share few of one event's words (`detector.story.word_cosine` under
-``min_paraphrase_word_similarity``). A `copy` or `paraphrased` call on an ``other_report`` pair is a
+``min_paraphrase_word_similarity``) and fewer than ``min_story_names`` rare names, figures or
+quotations. A `copy` or `paraphrased` call on an ``other_report`` pair is a
 false accusation. A call on a pair nobody judged is counted as
 unjudged, so a change that makes new calls shows. Writes benchmarks/results/wire_verdicts.json::
 

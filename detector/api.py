@@ -94,9 +94,9 @@ TEMPLATE_NOTE = (
 )
 TEMPLATE_LINES_NOTE = ", and {lines} keep the source's wording with other figures"
 OTHER_STORY_NOTE = (
-    "{count} sentences aligned with {source} as paraphrases read as another report in the same sentence frames, "
+    "{count} sentence(s) aligned with {source} as paraphrases read as another report in the same sentence frames, "
     "not a paraphrase: the two texts share few of one event's words (word similarity {similarity:.2f}, under "
-    "{floor:.2f}), so they count as unrelated"
+    "{floor:.2f}) and {marks} rare name(s), figure(s) or quotation(s), so they count as unrelated"
 )
 STORY_WORDS = 8  # the shared words of most weight that `report.story` lists
 
@@ -612,26 +612,34 @@ class Detector:
         said = TEMPLATE_LINES_NOTE.format(lines=lines) if by_lines else ""
         report.notes.append(TEMPLATE_NOTE.format(count=len(paraphrases), source=source_id, overlap=overlap, lines=said))
 
-
     def _drop_other_story(self, report: ArticleReport, findings: list[SentenceFinding], source_id: str,
                           source_texts: list[str], index) -> None:
-        """Paraphrase pairs with a main source that shares few of the article's event words (TF-IDF
-        cosine under ``min_paraphrase_word_similarity``, `detector.story.word_cosine`) are another
-        report in the same sentence frames, as two companies' share offerings are, not a paraphrase:
-        a paraphrase retells its source's event. They become unrelated, and a note says so."""
-        floor = self.decisions.verdict.min_paraphrase_word_similarity
+        """Paraphrase pairs with a main source that tells another event are another report in the same
+        sentence frames, as two companies' share issues are, not a paraphrase: a paraphrase retells its
+        source's event. The article (quotations included, as `_same_story` reads it) and the source share
+        few of one event's words (`detector.story.word_cosine` under ``min_paraphrase_word_similarity``)
+        and fewer than ``min_story_names`` rare names, figures or quotations, which a rewrite of part of
+        a long source keeps. The pairs become unrelated, and a note says so."""
+        rules = self.decisions.verdict
         paraphrases = [f for f in findings if f.relation == "paraphrase" and f.source_id == source_id]
-        if not floor or not paraphrases:
+        if not rules.min_paraphrase_word_similarity or not paraphrases:
             return
-        weights = [StoryProfile.of(texts).word_weights(index.word_frequency, len(index))
-                   for texts in ([f.text for f in findings], source_texts)]
+        told = StoryProfile.of([f.text for f in report.sentences if not f.is_boilerplate])
+        source = StoryProfile.of(source_texts)
+        weights = [profile.word_weights(index.word_frequency, len(index)) for profile in (told, source)]
+        if not all(weights):  # no content words on one side: nothing to tell the event by
+            return
         similarity = word_cosine(*weights)
-        if similarity >= floor:
+        if similarity >= rules.min_paraphrase_word_similarity:
+            return
+        rare = mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
+        marks = told.shared(source, rare).count
+        if marks >= rules.min_story_names:
             return
         for finding in paraphrases:
             finding.relation = "unrelated"
-        report.notes.append(OTHER_STORY_NOTE.format(count=len(paraphrases), source=source_id, similarity=similarity, floor=floor))
-
+        report.notes.append(OTHER_STORY_NOTE.format(count=len(paraphrases), source=source_id, similarity=similarity,
+                                                    floor=rules.min_paraphrase_word_similarity, marks=marks))
 
 def model_folder(path: str | os.PathLike | None = None) -> Path:
     """The model folder `Detector.load` reads: ``path``, else $SPIN_DETECTOR_MODEL, else the checkout's

@@ -55,7 +55,7 @@ def detectors():
     from detector.index import SourceIndex
 
     shipped = Detector.load()
-    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0)
+    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
     index = SourceIndex.build([{"id": "harlow", "text": HARLOW}, {"id": "orland", "text": ORLAND}], encoder=shipped.encoder)
     return shipped, unchecked, index
 
@@ -179,4 +179,32 @@ def test_a_rewrite_of_the_same_share_issue_stays_a_paraphrase(detectors):
         "The company will use the money to repay debt and for acquisitions."
     )
     report = shipped.analyze(rewrite, index=share_index(shipped.encoder, "delmont", DELMONT))
+    assert report.verdict == "paraphrased" and not any("same sentence frames" in note for note in report.notes)
+
+
+DELMONT_STORY = "\n".join([
+    DELMONT,
+    "Delmont, based in Winnipeg, makes steel castings for railway cars and mining equipment.",
+    "Chief executive Harold Brankin said orders from western Canadian railways had recovered since the autumn.",
+    "He said the company was studying the purchase of a foundry in Ontario but gave no details.",
+    "Delmont earned 3.2 mln dlrs in its last fiscal year on sales of 61 mln dlrs.",
+    "Its shares closed at 14-3/4 on the Toronto Stock Exchange, up 1/4.",
+    "The company has about 9.6 mln shares outstanding.",
+    "Brankin said the castings market remained competitive, with pressure on prices from U.S. producers.",
+])
+
+
+def test_a_rewrite_of_a_long_storys_lead_keeps_its_marks_and_stays_a_paraphrase(detectors):
+    """Three sentences retelling the lead of a ten-sentence story share few of its words in all, but
+    the issuer's and placers' names: the same event, so the pairs stay paraphrases (without the
+    marks the floor alone would drop them)."""
+    shipped = detectors[0]
+    lead = (
+        "Delmont Industries Ltd is raising about 29 mln dlrs by privately selling 2.1 mln common shares at 14 dlrs, it said.\n"
+        "McLeod Young Weir and Loewen, Ondaatje are arranging the sale.\n"
+        "The money will go to paying down borrowings and buying other companies."
+    )
+    index = share_index(shipped.encoder, "delmont", DELMONT_STORY)
+    assert with_rules(shipped, min_story_names=99).analyze(lead, index=index).verdict == "original"  # the floor alone
+    report = shipped.analyze(lead, index=index)
     assert report.verdict == "paraphrased" and not any("same sentence frames" in note for note in report.notes)
