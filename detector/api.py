@@ -641,6 +641,7 @@ class Detector:
         report.notes.append(OTHER_STORY_NOTE.format(count=len(paraphrases), source=source_id, similarity=similarity,
                                                     floor=rules.min_paraphrase_word_similarity, marks=marks))
 
+
 def model_folder(path: str | os.PathLike | None = None) -> Path:
     """The model folder `Detector.load` reads: ``path``, else $SPIN_DETECTOR_MODEL, else the checkout's
     models/spin-classifier (beside the package: an editable install or a run from the checkout).
