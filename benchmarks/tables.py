@@ -395,6 +395,25 @@ def same_story_ceiling() -> str:
     return markdown_table(header, rows) + f"\n\n{data['pairs']} distinct audited pairs, {data['same_story']} of them the same story."
 
 
+def wire_story_audit() -> str:
+    """`related` on clean wire suspects judged blind against their two nearest sources, and the evidence bound there."""
+    data = result("wire_story_audit")
+    figures, ceiling, agree = data["scores"], data["evidence_ceiling"], data["agreement"]
+    rows = [[f"shipped verdict, {label}", f"{num(figures[label]['f1'])} [{num(figures[label]['low'])}, {num(figures[label]['high'])}]",
+             f"{figures[label]['hits']} of {figures[label]['n']}"] for label in ("related", "original")]
+    names = {"word_similarity": "word similarity", "topic_similarity": "topic similarity", "marks": "shared rare marks",
+             "figure_share": "share of figures shared"}
+    rows += [[f"pair evidence: {names[name]}", f"AUC {num(auc)}", "–"] for name, auc in ceiling["auc"].items()]
+    best = ceiling["models"]["with_figure_share"]
+    rows.append(["pair evidence: regression over all four", f"AUC {num(best['auc'])}, best F1 {num(best['best_f1'])}", "–"])
+    header = ["what", "F1 [95% interval] or AUC", "right"]
+    return (markdown_table(header, rows) + f"\n\n{data['suspects']:,} suspects ({data['truth'].get('related', 0)} with a same-story pair), "
+            f"{data['pairs']:,} judged pairs. The two passes agree on {agree['agree_same_story']} of {agree['pairs']} pairs, same story "
+            f"or not (Cohen's kappa {num(agree['kappa_same_story'])}); scored against the first, the second pass has `related` F1 "
+            f"{num(agree['second_pass_related_f1']['f1'])} [{num(agree['second_pass_related_f1']['low'])}, "
+            f"{num(agree['second_pass_related_f1']['high'])}].")
+
+
 # --- index and memory (retrieval.json, memory_large_article.json) -----------------------------------------
 
 
@@ -455,6 +474,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "same-story-audit": same_story_audit,
     "same-story-ceiling": same_story_ceiling,
     "wire-verdicts": wire_verdicts,
+    "wire-story-audit": wire_story_audit,
     "retrieval": retrieval,
     "memory-large-article": memory_large_article,
     "serve-load": serve_load,

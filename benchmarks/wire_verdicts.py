@@ -38,8 +38,6 @@ unjudged, so a change that makes new calls shows. Writes benchmarks/results/wire
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
 import json
 import random
 import sys
@@ -67,11 +65,17 @@ SAMPLES = ("a", "b", "c")  # SAMPLE suspects each: A seen when the bars were set
 ACCUSATIONS = ("copy", "paraphrased")
 
 
-def sample(shared: Path | None) -> tuple[list, list]:
-    """The indexed sources and the suspects (samples A, B, C in turn): training-file Reuters articles,
-    shuffled with a fixed seed."""
+def shuffled_articles(shared: Path | None) -> list:
+    """Training-file Reuters articles of MIN_WORDS or more, shuffled with a fixed seed: the index's
+    sources come first, then samples A, B and C, then the suspects of `wire_story_audit.py`."""
     articles = [a for a in read_reuters(shared, held_out=False) if len(a.text.split()) >= MIN_WORDS]
     random.Random(SEED).shuffle(articles)
+    return articles
+
+
+def sample(shared: Path | None) -> tuple[list, list]:
+    """The indexed sources and the suspects (samples A, B, C in turn)."""
+    articles = shuffled_articles(shared)
     return articles[:SOURCES], articles[SOURCES:SOURCES + SAMPLE * len(SAMPLES)]
 
 
@@ -103,13 +107,6 @@ def scored(reports: list, suspects: list, judged: dict) -> dict:
     }
 
 
-def with_rules(detector: Detector, **rules) -> Detector:
-    """The same model and encoder with some verdict rules changed."""
-    changed = copy.copy(detector)
-    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
-    return changed
-
-
 def agreement(audit: list[dict], second: list[dict]) -> dict:
     """Cohen's kappa of the two passes on the pairs both judged."""
     first = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
@@ -126,8 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
     audit = read_jsonl(AUDIT)
     judged = {(row["article_id"], row["source_id"]): row["label"] for row in audit}
     shipped = Detector.load()
-    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
-    detectors = {"template_check_off": unchecked, "template_check": with_rules(shipped, min_paraphrase_word_similarity=0), "shipped": shipped}
+    unchecked = shipped.with_verdict_rules(min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
+    detectors = {"template_check_off": unchecked, "template_check": shipped.with_verdict_rules(min_paraphrase_word_similarity=0), "shipped": shipped}
     sources, suspects = sample(args.shared)
     started = time.perf_counter()
     index = load_or_build_index(sources, shipped)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import warnings
@@ -89,7 +90,7 @@ EVASION_KINDS = ("zero_width", "homoglyphs")
 SECOND_SOURCE_MARGIN = 0.05  # how much better another source must align a sentence to take it from the main one
 STORY_PARTNERS = 20  # sources sharing the most rare names with an article that the same-story check reads
 TEMPLATE_NOTE = (
-    "{count} sentences aligned with {source} as paraphrases read as another issue of one template, not a paraphrase: "
+    "{count} sentence(s) aligned with {source} as paraphrases read as another issue of one template, not a paraphrase: "
     "the pairs giving figures share {overlap:.0%} of them{lines}, so they count as unrelated"
 )
 TEMPLATE_LINES_NOTE = ", and {lines} keep the source's wording with other figures"
@@ -242,6 +243,13 @@ class Detector:
             )
             for text, (p, words) in zip(sentences, predictions)
         ]
+
+    def with_verdict_rules(self, **changes) -> Detector:
+        """A detector sharing this one's classifier, encoder and settings whose verdict rules differ in
+        ``changes`` (`DecisionModel.with_verdict_rules`: its reports record a version naming them)."""
+        changed = copy.copy(self)
+        changed.decisions = self.decisions.with_verdict_rules(**changes)
+        return changed
 
     def compare(self, source_sentence: str, suspect_sentence: str) -> PairResult:
         """The relation of one suspect sentence to one source sentence, with its substitutions.

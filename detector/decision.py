@@ -27,7 +27,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -166,6 +166,18 @@ class DecisionModel:
         if with_classifier and order[0] == "spun" and not supported:
             order.pop(0)
         return order[0], ranked
+
+    def with_verdict_rules(self, **changes) -> DecisionModel:
+        """These decisions with some verdict rules changed, to try a bar without writing a decisions
+        file. The version names the changes, so that no report claims the saved rules."""
+        known = {item.name for item in fields(VerdictRules)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise InputError(f"no verdict rule named {', '.join(unknown)}; the rules are: {', '.join(sorted(known))}")
+        if not changes:
+            return self
+        said = ",".join(f"{name}={value}" for name, value in sorted(changes.items()))
+        return replace(self, verdict=replace(self.verdict, **changes), version=f"{self.version}+{said}")
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data, with the format name and version."""

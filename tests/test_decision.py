@@ -96,3 +96,18 @@ def test_a_missing_or_unreadable_file_names_the_folder(tmp_path):
 def test_missing_features_are_named(model):
     with pytest.raises(InputError, match="missing"):
         model.relation({"kept": 1.0}, with_classifier=True)
+
+
+def test_changed_verdict_rules_say_so_in_the_version(model):
+    """A detector with a bar changed for a trial must not report the saved rules' version."""
+    changed = model.with_verdict_rules(min_story_names=3, min_matched=4)
+    assert changed.verdict.min_story_names == 3 and changed.verdict.min_matched == 4
+    assert changed.version == "test-1+min_matched=4,min_story_names=3" and model.version == "test-1"
+    assert model.with_verdict_rules() is model
+
+
+def test_an_unknown_verdict_rule_is_named_with_the_known_ones(model):
+    with pytest.raises(InputError, match="no verdict rule named min_story_nmaes.*min_story_names"):
+        model.with_verdict_rules(min_story_nmaes=3)
+    with pytest.raises(ModelFormatError, match="min_coverage"):
+        model.with_verdict_rules(min_coverage=1.5)

@@ -7,9 +7,6 @@ and the pairs read as paraphrases though nearly every figure differs. A paraphra
 source's figures, and its event's words (`benchmarks/wire_verdicts.py`).
 """
 
-import copy
-import dataclasses
-
 import pytest
 
 pytestmark = pytest.mark.shipped
@@ -42,23 +39,15 @@ BRISCO = (
 )
 
 
-def with_rules(detector, **rules):
-    """The same model and encoder with some verdict rules changed."""
-    changed = copy.copy(detector)
-    changed.decisions = dataclasses.replace(detector.decisions, verdict=dataclasses.replace(detector.decisions.verdict, **rules))
-    return changed
-
-
 @pytest.fixture(scope="module")
 def detectors():
     from detector.api import Detector
     from detector.index import SourceIndex
 
     shipped = Detector.load()
-    unchecked = with_rules(shipped, min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
+    unchecked = shipped.with_verdict_rules(min_template_pairs=0, min_template_lines=0, min_paraphrase_word_similarity=0)
     index = SourceIndex.build([{"id": "harlow", "text": HARLOW}, {"id": "orland", "text": ORLAND}], encoder=shipped.encoder)
     return shipped, unchecked, index
-
 
 
 def test_another_companys_earnings_table_is_not_a_paraphrase(detectors):
@@ -96,8 +85,8 @@ def test_another_bond_issue_in_two_lines_is_not_a_paraphrase(detectors, rules):
     """Two pairs giving figures are too few to pool (decisions `.rules9` called this `paraphrased`), but
     both keep the wording with other figures: another issue of one template."""
     shipped, _, index = detectors
-    assert with_rules(shipped, min_template_lines=0).analyze(BRISCO, index=index).verdict == "paraphrased"  # the bug
-    report = with_rules(shipped, **rules).analyze(BRISCO, index=index)
+    assert shipped.with_verdict_rules(min_template_lines=0).analyze(BRISCO, index=index).verdict == "paraphrased"  # the bug
+    report = shipped.with_verdict_rules(**rules).analyze(BRISCO, index=index)
     assert report.verdict == "original" and report.relation_counts.get("paraphrase", 0) == 0
     assert any("2 keep the source's wording with other figures" in note for note in report.notes)
 
@@ -165,7 +154,7 @@ def test_another_companys_share_issue_in_the_same_frames_is_not_a_paraphrase(det
     company's share issue, written in the wire's frames (decisions `.rules10` called it `paraphrased`)."""
     shipped = detectors[0]
     index = share_index(shipped.encoder, "corvane", CORVANE)
-    assert with_rules(shipped, min_paraphrase_word_similarity=0).analyze(DELMONT, index=index).verdict == "paraphrased"  # the bug
+    assert shipped.with_verdict_rules(min_paraphrase_word_similarity=0).analyze(DELMONT, index=index).verdict == "paraphrased"  # the bug
     report = shipped.analyze(DELMONT, index=index)
     assert report.verdict == "original" and report.relation_counts.get("paraphrase", 0) == 0
     assert any("another report in the same sentence frames" in note for note in report.notes)
@@ -205,6 +194,14 @@ def test_a_rewrite_of_a_long_storys_lead_keeps_its_marks_and_stays_a_paraphrase(
         "The money will go to paying down borrowings and buying other companies."
     )
     index = share_index(shipped.encoder, "delmont", DELMONT_STORY)
-    assert with_rules(shipped, min_story_names=99).analyze(lead, index=index).verdict == "original"  # the floor alone
+    assert shipped.with_verdict_rules(min_story_names=99).analyze(lead, index=index).verdict == "original"  # the floor alone
     report = shipped.analyze(lead, index=index)
     assert report.verdict == "paraphrased" and not any("same sentence frames" in note for note in report.notes)
+
+
+def test_the_template_note_reads_right_for_one_sentence():
+    """With ``min_template_lines`` 1 a caller can demote a single pair; the note said "1 sentences"."""
+    from detector.api import TEMPLATE_NOTE
+
+    note = TEMPLATE_NOTE.format(count=1, source="harlow", overlap=0.0, lines="")
+    assert note.startswith("1 sentence(s) aligned with harlow")
