@@ -74,6 +74,11 @@ def interval(figure: dict) -> str:
     return f"{figure['value']:.3f} [{figure['low']:.3f}, {figure['high']:.3f}]"
 
 
+def f1_interval(figure: dict) -> str:
+    """An F1 with its bootstrap interval (`benchmarks.same_story_audit.scores`) as 'f1 [low, high]'."""
+    return f"{num(figure['f1'])} [{num(figure['low'])}, {num(figure['high'])}]"
+
+
 def percent(share: float, digits: int = 1) -> str:
     """A share as a percentage."""
     return f"{100 * share:.{digits}f}%"
@@ -357,10 +362,6 @@ def same_story_audit() -> str:
     """`related` and `original` scored against the generator's labels and against the blind same-story audit."""
     data = result("same_story_audit")["sets"]
     names = {"eval": "article evaluation (test split)", "family": "family set"}
-
-    def f1(figure: dict) -> str:
-        return f"{num(figure['f1'])} [{num(figure['low'])}, {num(figure['high'])}]"
-
     rows = []
     for name, figures in data.items():
         story = figures["labels_by_judgement"]["related"].get("same_story", 0)
@@ -368,7 +369,7 @@ def same_story_audit() -> str:
         for truth, key, absent in (("generator's labels", "generator_labels", "generator"),
                                    ("audited labels", "audited_labels", "audit_confirmed")):
             labels = figures[key]
-            rows.append([names[name], truth, f1(labels["related"]), f1(labels["original"]),
+            rows.append([names[name], truth, f1_interval(labels["related"]), f1_interval(labels["original"]),
                          num(figures["absent_called_original"][absent]), f"{story} of {related}" if key == "generator_labels" else "–"])
     header = ["set", "truth", "F1 related", "F1 original", "absent called `original`", "generator `related` judged same story"]
     agree = result("same_story_audit")["agreement"]
@@ -399,19 +400,23 @@ def wire_story_audit() -> str:
     """`related` on clean wire suspects judged blind against their two nearest sources, and the evidence bound there."""
     data = result("wire_story_audit")
     figures, ceiling, agree = data["scores"], data["evidence_ceiling"], data["agreement"]
-    rows = [[f"shipped verdict, {label}", f"{num(figures[label]['f1'])} [{num(figures[label]['low'])}, {num(figures[label]['high'])}]",
-             f"{figures[label]['hits']} of {figures[label]['n']}"] for label in ("related", "original")]
+    rows = [[f"shipped verdict, {label} (per suspect)", f1_interval(figures[label]), f"{figures[label]['hits']} of {figures[label]['n']}"]
+            for label in ("related", "original")]
     names = {"word_similarity": "word similarity", "topic_similarity": "topic similarity", "marks": "shared rare marks",
              "figure_share": "share of figures shared"}
     rows += [[f"pair evidence: {names[name]}", f"AUC {num(auc)}", "–"] for name, auc in ceiling["auc"].items()]
     best = ceiling["models"]["with_figure_share"]
-    rows.append(["pair evidence: regression over all four", f"AUC {num(best['auc'])}, best F1 {num(best['best_f1'])}", "–"])
+    rows.append(["pair evidence: regression over all four", f"AUC {num(best['auc'])}; best F1 per pair over thresholds (a bound) "
+                 f"{num(best['best_f1'])}", "–"])
     header = ["what", "F1 [95% interval] or AUC", "right"]
+    named = data["related_calls_naming_a_same_story_source"]
     return (markdown_table(header, rows) + f"\n\n{data['suspects']:,} suspects ({data['truth'].get('related', 0)} with a same-story pair), "
-            f"{data['pairs']:,} judged pairs. The two passes agree on {agree['agree_same_story']} of {agree['pairs']} pairs, same story "
+            f"{data['pairs']:,} judged pairs; {named['named']} of the {named['calls']} `related` calls name a source judged the same "
+            f"story. The two passes agree on {agree['agree_same_story']} of {agree['pairs']} pairs, same story "
             f"or not (Cohen's kappa {num(agree['kappa_same_story'])}); scored against the first, the second pass has `related` F1 "
             f"{num(agree['second_pass_related_f1']['f1'])} [{num(agree['second_pass_related_f1']['low'])}, "
-            f"{num(agree['second_pass_related_f1']['high'])}].")
+            f"{num(agree['second_pass_related_f1']['high'])}] per pair. The pairs lie where the evidence does not settle them (topic "
+            "similarity 0.45 or more, word similarity 0.1-0.8), so their AUCs are not comparable with the audit's.")
 
 
 # --- index and memory (retrieval.json, memory_large_article.json) -----------------------------------------

@@ -62,6 +62,7 @@ RESULTS = REPO / "benchmarks" / "results" / "wire_verdicts.json"
 INDEX = REPO / "build" / "wire-eval" / "index"
 SOURCES, SAMPLE, SEED, MIN_WORDS = 4000, 1500, 7, 60
 SAMPLES = ("a", "b", "c")  # SAMPLE suspects each: A seen when the bars were set, B held out for the template check, C for .rules11
+SAMPLED = SOURCES + SAMPLE * len(SAMPLES)  # articles the index and the samples take; `wire_story_audit.py` draws after them
 ACCUSATIONS = ("copy", "paraphrased")
 
 
@@ -76,7 +77,7 @@ def shuffled_articles(shared: Path | None) -> list:
 def sample(shared: Path | None) -> tuple[list, list]:
     """The indexed sources and the suspects (samples A, B, C in turn)."""
     articles = shuffled_articles(shared)
-    return articles[:SOURCES], articles[SOURCES:SOURCES + SAMPLE * len(SAMPLES)]
+    return articles[:SOURCES], articles[SOURCES:SAMPLED]
 
 
 def load_or_build_index(sources: list, detector: Detector) -> SourceIndex:

@@ -127,13 +127,18 @@ class VerdictRules:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            value = getattr(self, item.name)
-            if item.type == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-                raise ModelFormatError(f"verdict rule {item.name}={value!r} must be a whole number >= 0: {_FIX}")
-            if item.type == "float" and (
-                not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0
-            ):
-                raise ModelFormatError(f"verdict rule {item.name}={value!r} must be a share in [0, 1]: {_FIX}")
+            problem = _rule_problem(item.name, item.type, getattr(self, item.name))
+            if problem:
+                raise ModelFormatError(f"{problem}: {_FIX}")
+
+
+def _rule_problem(name: str, kind: str, value) -> str | None:
+    """Why a verdict rule's value is out of its range (a count >= 0, or a share in [0, 1]), or None."""
+    if kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        return f"verdict rule {name}={value!r} must be a whole number >= 0"
+    if kind == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value <= 1.0):
+        return f"verdict rule {name}={value!r} must be a share in [0, 1]"
+    return None
 
 
 @dataclass(frozen=True)
@@ -167,13 +172,16 @@ class DecisionModel:
             order.pop(0)
         return order[0], ranked
 
-    def with_verdict_rules(self, **changes) -> DecisionModel:
+    def with_verdict_rules(self, **changes: float) -> DecisionModel:
         """These decisions with some verdict rules changed, to try a bar without writing a decisions
         file. The version names the changes, so that no report claims the saved rules."""
-        known = {item.name for item in fields(VerdictRules)}
-        unknown = sorted(set(changes) - known)
+        kinds = {item.name: item.type for item in fields(VerdictRules)}
+        unknown = sorted(set(changes) - set(kinds))
         if unknown:
-            raise InputError(f"no verdict rule named {', '.join(unknown)}; the rules are: {', '.join(sorted(known))}")
+            raise InputError(f"no verdict rule named {', '.join(unknown)}; the rules are: {', '.join(sorted(kinds))}")
+        problems = [problem for name, value in changes.items() if (problem := _rule_problem(name, kinds[name], value))]
+        if problems:
+            raise InputError("; ".join(problems))
         if not changes:
             return self
         said = ",".join(f"{name}={value}" for name, value in sorted(changes.items()))

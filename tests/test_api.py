@@ -2,7 +2,7 @@
 
 import pytest
 
-from detector.api import EMPTY_NOTE, MODEL_ENV, NO_SOURCE_NOTE, NOTHING_NOTE, Detector, model_folder
+from detector.api import EMPTY_NOTE, MODEL_ENV, NO_SOURCE_NOTE, NOTHING_NOTE, TEMPLATE_NOTE, Detector, model_folder
 from detector.errors import InputError, ModelFormatError
 
 WIRE = (
@@ -302,3 +302,9 @@ def test_an_empty_index_says_so(det, parts):
     report = det.analyze(WIRE, SourceIndex.build([], encoder=parts["encoder"]))
     assert report.notes[0].startswith("the source index is empty (0 sources)")
     assert report.verdict == det.analyze(WIRE).verdict
+
+
+def test_the_template_note_reads_right_for_one_sentence():
+    """With ``min_template_lines`` 1 a caller's rules can demote a single pair; the note said "1 sentences"."""
+    note = TEMPLATE_NOTE.format(count=1, source="harlow", overlap=0.0, lines="")
+    assert note.startswith("1 sentence(s) aligned with harlow")

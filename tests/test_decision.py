@@ -109,5 +109,5 @@ def test_changed_verdict_rules_say_so_in_the_version(model):
 def test_an_unknown_verdict_rule_is_named_with_the_known_ones(model):
     with pytest.raises(InputError, match="no verdict rule named min_story_nmaes.*min_story_names"):
         model.with_verdict_rules(min_story_nmaes=3)
-    with pytest.raises(ModelFormatError, match="min_coverage"):
+    with pytest.raises(InputError, match=r"min_coverage=1.5 must be a share in \[0, 1\]$"):  # no advice to refit
         model.with_verdict_rules(min_coverage=1.5)

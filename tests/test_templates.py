@@ -197,11 +197,3 @@ def test_a_rewrite_of_a_long_storys_lead_keeps_its_marks_and_stays_a_paraphrase(
     assert shipped.with_verdict_rules(min_story_names=99).analyze(lead, index=index).verdict == "original"  # the floor alone
     report = shipped.analyze(lead, index=index)
     assert report.verdict == "paraphrased" and not any("same sentence frames" in note for note in report.notes)
-
-
-def test_the_template_note_reads_right_for_one_sentence():
-    """With ``min_template_lines`` 1 a caller can demote a single pair; the note said "1 sentences"."""
-    from detector.api import TEMPLATE_NOTE
-
-    note = TEMPLATE_NOTE.format(count=1, source="harlow", overlap=0.0, lines="")
-    assert note.startswith("1 sentence(s) aligned with harlow")
