@@ -20,7 +20,7 @@ import copy
 import dataclasses
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -244,7 +244,7 @@ class Detector:
             for text, (p, words) in zip(sentences, predictions)
         ]
 
-    def with_verdict_rules(self, **changes) -> Detector:
+    def with_verdict_rules(self, **changes: float) -> Detector:
         """A detector sharing this one's classifier, encoder and settings whose verdict rules differ in
         ``changes`` (`DecisionModel.with_verdict_rules`: its reports record a version naming them)."""
         changed = copy.copy(self)
@@ -499,7 +499,7 @@ class Detector:
         most marks goes in ``report.story``."""
         rules = self.decisions.verdict
         profile = StoryProfile.of(texts)
-        rare = mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
+        rare = self._mark_test(index)
         named = index.sources_naming([n for n in profile.names if rare(n)], rules.min_story_names, exclude_ids)
         partners = dict.fromkeys([doc_id for doc_id, _ in report.candidates] + [doc_id for doc_id, _ in named[:STORY_PARTNERS]])
         topic = _unit(vectors.mean(axis=0))
@@ -529,6 +529,11 @@ class Detector:
         }
         best_score = report.candidates[0][1] if report.candidates else 0.0
         return marks.count >= rules.min_story_names and best_score >= self.related_min_score
+
+    def _mark_test(self, index) -> Callable[[str], bool]:
+        """Which names count as same-story marks against ``index`` under the verdict rules (`mark_name_test`)."""
+        rules = self.decisions.verdict
+        return mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
 
     def _aligned_candidates(self, texts, vectors, candidates, index) -> list[tuple[str, list[str], list]]:
         """(source id, its content sentences, alignments) of the reranked candidates that align at
@@ -640,7 +645,7 @@ class Detector:
         similarity = word_cosine(*weights)
         if similarity >= rules.min_paraphrase_word_similarity:
             return
-        rare = mark_name_test(index, rules.max_story_name_share, rules.min_common_word_sources, rules.min_common_word_share)
+        rare = self._mark_test(index)
         marks = told.shared(source, rare).count
         if marks >= rules.min_story_names:
             return
